@@ -33,7 +33,7 @@ def _check_zone(name: str) -> str:
 
 
 def _check_id(value: str) -> str:
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise ValueError(f"invalid id {value!r}: use letters, digits, '-', '_' and '.'")
     return value
 
@@ -66,7 +66,7 @@ class Person(Strict):
     @field_validator("phone")
     @classmethod
     def _e164(cls, value: str) -> str:
-        if not _E164.match(value):
+        if not _E164.fullmatch(value):
             raise ValueError(f"phone {value!r} is not E.164 (like +15550100001)")
         return value
 
@@ -227,6 +227,9 @@ class Policy(Strict):
 
     def person(self, ident: str) -> Person:
         return next(p for p in self.people if p.id == ident)
+
+    def person_by_phone(self, phone: str) -> Person | None:
+        return next((p for p in self.people if p.phone == phone), None)
 
     def rotation(self, ident: str) -> Rotation:
         return next(r for r in self.rotations if r.id == ident)

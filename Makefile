@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint fmt bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+## run: serve on 127.0.0.1:8080 with the example policies and an embedded SQLite database
+run: $(STAMP)
+	$(VENV)/bin/pager serve
+
+## test: install what the tests need (PostgreSQL up, Alertmanager, Prism, promtool, helm-sdkpy), run them all
+test: $(STAMP)
+	bash .ci/install-test-tools.sh
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pager tests bench alembic
+	$(VENV)/bin/ruff format --check pager tests bench alembic
+	$(VENV)/bin/mypy
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format pager tests bench alembic
+	$(VENV)/bin/ruff check --fix pager tests bench alembic
+
+bench: $(STAMP)
+	bash .ci/install-test-tools.sh
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pager.db pager.db-wal pager.db-shm

@@ -1,0 +1,3 @@
+from pager.cli import main
+
+main()

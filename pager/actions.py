@@ -1,0 +1,35 @@
+"""Incident actions shared by the admin API, SMS replies and keypresses:
+one transaction each, then the engine is woken and the metrics told."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.services import Pager
+from pager.store import incidents as store
+from pager.store.models import Incident
+
+Action = Callable[[AsyncSession, Incident, datetime, str | None, str], Awaitable[bool]]
+ACTIONS: dict[str, Action] = {
+    "ack": store.acknowledge, "resolve": store.resolve, "escalate": store.escalate}
+
+
+async def act(pager: Pager, incident_id: int, action: Action, by: str | None, via: str) -> bool:
+    """Apply `action`; False when the incident's state did not allow it."""
+    now = pager.clock.now()
+    async with pager.db.write() as session:
+        incident = await store.get_for_update(session, incident_id)
+        changed = await action(session, incident, now, by, via)
+        priority, created, drill = incident.priority, incident.created_at, incident.drill
+    if changed:
+        pager.engine.wake()
+        if not drill:
+            seconds = (now - created).total_seconds()
+            if action is store.acknowledge:
+                pager.metrics.time_to_ack.labels(priority).observe(seconds)
+            elif action is store.resolve:
+                pager.metrics.time_to_resolve.labels(priority).observe(seconds)
+    return changed

@@ -1,0 +1,75 @@
+"""Admin API for incidents: list, show, acknowledge, resolve, escalate."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from pager.actions import Action, act
+from pager.api.views import incident_detail, incident_summary
+from pager.http import ApiError, check_token, json_response, read_json
+from pager.services import Pager, pager_of
+from pager.store import incidents as store
+
+STATES = ("open", "triggered", "acknowledged", "resolved")
+
+
+def _auth(request: web.Request) -> Pager:
+    pager = pager_of(request)
+    check_token(request, pager.settings.api_token)
+    return pager
+
+
+def incident_id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit():
+        raise ApiError(400, f"incident id {raw!r} is not a number")
+    return int(raw)
+
+
+async def list_incidents(request: web.Request) -> web.Response:
+    pager = _auth(request)
+    state = request.query.get("state")
+    if state is not None and state not in STATES:
+        raise ApiError(400, f"state must be one of {', '.join(STATES)}")
+    async with pager.db.read() as session:
+        found = await store.list_incidents(session, state)
+    return json_response({"incidents": [incident_summary(i) for i in found]})
+
+
+async def get_incident(request: web.Request) -> web.Response:
+    pager = _auth(request)
+    ident = incident_id(request)
+    async with pager.db.read() as session:
+        try:
+            incident = await store.load_incident(session, ident)
+        except store.IncidentNotFound as exc:
+            raise ApiError(404, str(exc)) from None
+        events = await store.timeline(session, ident)
+        notes = await store.notifications_of(session, ident)
+    return json_response(incident_detail(incident, events, notes))
+
+
+def _action_handler(action: Action, past: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        pager = _auth(request)
+        ident = incident_id(request)
+        body = await read_json(request)
+        by = body.get("by")
+        if by is not None and (not isinstance(by, str) or not by):
+            raise ApiError(400, "by must be a person id")
+        try:
+            changed = await act(pager, ident, action, by, "api")
+        except store.IncidentNotFound as exc:
+            raise ApiError(404, str(exc)) from None
+        if not changed:
+            raise ApiError(409, f"incident {ident} cannot be {past} in its current state")
+        return json_response({"status": past, "id": ident})
+
+    return handler
+
+
+acknowledge = _action_handler(store.acknowledge, "acknowledged")
+resolve = _action_handler(store.resolve, "resolved")
+escalate = _action_handler(store.escalate, "escalated")

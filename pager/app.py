@@ -1,0 +1,143 @@
+"""The app factory: wiring only. Nothing happens at import time.
+
+`create_app(settings, clock=, notifier=, db=)` lets tests inject a FakeClock,
+a fake notifier and a database; `run_engine=False` leaves ticking to the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+
+from pager.api import health, incidents
+from pager.clock import Clock, SystemClock
+from pager.engine.engine import Engine
+from pager.http import errors_middleware
+from pager.ingest import handlers as ingest
+from pager.metrics import Metrics
+from pager.notify.base import Notifier
+from pager.notify.dryrun import DryRunNotifier
+from pager.policy.runtime import PolicyRuntime
+from pager.services import PAGER, Pager
+from pager.settings import Settings
+from pager.store.db import Database
+from pager.store.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The daemon cannot start; the message says why."""
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None,
+               notifier: Notifier | None = None, db: Database | None = None,
+               run_engine: bool = True, run_migrations: bool = False) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware],
+                          client_max_size=settings.max_body_bytes)
+    _routes(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with _running(settings, clock or SystemClock(), notifier, db, run_engine,
+                            run_migrations) as pager:
+            app[PAGER] = pager
+            yield
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def _routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/v1/alerts/alertmanager", ingest.alertmanager)
+    r.add_post("/api/v1/alerts", ingest.generic)
+    r.add_get("/api/v1/incidents", incidents.list_incidents)
+    r.add_get("/api/v1/incidents/{id}", incidents.get_incident)
+    r.add_post("/api/v1/incidents/{id}/ack", incidents.acknowledge)
+    r.add_post("/api/v1/incidents/{id}/resolve", incidents.resolve)
+    r.add_post("/api/v1/incidents/{id}/escalate", incidents.escalate)
+    r.add_get("/healthz", health.healthz)
+    r.add_get("/readyz", health.readyz)
+    r.add_get("/metrics", health.metrics)
+    r.add_post("/-/reload", health.reload)
+
+
+@contextlib.asynccontextmanager
+async def _running(settings: Settings, clock: Clock, notifier: Notifier | None,
+                   db: Database | None, run_engine: bool,
+                   run_migrations: bool) -> AsyncIterator[Pager]:
+    own_db = db is None
+    db = db or Database(settings.database_url)
+    try:
+        if run_migrations:
+            await migrate(db)
+        pager = await _assemble(settings, clock, notifier, db)
+        try:
+            async with _engine_running(pager, run_engine):
+                yield pager
+        finally:
+            await pager.notifier.close()
+    finally:
+        if own_db:
+            await db.close()
+
+
+async def _assemble(settings: Settings, clock: Clock, notifier: Notifier | None,
+                    db: Database) -> Pager:
+    policies = PolicyRuntime(settings.policies, db, clock)
+    errors = await policies.reload()
+    if errors:
+        raise StartupError("policy invalid:\n  " + "\n  ".join(str(e) for e in errors))
+    metrics = Metrics(tuple(policies.active.policy.priorities))
+    metrics.policy_reload_ok.set(1)
+    notifier = notifier or await _notifier(settings)
+    engine = Engine(db, clock, policies, notifier, metrics, interval=settings.tick_interval,
+                    send_timeout=settings.send_timeout)
+    return Pager(settings, clock, db, policies, metrics, notifier, engine)
+
+
+async def _notifier(settings: Settings) -> Notifier:
+    if not settings.twilio_enabled:
+        log.warning("NO TWILIO CREDENTIALS: dry-run notifier, pages are only logged "
+                    "and recorded, nobody will be woken")
+        return DryRunNotifier()
+    from pager.notify.twilio import TwilioNotifier
+
+    notifier = TwilioNotifier(
+        account_sid=settings.twilio_account_sid or "", auth_token=settings.twilio_auth_token or "",
+        from_number=settings.twilio_from or "", public_url=settings.effective_public_url,
+        api_url=settings.twilio_api_url, timeout=settings.send_timeout)
+    await notifier.start()
+    return notifier
+
+
+@contextlib.asynccontextmanager
+async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]:
+    if not run_engine:
+        yield
+        return
+    scheduler = AsyncIOScheduler()
+    scheduler.add_job(pager.engine.wake, "interval", seconds=pager.settings.tick_interval,
+                      id="engine-safety-tick")
+    scheduler.start()
+    task = asyncio.create_task(pager.engine.run_forever(), name="pager-engine")
+    _on_sighup(pager)
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+        await pager.engine.stop(task)
+
+
+def _on_sighup(pager: Pager) -> None:
+    def reload() -> None:
+        asyncio.ensure_future(health.reload_policies(pager))
+
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)

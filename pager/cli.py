@@ -1,0 +1,88 @@
+"""The `pager` command. With __main__.py, the only place that reads argv and the environment."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from aiohttp import web
+
+from pager.logs import setup_logging
+from pager.settings import Settings, SettingsError, load_settings, split_listen
+
+CONFIG = click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path),
+                      help="YAML file with the same keys as the environment settings.")
+
+
+def _settings(config_file: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config_file, **overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.version_option(package_name="pager")
+def main() -> None:
+    """pager: pages the on-call engineer for Prometheus alerts, until someone acknowledges."""
+
+
+@main.command()
+@CONFIG
+@click.option("--listen", help="HOST:PORT to serve on (PAGER_LISTEN).")
+@click.option("--policies", type=click.Path(path_type=Path), help="Policy directory.")
+@click.option("--no-migrate", is_flag=True, help="Do not upgrade the database schema on start.")
+@click.option("--insecure", is_flag=True,
+              help="Allow a non-loopback address without both tokens set.")
+def serve(config_file: Path | None, listen: str | None, policies: Path | None,
+          no_migrate: bool, insecure: bool) -> None:
+    """Run the daemon."""
+    from pager.app import StartupError, create_app
+
+    settings = _settings(config_file, listen=listen, policies=policies)
+    setup_logging(settings.log_format)
+    if not settings.listens_on_loopback() and not insecure and not (
+            settings.webhook_token and settings.api_token):
+        raise click.ClickException(
+            f"refusing to serve on {settings.listen} without PAGER_WEBHOOK_TOKEN and "
+            "PAGER_API_TOKEN: anyone could post alerts or acknowledge pages. Set both, "
+            "or pass --insecure.")
+    host, port = split_listen(settings.listen)
+    app = create_app(settings, run_migrations=not no_migrate)
+    try:
+        web.run_app(app, host=host, port=port, print=lambda _msg: None,
+                    shutdown_timeout=20, access_log=None)
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@CONFIG
+def migrate(config_file: Path | None) -> None:
+    """Upgrade the database schema to the newest version."""
+    from pager.store.db import Database
+    from pager.store.migrate import migrate as run_migrate
+
+    settings = _settings(config_file)
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await run_migrate(db)
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+    click.echo("database is at the newest schema")
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def check(directory: Path | None) -> None:
+    """Validate policies; print each problem as file:line: message."""
+    from pager.policy.loader import run_check
+
+    sys.exit(run_check(directory or _settings(None).policies, sys.stdout))

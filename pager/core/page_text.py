@@ -1,0 +1,202 @@
+"""The words of a page: the SMS text, the throttled bundle and the voice script.
+
+Guarantees (pure functions, no I/O):
+- Every SMS text returned here is GSM-7 (`is_gsm7`), so a carrier never falls
+  back to UCS-2, which would cut a segment from 160 to 70 characters. Characters
+  outside GSM-7 are transliterated (the contract's em dash "—" becomes "-").
+- `sms_page` keeps to one segment (160 septets): it shortens the summary first,
+  then the title, never the reply instructions. The runbook URL is appended
+  only when the whole page still fits in one segment with it.
+- `sms_bundle` keeps to one segment by dropping titles, then incident numbers
+  (replaced by "+N more").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+SEGMENT = 160  # septets in one GSM-7 SMS segment
+ELLIPSIS = "..."
+
+# GSM 03.38 basic character set (without ESC) and its extension table, whose
+# characters are sent as ESC + char and so cost two septets.
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+
+# Common non-GSM-7 characters and what a reader would expect instead.
+_REPLACEMENTS = {
+    "—": "-",  # em dash
+    "–": "-",  # en dash
+    "‐": "-",
+    "‑": "-",
+    "−": "-",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "`": "'",
+    "´": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "«": '"',
+    "»": '"',
+    "…": "...",
+    "•": "-",
+    "·": ".",
+    "\t": " ",
+    "\u00a0": " ",  # no-break space
+    "\u2009": " ",  # thin space
+    "\u200b": "",  # zero-width space
+    "×": "x",
+    "→": "->",
+    "≥": ">=",
+    "≤": "<=",
+}
+_SPACES = re.compile(r"[ ]{2,}")
+
+
+def is_gsm7(text: str) -> bool:
+    """True when `text` can be sent in the GSM-7 alphabet."""
+    return all(ch in _GSM7_BASIC or ch in _GSM7_EXTENDED for ch in text)
+
+
+def gsm7_length(text: str) -> int:
+    """Septets `text` takes in GSM-7 (extension characters count two)."""
+    return sum(2 if ch in _GSM7_EXTENDED else 1 for ch in text)
+
+
+def to_gsm7(text: str) -> str:
+    """`text` transliterated into GSM-7; what has no sensible spelling becomes '?'."""
+    return "".join(_gsm7_char(ch) for ch in text)
+
+
+def _gsm7_char(ch: str) -> str:
+    if ch in _GSM7_BASIC or ch in _GSM7_EXTENDED:
+        return ch
+    if ch in _REPLACEMENTS:
+        return _REPLACEMENTS[ch]
+    # Accented letters lose their accent ("ł" has no decomposition: '?').
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if base and all(c in _GSM7_BASIC for c in base):
+        return base
+    return " " if ch.isspace() else "?"
+
+
+def clean(text: str) -> str:
+    """One line of GSM-7 text: newlines folded, runs of spaces squeezed."""
+    flat = " ".join(to_gsm7(text).split())
+    return _SPACES.sub(" ", flat)
+
+
+def shorten(text: str, septets: int) -> str:
+    """`text` cut to at most `septets`, marked with '...' when cut."""
+    if gsm7_length(text) <= septets:
+        return text
+    if septets < len(ELLIPSIS):
+        return ""
+    out, used = [], len(ELLIPSIS)
+    for ch in text:
+        used += gsm7_length(ch)
+        if used > septets:
+            break
+        out.append(ch)
+    return "".join(out).rstrip(" .,;:-") + ELLIPSIS
+
+
+def reply_instructions(incident_number: int) -> str:
+    n = incident_number
+    return f"Reply {n}A ack, {n}R resolve, {n}E escalate"
+
+
+def sms_page(
+    incident_number: int,
+    priority: str,
+    title: str,
+    alert_count: int,
+    summary: str,
+    runbook_url: str | None = None,
+    drill: bool = False,
+) -> str:
+    """The page SMS: `[P1] #42 Title (3 alerts) - summary. Reply 42A ack, ...`."""
+    prefix = f"{'[DRILL] ' if drill else ''}[{clean(priority)}] #{incident_number} "
+    counted = f" ({alert_count} alerts)" if alert_count > 1 else ""
+    tail = reply_instructions(incident_number)
+    title, summary = clean(title), clean(summary).rstrip(" .")
+    room = SEGMENT - gsm7_length(prefix + counted + ". " + tail)
+    title = shorten(title, max(room - (3 if summary else 0), 0))
+    room -= gsm7_length(title)
+    summary = shorten(summary, room - 3) if summary and room > 3 + len(ELLIPSIS) else ""
+    text = prefix + title + counted + (f" - {summary}" if summary else "")
+    # "cut off..." reads better than "cut off.... Reply".
+    text += (" " if text.endswith(ELLIPSIS) else ". ") + tail
+    return _with_runbook(text, runbook_url)
+
+
+def _with_runbook(text: str, runbook_url: str | None) -> str:
+    url = (runbook_url or "").strip()
+    if not url or not is_gsm7(url) or any(ch.isspace() for ch in url):
+        return text
+    with_url = f"{text}\n{url}"
+    return with_url if gsm7_length(with_url) <= SEGMENT else text
+
+
+def sms_bundle(priority: str, incidents: Sequence[tuple[int, str]], drill: bool = False) -> str:
+    """The throttle's bundle: `[P1] 3 more incidents: #41 Foo, #42 Bar. Reply A to ack all`.
+
+    The words that fit best win: all titles, then titles for the first few,
+    then bare numbers, then as many numbers as fit and "+N more".
+    """
+    count = len(incidents)
+    noun = "incident" if count == 1 else "incidents"
+    head = f"{'[DRILL] ' if drill else ''}[{clean(priority)}] {count} more {noun}: "
+    tail = ". Reply A to ack all"
+    room = SEGMENT - gsm7_length(head + tail)
+    return head + _bundle_list(incidents, room) + tail
+
+
+def _bundle_list(incidents: Sequence[tuple[int, str]], room: int) -> str:
+    titled = [f"#{n} {shorten(clean(title), 30)}".rstrip() for n, title in incidents]
+    bare = [f"#{n}" for n, _ in incidents]
+    for with_titles in range(len(incidents), -1, -1):
+        listed = ", ".join(titled[:with_titles] + bare[with_titles:])
+        if gsm7_length(listed) <= room:
+            return listed
+    for kept in range(len(incidents) - 1, -1, -1):
+        listed = ", ".join([*bare[:kept], f"+{len(incidents) - kept} more"])
+        if gsm7_length(listed) <= room:
+            return listed
+    return f"+{len(incidents)}"
+
+
+VOICE_MENU = "Press 1 to acknowledge, 2 to escalate, 3 to resolve."
+_VOICE_SUMMARY_CHARS = 300  # a call that reads a novel is a call people hang up on
+
+
+def voice_script(
+    incident_number: int,
+    priority: str,
+    title: str,
+    alert_count: int,
+    summary: str,
+    drill: bool = False,
+) -> str:
+    """What a page call says, ending with `VOICE_MENU`."""
+    spoken_priority = f"priority {priority[1:]}" if priority[1:].isdigit() else priority
+    parts = ["This is a drill." if drill else "", f"This is pager, {spoken_priority}."]
+    parts.append(f"Incident {incident_number}: {_spoken(title)}.")
+    if alert_count > 1:
+        parts.append(f"{alert_count} alerts.")
+    said = _spoken(summary)
+    if said:
+        parts.append(shorten(said, _VOICE_SUMMARY_CHARS).rstrip(".") + ".")
+    parts.append(VOICE_MENU)
+    return " ".join(p for p in parts if p)
+
+
+def _spoken(text: str) -> str:
+    return " ".join(text.split()).strip(" .")

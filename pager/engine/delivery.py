@@ -1,0 +1,99 @@
+"""Falling back when a channel cannot reach a person.
+
+Used by the sender (permanent send failures) and by provider status callbacks
+(`undelivered`, `no-answer`, ...). The person's next channel is tried now;
+when nobody of a level can be reached on any channel, the incident moves on
+to the next level at once instead of waiting out the ack timeout.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.core.delivery import other_channels
+from pager.core.escalation import Order
+from pager.engine.render import render
+from pager.policy.model import Policy, PriorityDef
+from pager.store.incidents import TRIGGERED, add_event
+from pager.store.models import Alert, Incident, Notification
+
+LIVE = ("pending", "failed_temp", "sending", "sent", "delivered", "unknown")
+
+
+async def fall_back(session: AsyncSession, failed: Notification, policy: Policy,
+                    now: datetime) -> None:
+    if failed.incident_id is None or failed.kind != "page":
+        return
+    incident = await session.get(Incident, failed.incident_id)
+    if incident is None or incident.state != TRIGGERED:
+        return
+    mine = await _step_rows(session, failed, person=True)
+    waiting = [r for r in mine if r.state in ("pending", "failed_temp") and r.id != failed.id]
+    if waiting:  # the person's next rule is queued: bring it forward
+        first = min(waiting, key=lambda r: r.due_at)
+        first.due_at = now
+        add_event(session, incident.id, now, "fallback", None, person=failed.person_id,
+                  from_channel=failed.channel, to_channel=first.channel)
+        return
+    if any(r.state in LIVE for r in mine if r.id != failed.id):
+        return  # another channel may still reach them
+    channel = _next_channel(policy, incident.priority, failed, mine)
+    if channel is not None:
+        session.add(await _copy(session, incident, failed, channel, now))
+        add_event(session, incident.id, now, "fallback", None, person=failed.person_id,
+                  from_channel=failed.channel, to_channel=channel)
+        return
+    add_event(session, incident.id, now, "unreachable", None, person=failed.person_id,
+              step=failed.step)
+    await _maybe_move_on(session, incident, failed, now)
+
+
+def _next_channel(policy: Policy, priority: str, failed: Notification,
+                  mine: list[Notification]) -> str | None:
+    allowed = (policy.priorities.get(priority) or PriorityDef()).channels
+    rules = [r.channel for r in policy.person(failed.person_id).notify]
+    tried = {r.channel for r in mine}
+    found = other_channels(rules, allowed, tried)
+    return found[0] if found else None
+
+
+async def _copy(session: AsyncSession, incident: Incident, failed: Notification, channel: str,
+                now: datetime) -> Notification:
+    firing = len([a for a in await _alerts(session, incident.id) if a.status == "firing"])
+    order = Order(person=failed.person_id, channel=channel,  # type: ignore[arg-type]
+                  due_at=now, key=f"{failed.key}:fb:{channel}", step=failed.step)
+    return Notification(
+        key=order.key, incident_id=incident.id, person_id=failed.person_id, phone=failed.phone,
+        channel=channel, kind="page", priority=incident.priority, step=failed.step,
+        body=render(incident, order, firing), state="pending", due_at=now, attempts=0,
+        created_at=now, alert_received_at=failed.alert_received_at)
+
+
+async def _maybe_move_on(session: AsyncSession, incident: Incident, failed: Notification,
+                         now: datetime) -> None:
+    """Nobody of this level reachable: escalate now (if it is still this level)."""
+    if failed.step != incident.step:
+        return
+    level_rows = await _step_rows(session, failed, person=False)
+    if any(r.state in LIVE for r in level_rows):
+        return
+    incident.escalate_at = now
+    incident.next_action_at = now
+    add_event(session, incident.id, now, "level_unreachable", None, level=incident.level)
+
+
+async def _step_rows(session: AsyncSession, n: Notification, person: bool) -> list[Notification]:
+    query = select(Notification).where(
+        Notification.incident_id == n.incident_id, Notification.step == n.step,
+        Notification.kind == "page")
+    if person:
+        query = query.where(Notification.person_id == n.person_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def _alerts(session: AsyncSession, incident_id: int) -> list[Alert]:
+    return list((await session.execute(
+        select(Alert).where(Alert.incident_id == incident_id))).scalars())

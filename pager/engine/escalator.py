@@ -1,0 +1,125 @@
+"""The escalation step of the engine: claim due incidents, decide, write, advance.
+
+One transaction per batch: the claim, the decision's notification rows (each
+with a unique key), the new escalation position and the timeline events are
+committed together or not at all. Nothing is sent here; the sender does that
+after commit. A crash anywhere before commit simply leaves the rows due.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.core import escalation
+from pager.core.oncall import resolve_targets
+from pager.engine.render import render
+from pager.metrics import Metrics
+from pager.policy.model import Policy, RotationOverride
+from pager.policy.runtime import PolicyRuntime
+from pager.store.db import Database
+from pager.store.incidents import add_event
+from pager.store.models import Alert, Incident, Notification, Override
+from pager.store.outbox import active_overrides, claim_incidents
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+class Escalator:
+    def __init__(self, db: Database, policies: PolicyRuntime, metrics: Metrics) -> None:
+        self.db, self.policies, self.metrics = db, policies, metrics
+
+    async def run(self, now: datetime) -> int:
+        """Handle every due incident; returns how many were handled."""
+        async with self.db.write() as session:
+            incidents = await claim_incidents(session, now, BATCH, not self.db.is_sqlite)
+            if not incidents:
+                return 0
+            overrides = _by_rotation(await active_overrides(session, now))
+            for incident in incidents:
+                await self._step(session, incident, now, overrides)
+        return len(incidents)
+
+    async def _step(self, session: AsyncSession, incident: Incident, now: datetime,
+                    overrides: Mapping[str, Sequence[RotationOverride]]) -> None:
+        policy = await self.policies.snapshot(incident.policy_version_id)
+        due = incident.next_action_at or now
+        before = _state(incident, await _paged(session, incident.id))
+
+        def resolve(targets: Sequence[str], at: datetime) -> tuple[Sequence[str], Sequence[str]]:
+            found = resolve_targets(policy, targets, at, overrides)
+            return found.people, found.empty
+
+        decision = escalation.decide(before, policy, now, resolve)
+        _apply(incident, decision)  # first: the pages speak of the new priority
+        if decision.orders:
+            alert_count = await _firing(session, incident.id)
+            for order in decision.orders:
+                session.add(_notification(incident, order, policy, alert_count, now))
+        for note in decision.notes:
+            add_event(session, incident.id, now, note.kind, None, **note.detail)
+            if note.kind == "level":
+                self.metrics.escalations.labels(decision.state.priority).inc()
+            elif note.kind == "exhausted":
+                self.metrics.exhausted.labels(decision.state.priority).inc()
+        self.metrics.escalation_lateness.observe(max(0.0, (now - due).total_seconds()))
+        log.debug("incident stepped", extra={"incident_id": incident.id, "step": incident.step})
+
+
+def _state(incident: Incident, paged: tuple[str, ...]) -> escalation.State:
+    return escalation.State(
+        incident_id=incident.id, priority=incident.priority,
+        original_priority=incident.original_priority,
+        escalation_policy=incident.escalation_policy, state=incident.state,
+        created_at=incident.created_at, acked_at=incident.acked_at, level=incident.level,
+        loop=incident.loop, step=incident.step, escalate_at=incident.escalate_at,
+        paging_since=incident.paging_since, held=incident.held, exhausted=incident.exhausted, paged=paged)
+
+
+def _apply(incident: Incident, decision: escalation.Decision) -> None:
+    s = decision.state
+    incident.priority, incident.state, incident.acked_at = s.priority, s.state, s.acked_at
+    if s.state == escalation.TRIGGERED:
+        incident.acked_by = None
+    incident.level, incident.loop, incident.step = s.level, s.loop, s.step
+    incident.escalate_at, incident.held, incident.exhausted = s.escalate_at, s.held, s.exhausted
+    incident.paging_since = s.paging_since
+    incident.next_action_at = decision.next_action_at
+
+
+def _notification(incident: Incident, order: escalation.Order, policy: Policy,
+                  alert_count: int, now: datetime) -> Notification:
+    person = policy.person(order.person)
+    return Notification(
+        key=order.key, incident_id=incident.id, person_id=person.id, phone=person.phone,
+        channel=order.channel, kind=order.kind, priority=incident.priority, step=order.step,
+        body=render(incident, order, alert_count), state="pending", due_at=order.due_at,
+        attempts=0, created_at=now, alert_received_at=incident.created_at)
+
+
+async def _paged(session: AsyncSession, incident_id: int) -> tuple[str, ...]:
+    rows = await session.execute(
+        select(Notification.person_id).where(
+            Notification.incident_id == incident_id, Notification.kind == "page",
+            Notification.state.not_in(("cancelled",))).order_by(Notification.id))
+    return tuple(dict.fromkeys(rows.scalars()))
+
+
+async def _firing(session: AsyncSession, incident_id: int) -> int:
+    count = await session.scalar(select(func.count()).select_from(Alert).where(
+        Alert.incident_id == incident_id, Alert.status == "firing"))
+    return int(count or 0)
+
+
+def _by_rotation(rows: Sequence[Override]) -> dict[str, list[RotationOverride]]:
+    found: dict[str, list[RotationOverride]] = defaultdict(list)
+    for row in rows:
+        found[row.rotation_id].append(RotationOverride(
+            person=row.person_id, start=row.start, end=row.end, replaces=row.replaces))
+    return dict(found)

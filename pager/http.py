@@ -1,0 +1,101 @@
+"""HTTP plumbing shared by every handler: JSON errors, tokens, body limits.
+
+Errors are `{"error": "..."}` with the contract's status codes; a database
+that is not there answers 503 so Alertmanager retries later.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from pager.services import pager_of
+from pager.store.db import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(web.HTTPException):
+    """An error answer with a message for a person."""
+
+    def __init__(self, status: int, message: str, reason: str | None = None) -> None:
+        self.status_code = status
+        super().__init__(text=json.dumps({"error": message}), content_type="application/json")
+        self.reject_reason = reason
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
+
+
+WEBHOOK_PATHS = ("/api/v1/alerts", "/api/v1/heartbeats", "/twilio/")
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await _answer(request, handler)
+    except ApiError as exc:
+        if exc.reject_reason and request.path.startswith(WEBHOOK_PATHS):
+            pager_of(request).metrics.webhook_rejected.labels(exc.reject_reason).inc()
+        raise
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError:
+        raise
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(413, f"body over the limit: {exc.text}", "too_large") from None
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            raise
+        return error(exc.status, exc.reason or "error")
+    except UNAVAILABLE as exc:
+        log.error("database unavailable: %s", exc)
+        raise ApiError(503, "database unavailable, try again later", "unavailable") from None
+
+
+def check_token(request: web.Request, expected: str | None) -> None:
+    """Bearer token check; no token configured means open (loopback only)."""
+    if expected is None:
+        return
+    given = request.headers.get("Authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                              expected.encode()):
+        raise ApiError(401, "missing or wrong bearer token", "unauthorized")
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, f"body over the limit of {limit} bytes", "too_large")
+    body = await request.read()  # aiohttp enforces client_max_size while reading
+    if len(body) > limit:
+        raise ApiError(413, f"body over the limit of {limit} bytes", "too_large")
+    return body
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """An optional JSON object body (admin API)."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "body must be a JSON object")
+    return data

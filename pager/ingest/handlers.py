@@ -1,0 +1,68 @@
+"""Alert webhooks: Alertmanager (payload version 4) and the generic JSON form.
+
+A 2xx answer means the alerts are committed. Anything rejected (bad token,
+bad body, too large, database away) changes nothing and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from pager.http import ApiError, check_token, json_response, read_body
+from pager.ingest.payloads import AlertIn, PayloadError, parse_alertmanager, parse_generic
+from pager.services import Pager, pager_of
+from pager.store.incidents import IngestContext, IngestResult, record_alerts
+from pager.store.maintenance import active_suppressor
+
+
+async def alertmanager(request: web.Request) -> web.Response:
+    return await _ingest(request, parse_alertmanager, "alertmanager")
+
+
+async def generic(request: web.Request) -> web.Response:
+    return await _ingest(request, parse_generic, "generic")
+
+
+async def _ingest(request: web.Request, parse: Callable[[bytes], list[AlertIn]],
+                  source: str) -> web.Response:
+    pager = pager_of(request)
+    check_token(request, pager.settings.webhook_token)
+    body = await read_body(request, pager.settings.max_body_bytes)
+    try:
+        alerts = parse(body)
+    except PayloadError as exc:
+        raise ApiError(400, str(exc), "malformed") from None
+    if not pager.policies.loaded:
+        raise ApiError(503, "no policy loaded yet", "unavailable")
+    result = await ingest(pager, alerts)
+    for alert in alerts:
+        pager.metrics.alerts_received.labels(source, alert.status).inc()
+    return json_response({"status": "ok", "incidents_opened": result.opened,
+                          "incidents_resolved": result.resolved,
+                          "incidents": sorted(result.touched)})
+
+
+async def ingest(pager: Pager, alerts: list[AlertIn], *, drill: bool = False) -> IngestResult:
+    """Record alerts in one transaction; retried once when a replica raced us."""
+    active = pager.policies.active
+    for attempt in range(2):
+        now = pager.clock.now()
+        try:
+            async with pager.db.write() as session:
+                ctx = IngestContext(classify=active.classifier.classify,
+                                    policy_version_id=active.version_id, drill=drill,
+                                    suppressed=await active_suppressor(session, now))
+                result = await record_alerts(session, alerts, ctx, now)
+            break
+        except IntegrityError:
+            if attempt:
+                raise
+    if not drill:
+        for priority in result.opened_priorities:
+            pager.metrics.incidents_opened.labels(priority).inc()
+    if result.opened or result.resolved:
+        pager.engine.wake()
+    return result

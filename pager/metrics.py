@@ -1,0 +1,100 @@
+"""pager's own metrics. Names are part of the contract (README, "Metrics").
+
+Each app gets its own registry, and every label set that is known up front is
+created at zero, so dashboards and alert rules see series before the first
+event. Drill incidents are kept out of the real MTTA/MTTR histograms.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+SOURCES = ("alertmanager", "generic", "heartbeat", "drill")
+STATUSES = ("firing", "resolved")
+REJECT_REASONS = ("malformed", "unauthorized", "too_large", "unavailable", "bad_signature")
+CHANNELS = ("sms", "voice")
+NOTIFY_OUTCOMES = (
+    "sent", "delivered", "failed_temp", "failed_perm", "unknown", "throttled", "cancelled",
+)
+STATES = ("triggered", "acknowledged")
+
+# Seconds to hours for people; milliseconds to seconds for the machine.
+HUMAN_BUCKETS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
+MACHINE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class Metrics:
+    def __init__(self, priorities: tuple[str, ...] = ("P1", "P2")) -> None:
+        self.registry = r = CollectorRegistry()
+        self.alerts_received = Counter(
+            "pager_alerts_received", "Alerts received by webhook", ["source", "status"], registry=r)
+        self.webhook_rejected = Counter(
+            "pager_webhook_rejected", "Requests rejected, by reason", ["reason"], registry=r)
+        self.incidents_opened = Counter(
+            "pager_incidents_opened", "Incidents opened", ["priority"], registry=r)
+        self.incidents_open = Gauge(
+            "pager_incidents_open", "Open incidents", ["priority", "state"], registry=r)
+        self.notifications = Counter(
+            "pager_notifications", "Notification outcomes", ["channel", "outcome"], registry=r)
+        self.escalations = Counter(
+            "pager_escalations", "Escalation steps taken", ["priority"], registry=r)
+        self.exhausted = Counter(
+            "pager_escalations_exhausted", "Incidents that ran out of levels", ["priority"],
+            registry=r)
+        self.time_to_ack = Histogram(
+            "pager_time_to_ack_seconds", "Incident opened to acknowledged", ["priority"],
+            buckets=HUMAN_BUCKETS, registry=r)
+        self.time_to_resolve = Histogram(
+            "pager_time_to_resolve_seconds", "Incident opened to resolved", ["priority"],
+            buckets=HUMAN_BUCKETS, registry=r)
+        self.page_latency = Histogram(
+            "pager_page_latency_seconds", "Alert received to page handed to the provider",
+            buckets=MACHINE_BUCKETS, registry=r)
+        self.escalation_lateness = Histogram(
+            "pager_escalation_lateness_seconds", "Escalation step due to done",
+            buckets=MACHINE_BUCKETS, registry=r)
+        self.engine_last_tick = Gauge(
+            "pager_engine_last_tick_timestamp_seconds", "When the engine last finished a tick",
+            registry=r)
+        self.policy_reload_ok = Gauge(
+            "pager_policy_last_reload_successful", "1 if the last policy load worked", registry=r)
+        self.heartbeat_last_seen = Gauge(
+            "pager_heartbeat_last_seen_timestamp_seconds", "Last ping of each heartbeat", ["name"],
+            registry=r)
+        self.sms_ignored = Counter(
+            "pager_inbound_ignored", "Inbound messages from unknown numbers", ["channel"],
+            registry=r)
+        self.precreate(priorities)
+
+    def precreate(self, priorities: tuple[str, ...]) -> None:
+        for source in SOURCES:
+            for status in STATUSES:
+                self.alerts_received.labels(source, status)
+        for reason in REJECT_REASONS:
+            self.webhook_rejected.labels(reason)
+        for channel in CHANNELS:
+            for outcome in NOTIFY_OUTCOMES:
+                self.notifications.labels(channel, outcome)
+            self.sms_ignored.labels(channel)
+        for priority in priorities:
+            self.incidents_opened.labels(priority)
+            self.escalations.labels(priority)
+            self.exhausted.labels(priority)
+            self.time_to_ack.labels(priority)
+            self.time_to_resolve.labels(priority)
+            for state in STATES:
+                self.incidents_open.labels(priority, state)
+
+    def set_open(self, counts: list[tuple[str, str, int]]) -> None:
+        seen = {(p, s): n for p, s, n in counts}
+        for (priority, state), _ in list(self._open_series()):
+            self.incidents_open.labels(priority, state).set(seen.pop((priority, state), 0))
+        for (priority, state), n in seen.items():
+            self.incidents_open.labels(priority, state).set(n)
+
+    def _open_series(self) -> list[tuple[tuple[str, str], float]]:
+        return [((s.labels["priority"], s.labels["state"]), s.value)
+                for m in self.incidents_open.collect() for s in m.samples]
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,86 @@
+"""The running policy: loaded once, reloaded on request, never replaced by a broken one.
+
+Every successful load is stored as a policy version; incidents keep the
+version they started with, and `snapshot()` gives it back (cached).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from pager.clock import Clock
+from pager.core.classify import Classifier
+from pager.policy.loader import PolicyError, PolicyIssue, load_policy
+from pager.policy.model import Policy
+from pager.store.db import Database
+from pager.store.policies import load_version, save_version
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Active:
+    policy: Policy
+    classifier: Classifier
+    version_id: int
+    warnings: tuple[PolicyIssue, ...]
+
+
+class PolicyRuntime:
+    def __init__(self, directory: Path, db: Database, clock: Clock) -> None:
+        self.directory, self.db, self.clock = directory, db, clock
+        self._active: Active | None = None
+        self._snapshots: dict[int, Policy] = {}
+        self.last_reload_ok = False
+        self.last_errors: tuple[PolicyIssue, ...] = ()
+
+    @property
+    def active(self) -> Active:
+        if self._active is None:
+            raise RuntimeError("no policy loaded")
+        return self._active
+
+    @property
+    def loaded(self) -> bool:
+        return self._active is not None
+
+    async def reload(self) -> tuple[PolicyIssue, ...]:
+        """Load the directory; on errors keep the running policy and return them."""
+        try:
+            loaded = load_policy(self.directory)
+        except PolicyError as exc:
+            self.last_reload_ok, self.last_errors = False, tuple(exc.issues)
+            for issue in exc.issues:
+                log.error("policy error: %s", issue)
+            return self.last_errors
+        version_id = await self._store(loaded.policy)
+        self._active = Active(loaded.policy, Classifier(loaded.policy), version_id,
+                              tuple(loaded.warnings))
+        self._snapshots[version_id] = loaded.policy
+        self.last_reload_ok, self.last_errors = True, ()
+        for issue in loaded.warnings:
+            log.warning("policy warning: %s", issue)
+        log.info("policy loaded", extra={"policy_version": version_id})
+        return ()
+
+    async def _store(self, policy: Policy) -> int:
+        body = policy.model_dump(mode="json", by_alias=True)
+        for _ in range(2):  # two replicas may store the same version at once
+            try:
+                async with self.db.write() as session:
+                    return await save_version(session, body, self.clock.now())
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not store the policy version")
+
+    async def snapshot(self, version_id: int) -> Policy:
+        cached = self._snapshots.get(version_id)
+        if cached is None:
+            async with self.db.read() as session:
+                cached = Policy.model_validate(await load_version(session, version_id))
+            self._snapshots[version_id] = cached
+        return cached

@@ -1,0 +1,144 @@
+"""Policy files read as YAML node trees, so every value keeps its line number.
+
+Guarantees:
+* One parse gives both the nodes (for line numbers) and the Python data.
+* Scalars resolve as YAML 1.2 does, not 1.1: only ``true``/``false`` are
+  booleans, ``18:00`` stays a string (not the sexagesimal 1080), ``yes``/``no``
+  and ISO dates stay strings and leading-zero numbers stay text. Pydantic then
+  parses times and dates strictly.
+* A key repeated in one mapping is reported (PyYAML would keep the last).
+* A syntax error becomes a PolicyIssue on the line YAML points at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from pager.policy.errors import PathPart, PolicyIssue, format_path
+
+
+class PolicyYamlLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars (see the module docstring)."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class registry
+
+
+for _tag, _regex, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    (
+        "float",
+        r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$"
+        r"|^\.(?:nan|NaN|NAN)$",
+        "-+0123456789.",
+    ),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("merge", r"^(?:<<)$", "<"),
+):
+    PolicyYamlLoader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(_regex), list(_first)
+    )
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str
+    root: Node | None  # None: the file holds no document
+    data: Any
+
+
+def read_source(path: Path, name: str, issues: list[PolicyIssue]) -> SourceFile | None:
+    """Parse one file; on failure add an issue and return None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        issues.append(PolicyIssue(name, 0, f"cannot read the file: {err}"))
+        return None
+    loader = PolicyYamlLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is not None:
+            _check_duplicate_keys(name, root, (), issues, set())
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as err:
+        issues.append(_syntax_issue(name, err))
+        return None
+    finally:
+        loader.dispose()
+    return SourceFile(name, root, data)
+
+
+def _syntax_issue(name: str, err: yaml.MarkedYAMLError) -> PolicyIssue:
+    mark = err.problem_mark or err.context_mark
+    message = f"invalid YAML: {err.problem or err.context}"
+    if err.problem and err.context and err.context_mark is not None:
+        message += f" ({err.context} that starts at line {err.context_mark.line + 1})"
+    return PolicyIssue(name, mark.line + 1 if mark else 1, message)
+
+
+def _check_duplicate_keys(
+    name: str, node: Node, path: tuple[PathPart, ...], issues: list[PolicyIssue], seen: set[int]
+) -> None:
+    if id(node) in seen:  # aliases share nodes and may even form cycles
+        return
+    seen.add(id(node))
+    first_line: dict[PathPart, int] = {}
+    for key, part, value in _children(node):
+        if key is not None and part in first_line:
+            where = format_path(path) or "top level"
+            message = f"{where}: duplicate key {part!r} (first at line {first_line[part]})"
+            issues.append(PolicyIssue(name, line_of(key), message))
+        elif key is not None:
+            first_line[part] = line_of(key)
+        _check_duplicate_keys(name, value, (*path, part), issues, seen)
+
+
+def _children(node: Node) -> Iterator[tuple[Node | None, PathPart, Node]]:
+    """(key node or None, path part, value node) for each child of a collection."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value != "<<":
+                yield key, key.value, value
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            yield None, index, item
+
+
+def line_of(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def key_node(node: Node, name: str) -> Node | None:
+    """The key node ``name`` of a mapping node, for errors about the key itself."""
+    if isinstance(node, MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, ScalarNode) and key.value == name:
+                return key
+    return None
+
+
+def child(node: Node, part: PathPart) -> Node | None:
+    if isinstance(node, MappingNode):
+        for key, value in reversed(node.value):  # the last of repeated keys wins
+            if isinstance(key, ScalarNode) and key.value == str(part):
+                return value  # type: ignore[no-any-return]
+    if isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]  # type: ignore[no-any-return]
+    return None
+
+
+def node_at(node: Node, path: tuple[PathPart, ...]) -> Node:
+    """The node at ``path`` below ``node``, or the deepest one that exists."""
+    for part in path:
+        found = child(node, part)
+        if found is None:
+            break
+        node = found
+    return node

@@ -1,0 +1,142 @@
+"""Typed settings, read from the environment (and optionally a YAML file) once.
+
+Names and defaults are part of the contract (see README, "Settings").
+Validation errors name the variable and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A bad setting, said for a person."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///pager.db",
+        validation_alias=AliasChoices("PAGER_DATABASE_URL", "database_url"),
+    )
+    policies: Path = Field(Path("policies"), validation_alias=AliasChoices("PAGER_POLICIES", "policies"))
+    listen: str = Field("127.0.0.1:8080", validation_alias=AliasChoices("PAGER_LISTEN", "listen"))
+    public_url: str | None = Field(None, validation_alias=AliasChoices("PAGER_PUBLIC_URL", "public_url"))
+    webhook_token: str | None = Field(
+        None, validation_alias=AliasChoices("PAGER_WEBHOOK_TOKEN", "webhook_token")
+    )
+    api_token: str | None = Field(None, validation_alias=AliasChoices("PAGER_API_TOKEN", "api_token"))
+    twilio_account_sid: str | None = Field(
+        None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "twilio_account_sid")
+    )
+    twilio_auth_token: str | None = Field(
+        None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "twilio_auth_token")
+    )
+    twilio_from: str | None = Field(None, validation_alias=AliasChoices("PAGER_TWILIO_FROM", "twilio_from"))
+    twilio_api_url: str | None = Field(
+        None, validation_alias=AliasChoices("PAGER_TWILIO_API_URL", "twilio_api_url")
+    )
+    log_format: Literal["text", "json"] | None = Field(
+        None, validation_alias=AliasChoices("PAGER_LOG_FORMAT", "log_format")
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, validation_alias=AliasChoices("PAGER_MAX_BODY_BYTES", "max_body_bytes")
+    )
+    tick_interval: float = Field(
+        5.0, gt=0, le=60, validation_alias=AliasChoices("PAGER_TICK_INTERVAL", "tick_interval")
+    )
+    send_timeout: float = Field(
+        10.0, gt=0, le=120, validation_alias=AliasChoices("PAGER_SEND_TIMEOUT", "send_timeout")
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must be an async SQLAlchemy URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://..."
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _twilio_all_or_none(self) -> Settings:
+        given = [self.twilio_account_sid, self.twilio_auth_token, self.twilio_from]
+        if any(given) and not all(given):
+            raise ValueError(
+                "set all three of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PAGER_TWILIO_FROM, or none"
+            )
+        return self
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid)
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.listen}").rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def listens_on_loopback(self) -> bool:
+        host, _ = split_listen(self.listen)
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} must be HOST:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Environment first, then the YAML file's keys, then explicit overrides (CLI flags)."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = yaml.safe_load(config_file.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SettingsError(f"{config_file}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"{config_file}: must be a mapping of settings")
+        values.update({k.lower(): v for k, v in loaded.items()})
+    env_keys = {f.validation_alias.choices[0] for f in Settings.model_fields.values()}  # type: ignore[union-attr]
+    for key in env_keys:
+        if str(key) in os.environ:
+            values.pop(str(key).lower().removeprefix("pager_"), None)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "settings"
+        alias = Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+        name = alias.choices[0] if isinstance(alias, AliasChoices) else field
+        lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+    return "invalid settings:\n  " + "\n  ".join(lines)

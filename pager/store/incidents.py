@@ -1,0 +1,255 @@
+"""Repository functions for incidents, their alerts and their timeline.
+
+Callers own the transaction (`Database.write()`); nothing here commits.
+State changes that the engine must act on set `next_action_at = now`, so the
+decision itself stays in the engine and its pure core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from pager.core.classify import Classification
+from pager.core.grouping import incident_key, incident_title, runbook_for
+from pager.ingest.payloads import AlertIn
+from pager.store.models import Alert, Event, Incident, Notification
+
+TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
+
+
+class IncidentNotFound(LookupError):
+    pass
+
+
+@dataclass
+class IngestResult:
+    opened: list[int] = field(default_factory=list)
+    opened_priorities: list[str] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)
+    ignored: int = 0
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    classify: Callable[[dict[str, str]], Classification]
+    policy_version_id: int
+    suppressed: Callable[[dict[str, str]], bool] = lambda _labels: False
+    drill: bool = False
+
+
+def add_event(session: AsyncSession, incident_id: int, at: datetime, kind: str,
+              actor: str | None = None, **detail: Any) -> None:
+    session.add(Event(incident_id=incident_id, at=at, kind=kind, actor=actor, detail=detail))
+
+
+async def record_alerts(session: AsyncSession, alerts: Sequence[AlertIn], ctx: IngestContext,
+                        now: datetime) -> IngestResult:
+    """Fold a webhook's alerts into incidents: open, update, resolve."""
+    result = IngestResult()
+    open_by_key: dict[str, Incident | None] = {}
+    for alert in alerts:
+        c = ctx.classify(alert.labels)
+        key = incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
+        if key not in open_by_key:
+            open_by_key[key] = await _open_incident(session, key)
+        incident = open_by_key[key]
+        if alert.status == "resolved":
+            if incident is None:
+                result.ignored += 1
+                continue
+            await _resolve_alert(session, incident, alert, now)
+        else:
+            if incident is None:
+                incident = await _new_incident(session, key, alert, c, ctx, now)
+                open_by_key[key] = incident
+                result.opened.append(incident.id)
+                result.opened_priorities.append(incident.priority)
+            await _fire_alert(session, incident, alert, now, new=incident.id in result.opened)
+        result.touched.add(incident.id)
+    for incident in {i for i in open_by_key.values() if i is not None}:
+        if incident.id in result.touched and not await _firing_count(session, incident.id):
+            await resolve(session, incident, now, by=None, reason="all alerts resolved")
+            result.resolved.append(incident.id)
+    return result
+
+
+async def _open_incident(session: AsyncSession, key: str) -> Incident | None:
+    found = await session.execute(select(Incident).where(Incident.open_key == key))
+    return found.scalar_one_or_none()
+
+
+async def _new_incident(session: AsyncSession, key: str, alert: AlertIn, c: Classification,
+                        ctx: IngestContext, now: datetime) -> Incident:
+    suppressed = ctx.suppressed(alert.labels)
+    incident = Incident(
+        group_key=alert.group_key, open_key=key, source=alert.source,
+        title=incident_title(alert.labels), summary=alert.annotations.get("summary", ""),
+        runbook_url=runbook_for(alert.annotations, c.runbook), labels=dict(alert.labels),
+        priority=c.priority, original_priority=c.priority, escalation_policy=c.escalation,
+        rule_index=c.rule_index, policy_version_id=ctx.policy_version_id, state=TRIGGERED,
+        drill=ctx.drill, suppressed=suppressed, created_at=now, level=-1, loop=0, step=0,
+        next_action_at=None if suppressed else now,
+    )
+    session.add(incident)
+    await session.flush()
+    rule = "default" if c.rule_index is None else f"rules[{c.rule_index}]"
+    add_event(session, incident.id, now, "opened", alert.source, priority=c.priority,
+              escalation=c.escalation, rule=rule, title=incident.title, drill=ctx.drill)
+    if suppressed:
+        add_event(session, incident.id, now, "suppressed", None, reason="maintenance window")
+    return incident
+
+
+async def _fire_alert(session: AsyncSession, incident: Incident, alert: AlertIn, now: datetime,
+                      *, new: bool) -> None:
+    row = await _alert_row(session, incident.id, alert.fingerprint)
+    if row is None:
+        session.add(Alert(
+            incident_id=incident.id, fingerprint=alert.fingerprint, status="firing",
+            labels=dict(alert.labels), annotations=dict(alert.annotations),
+            starts_at=alert.starts_at, ends_at=None, generator_url=alert.generator_url,
+            first_seen=now, last_seen=now, count=1,
+        ))
+        if not new:
+            add_event(session, incident.id, now, "alert_added", alert.source,
+                      fingerprint=alert.fingerprint, labels=dict(alert.labels))
+        return
+    if row.status == "resolved":
+        add_event(session, incident.id, now, "alert_refired", alert.source,
+                  fingerprint=alert.fingerprint)
+    row.status, row.last_seen, row.count = "firing", now, row.count + 1
+    row.annotations = dict(alert.annotations)
+
+
+async def _resolve_alert(session: AsyncSession, incident: Incident, alert: AlertIn,
+                         now: datetime) -> None:
+    row = await _alert_row(session, incident.id, alert.fingerprint)
+    if row is None or row.status == "resolved":
+        return
+    row.status, row.ends_at, row.last_seen = "resolved", alert.ends_at or now, now
+    add_event(session, incident.id, now, "alert_resolved", alert.source,
+              fingerprint=alert.fingerprint)
+
+
+async def _alert_row(session: AsyncSession, incident_id: int, fingerprint: str) -> Alert | None:
+    found = await session.execute(
+        select(Alert).where(Alert.incident_id == incident_id, Alert.fingerprint == fingerprint))
+    return found.scalar_one_or_none()
+
+
+async def _firing_count(session: AsyncSession, incident_id: int) -> int:
+    count = await session.scalar(select(func.count()).select_from(Alert).where(
+        Alert.incident_id == incident_id, Alert.status == "firing"))
+    return int(count or 0)
+
+
+# --- state changes shared by the API, SMS replies and keypresses -------------
+
+async def get_for_update(session: AsyncSession, incident_id: int) -> Incident:
+    found = await session.execute(
+        select(Incident).where(Incident.id == incident_id).with_for_update())
+    incident = found.scalar_one_or_none()
+    if incident is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    return incident
+
+
+async def acknowledge(session: AsyncSession, incident: Incident, now: datetime,
+                      by: str | None, via: str = "api") -> bool:
+    """Stop paging. False when there was nothing to acknowledge."""
+    if incident.state != TRIGGERED:
+        return False
+    incident.state, incident.acked_at, incident.acked_by = ACKNOWLEDGED, now, by
+    incident.next_action_at = now  # the engine schedules ack_expires
+    await cancel_pending_pages(session, incident.id)
+    add_event(session, incident.id, now, "acknowledged", by, via=via)
+    return True
+
+
+async def resolve(session: AsyncSession, incident: Incident, now: datetime,
+                  by: str | None, via: str = "api", reason: str = "") -> bool:
+    if incident.state == RESOLVED:
+        return False
+    incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, now, by
+    incident.open_key = None
+    incident.next_action_at = now  # the engine sends notify_on_resolve notices
+    await cancel_pending_pages(session, incident.id)
+    add_event(session, incident.id, now, "resolved", by, via=via, reason=reason)
+    return True
+
+
+async def escalate(session: AsyncSession, incident: Incident, now: datetime,
+                   by: str | None, via: str = "api") -> bool:
+    """Move to the next level now (also re-triggers an acknowledged incident)."""
+    if incident.state == RESOLVED:
+        return False
+    if incident.state == ACKNOWLEDGED:
+        incident.state, incident.acked_at, incident.acked_by = TRIGGERED, None, None
+    incident.escalate_at = now
+    incident.next_action_at = now
+    add_event(session, incident.id, now, "escalate_requested", by, via=via)
+    return True
+
+
+async def cancel_pending_pages(session: AsyncSession, incident_id: int) -> None:
+    await session.execute(
+        update(Notification)
+        .where(Notification.incident_id == incident_id, Notification.state == "pending",
+               Notification.kind == "page")
+        .values(state="cancelled"))
+
+
+# --- reads ------------------------------------------------------------------
+
+async def list_incidents(session: AsyncSession, state: str | None = None,
+                         limit: int = 100) -> Sequence[Incident]:
+    query = select(Incident).order_by(Incident.id.desc()).limit(limit)
+    if state == "open":
+        query = query.where(Incident.state != RESOLVED)
+    elif state:
+        query = query.where(Incident.state == state)
+    return (await session.execute(query)).scalars().all()
+
+
+async def load_incident(session: AsyncSession, incident_id: int) -> Incident:
+    found = await session.execute(
+        select(Incident).where(Incident.id == incident_id).options(selectinload(Incident.alerts)))
+    incident = found.scalar_one_or_none()
+    if incident is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    return incident
+
+
+async def timeline(session: AsyncSession, incident_id: int) -> Sequence[Event]:
+    found = await session.execute(
+        select(Event).where(Event.incident_id == incident_id).order_by(Event.at, Event.id))
+    return found.scalars().all()
+
+
+async def count_events(session: AsyncSession, incident_id: int, kind: str) -> int:
+    count = await session.scalar(select(func.count()).select_from(Event).where(
+        Event.incident_id == incident_id, Event.kind == kind))
+    return int(count or 0)
+
+
+async def notifications_of(session: AsyncSession, incident_id: int) -> Sequence[Notification]:
+    found = await session.execute(
+        select(Notification).where(Notification.incident_id == incident_id)
+        .order_by(Notification.id))
+    return found.scalars().all()
+
+
+async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
+    rows = await session.execute(
+        select(Incident.priority, Incident.state, func.count())
+        .where(Incident.state != RESOLVED, Incident.drill.is_(False))
+        .group_by(Incident.priority, Incident.state))
+    return [(p, s, int(n)) for p, s, n in rows.all()]

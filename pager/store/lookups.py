@@ -1,0 +1,28 @@
+"""Small lookups for inbound messages: which notification a reply or callback is about."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.store.models import Notification
+
+DELIVERED_STATES = ("sending", "sent", "delivered", "unknown")
+
+
+async def newest_page_to(session: AsyncSession, person_id: str) -> Notification | None:
+    """The newest page or bundle that went out to a person (for a bare `A`)."""
+    found = await session.execute(
+        select(Notification)
+        .where(Notification.person_id == person_id, Notification.kind.in_(("page", "bundle")),
+               Notification.state.in_(DELIVERED_STATES))
+        .order_by(Notification.sent_at.desc(), Notification.id.desc()).limit(1))
+    return found.scalar_one_or_none()
+
+
+async def notification(session: AsyncSession, notification_id: int,
+                       lock: bool = False) -> Notification | None:
+    query = select(Notification).where(Notification.id == notification_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()

@@ -1,0 +1,34 @@
+"""Maintenance windows: alerts that match one are recorded but do not page.
+
+Incidents that were already paging keep paging; only new incidents opened
+while a window is active are suppressed, and their timeline says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.core.matchers import Matcher, matches_all, parse_matcher
+from pager.store.models import MaintenanceWindow
+
+
+async def windows(session: AsyncSession, active_at: datetime | None = None
+                  ) -> Sequence[MaintenanceWindow]:
+    query = select(MaintenanceWindow).order_by(MaintenanceWindow.start)
+    if active_at is not None:
+        query = query.where(MaintenanceWindow.start <= active_at,
+                            MaintenanceWindow.end > active_at)
+    return (await session.execute(query)).scalars().all()
+
+
+async def active_suppressor(session: AsyncSession, now: datetime
+                            ) -> Callable[[dict[str, str]], bool]:
+    compiled: list[list[Matcher]] = [
+        [parse_matcher(m) for m in window.matchers] for window in await windows(session, now)]
+    if not compiled:
+        return lambda _labels: False
+    return lambda labels: any(matches_all(ms, labels) for ms in compiled)

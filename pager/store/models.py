@@ -1,0 +1,193 @@
+"""The database schema: SQLAlchemy 2 models. The database holds the truth.
+
+Every instant is stored as UTC (`UTCDateTime` turns SQLite's naive values back
+into aware ones). `Incident.open_key` is the group key while the incident is
+open and NULL after, so a unique constraint allows one open incident per group
+on SQLite and PostgreSQL alike, even when replicas race.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class PolicyVersion(Base):
+    """A loaded policy, stored once per content hash; incidents keep theirs."""
+
+    __tablename__ = "policy_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_key: Mapped[str] = mapped_column(Text)
+    open_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    source: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    runbook_url: Mapped[str | None] = mapped_column(Text)
+    labels: Mapped[dict[str, Any]]
+    priority: Mapped[str] = mapped_column(String(16))
+    original_priority: Mapped[str] = mapped_column(String(16))
+    escalation_policy: Mapped[str] = mapped_column(String(128))
+    rule_index: Mapped[int | None]
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # triggered|acknowledged|resolved
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    suppressed: Mapped[bool] = mapped_column(Boolean, default=False)  # maintenance: recorded only
+    created_at: Mapped[datetime]
+    acked_at: Mapped[datetime | None]
+    acked_by: Mapped[str | None] = mapped_column(String(128))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    # Escalation position; the engine claims rows whose next_action_at is due.
+    level: Mapped[int] = mapped_column(Integer, default=-1)  # -1: not paged yet
+    loop: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[int] = mapped_column(Integer, default=0)  # +1 on every level entered
+    escalate_at: Mapped[datetime | None]
+    paging_since: Mapped[datetime | None]
+    next_action_at: Mapped[datetime | None] = mapped_column(index=True)
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    exhausted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    alerts: Mapped[list[Alert]] = relationship(back_populates="incident", order_by="Alert.id")
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_incident_fingerprint", "incident_id", "fingerprint", unique=True),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # firing|resolved
+    labels: Mapped[dict[str, Any]]
+    annotations: Mapped[dict[str, Any]]
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    generator_url: Mapped[str] = mapped_column(Text, default="")
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+    incident: Mapped[Incident] = relationship(back_populates="alerts")
+
+
+class Event(Base):
+    """The incident timeline: append-only."""
+
+    __tablename__ = "incident_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]]
+
+
+class Notification(Base):
+    """The outbox: one row per message, moved through its states by the sender.
+
+    pending -> sending -> sent -> delivered | failed_temp (retried) | failed_perm
+    | unknown | cancelled | throttled. `key` makes a step's page unique.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "state", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(128), index=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # page|bundle|info
+    priority: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    deadline: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    error_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    alert_received_at: Mapped[datetime | None]  # for pager_page_latency_seconds
+    bundle_of: Mapped[list[Any] | None]  # incident ids folded into a bundle
+
+
+class Override(Base):
+    __tablename__ = "overrides"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[str] = mapped_column(String(128), index=True)
+    person_id: Mapped[str] = mapped_column(String(128))
+    replaces: Mapped[str | None] = mapped_column(String(128))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class MaintenanceWindow(Base):
+    __tablename__ = "maintenance_windows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matchers: Mapped[list[Any]]
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Heartbeat(Base):
+    __tablename__ = "heartbeats"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_seen: Mapped[datetime | None]
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+
+
+class ActionItem(Base):
+    __tablename__ = "action_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(128))
+    due: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open|done
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    last_reminded_at: Mapped[datetime | None]

@@ -1,0 +1,35 @@
+"""Policy versions: each distinct loaded policy is stored once, by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.store.models import PolicyVersion
+
+
+def digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+async def save_version(session: AsyncSession, body: dict[str, Any], now: datetime) -> int:
+    sha = digest(body)
+    found = await session.scalar(select(PolicyVersion.id).where(PolicyVersion.sha256 == sha))
+    if found is not None:
+        return int(found)
+    row = PolicyVersion(sha256=sha, body=body, created_at=now)
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def load_version(session: AsyncSession, version_id: int) -> dict[str, Any]:
+    body = await session.scalar(select(PolicyVersion.body).where(PolicyVersion.id == version_id))
+    if body is None:
+        raise LookupError(f"no policy version {version_id}")
+    return dict(body)

@@ -1,0 +1,112 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), policies, the app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from pager.app import create_app
+from pager.clock import FakeClock
+from pager.settings import Settings
+from pager.store.db import Database
+from pager.store.migrate import migrate
+from pager.store.models import Base
+from tests.fakes.fake_notifier import FakeNotifier
+from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, write_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PAGER_SHARED_DIR", ROOT.parent / "shared")).resolve()
+PG_ADMIN_URL = os.environ.get("PAGER_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once."""
+    name = f"pager_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(sql))
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except OSError as exc:
+        pytest.fail(f"PostgreSQL is not answering at {PG_ADMIN_URL}: {exc} "
+                    "(.ci/run starts it; or run pg_ctlcluster ... start)")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    async def setup() -> None:
+        db = Database(url)
+        await migrate(db)
+        await db.close()
+
+    asyncio.run(setup())
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(db_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if db_kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database."""
+    database = Database(db_url)
+    if database.is_sqlite:
+        await migrate(database)
+    else:
+        await _truncate(database)
+    yield database
+    await database.close()
+
+
+async def _truncate(database: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with database.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))  # a Monday, 09:00 UTC
+
+
+@pytest.fixture
+def make_harness(db: Database, db_url: str, tmp_path: Path, clock: FakeClock,
+                 aiohttp_client: Any) -> Callable[..., Awaitable[Harness]]:
+    """Start the real app (engine driven by the test) with the given policy YAML."""
+
+    async def start(policy: str, **settings: Any) -> Harness:
+        directory = write_policy(tmp_path / "policies", policy)
+        values = {"database_url": db_url, "policies": directory,
+                  "webhook_token": WEBHOOK_TOKEN, "api_token": API_TOKEN, **settings}
+        notifier = FakeNotifier()
+        app = create_app(Settings(**values), clock=clock, notifier=notifier, db=db,
+                         run_engine=False)
+        client = await aiohttp_client(app)
+        return Harness(client, clock, notifier)
+
+    return start

@@ -1,0 +1,197 @@
+"""page_text: the SMS page, the bundle and the voice script."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pager.core.page_text import (
+    SEGMENT,
+    VOICE_MENU,
+    gsm7_length,
+    is_gsm7,
+    reply_instructions,
+    shorten,
+    sms_bundle,
+    sms_page,
+    to_gsm7,
+    voice_script,
+)
+from pager.core.sms_commands import Action, Command, parse_reply
+
+RUNBOOK = "https://runbooks.example.com/api/high-error-rate"
+
+
+def test_page_has_the_contract_format() -> None:
+    text = sms_page(42, "P1", "HighErrorRate api", 3, "5xx above 5% for 10m")
+
+    # The contract's "—" is sent as "-" so the page stays GSM-7 (160, not 70 chars).
+    assert text == (
+        "[P1] #42 HighErrorRate api (3 alerts) - 5xx above 5% for 10m. "
+        "Reply 42A ack, 42R resolve, 42E escalate"
+    )
+
+
+def test_one_alert_is_not_counted_and_a_drill_says_so() -> None:
+    text = sms_page(7, "P2", "DiskFull db-1", 1, "93% used", drill=True)
+
+    assert text == "[DRILL] [P2] #7 DiskFull db-1 - 93% used. Reply 7A ack, 7R resolve, 7E escalate"
+
+
+def test_no_summary_no_dash() -> None:
+    assert sms_page(7, "P2", "DiskFull", 1, "  ") == (
+        "[P2] #7 DiskFull. Reply 7A ack, 7R resolve, 7E escalate"
+    )
+
+
+def test_a_long_summary_is_cut_not_the_instructions() -> None:
+    summary = "The error rate of the api service is above five percent " * 4
+
+    text = sms_page(42, "P1", "HighErrorRate api", 3, summary)
+
+    assert gsm7_length(text) <= SEGMENT
+    assert text.startswith("[P1] #42 HighErrorRate api (3 alerts) - The error rate")
+    assert text.endswith("... Reply 42A ack, 42R resolve, 42E escalate")
+
+
+def test_non_gsm7_characters_are_transliterated() -> None:
+    text = sms_page(5, "P1", "Zürich “edge” — down", 1, "Łódź… ⚠ café")
+
+    assert is_gsm7(text)
+    assert text.startswith('[P1] #5 Zürich "edge" - down - ?odz... ? café.')
+
+
+def test_runbook_is_appended_when_it_fits() -> None:
+    text = sms_page(42, "P1", "HighErrorRate api", 3, "5xx above 5%", runbook_url=RUNBOOK)
+
+    assert text.endswith(f"42E escalate\n{RUNBOOK}")
+    assert gsm7_length(text) <= SEGMENT
+
+
+def test_runbook_never_costs_the_summary_or_a_second_segment() -> None:
+    summary = "x" * 100
+    without = sms_page(42, "P1", "HighErrorRate api", 3, summary)
+
+    assert sms_page(42, "P1", "HighErrorRate api", 3, summary, runbook_url=RUNBOOK) == without
+
+
+@pytest.mark.parametrize("url", ["https://wiki/run book", "https://wiki/ünïcode", "   "])
+def test_unsendable_runbook_urls_are_left_out(url: str) -> None:
+    assert sms_page(1, "P1", "T", 1, "s", runbook_url=url) == sms_page(1, "P1", "T", 1, "s")
+
+
+TEXT = st.text(max_size=400)
+PRIORITY = st.integers(min_value=0, max_value=99).map(lambda p: f"P{p}")
+NUMBER = st.integers(min_value=1, max_value=999_999_999)
+
+
+@given(
+    n=NUMBER,
+    priority=PRIORITY,
+    title=TEXT,
+    count=st.integers(min_value=0, max_value=100_000),
+    summary=TEXT,
+    runbook=st.none() | st.text(max_size=120),
+    drill=st.booleans(),
+)
+def test_any_page_is_one_gsm7_segment_with_whole_instructions(
+    n: int, priority: str, title: str, count: int, summary: str, runbook: str | None, drill: bool
+) -> None:
+    text = sms_page(n, priority, title, count, summary, runbook_url=runbook, drill=drill)
+
+    assert is_gsm7(text)
+    assert gsm7_length(text) <= SEGMENT
+    assert text.startswith(f"{'[DRILL] ' if drill else ''}[{priority}] #{n} ")
+    assert text.split("\n")[0].endswith(reply_instructions(n))
+
+
+@given(n=NUMBER)
+def test_the_instructions_parse_back(n: int) -> None:
+    # "Reply 42A ack, 42R resolve, 42E escalate": each example is a valid reply.
+    examples = [
+        word for word in reply_instructions(n).replace(",", "").split() if word[0].isdigit()
+    ]
+
+    assert [parse_reply(word) for word in examples] == [
+        Command(Action.ACK, n),
+        Command(Action.RESOLVE, n),
+        Command(Action.ESCALATE, n),
+    ]
+
+
+def test_bundle_lists_the_incidents() -> None:
+    text = sms_bundle("P1", [(41, "Foo"), (42, "Bar"), (43, "Baz")])
+
+    assert text == "[P1] 3 more incidents: #41 Foo, #42 Bar, #43 Baz. Reply A to ack all"
+
+
+def test_bundle_of_one() -> None:
+    assert sms_bundle("P2", [(9, "Foo")], drill=True) == (
+        "[DRILL] [P2] 1 more incident: #9 Foo. Reply A to ack all"
+    )
+
+
+def test_a_big_bundle_drops_titles_then_numbers() -> None:
+    incidents = [(1000 + i, f"Some long alert title number {i}") for i in range(40)]
+
+    text = sms_bundle("P1", incidents)
+
+    assert gsm7_length(text) <= SEGMENT
+    assert text.startswith("[P1] 40 more incidents: #1000, #1001")
+    assert "more. Reply A to ack all" in text
+    shown = text.count("#")
+    assert f"+{40 - shown} more" in text
+
+
+@given(
+    priority=PRIORITY,
+    incidents=st.lists(st.tuples(NUMBER, TEXT), min_size=1, max_size=60),
+    drill=st.booleans(),
+)
+def test_any_bundle_is_one_gsm7_segment(
+    priority: str, incidents: list[tuple[int, str]], drill: bool
+) -> None:
+    text = sms_bundle(priority, incidents, drill=drill)
+
+    assert is_gsm7(text)
+    assert gsm7_length(text) <= SEGMENT
+    assert text.endswith(". Reply A to ack all")
+
+
+def test_voice_script_reads_the_page_then_the_menu() -> None:
+    script = voice_script(42, "P1", "HighErrorRate api", 3, "5xx above 5%.", drill=True)
+
+    assert script == (
+        "This is a drill. This is pager, priority 1. Incident 42: HighErrorRate api. "
+        "3 alerts. 5xx above 5%. Press 1 to acknowledge, 2 to escalate, 3 to resolve."
+    )
+    assert script.endswith(VOICE_MENU)
+
+
+def test_voice_script_keeps_a_long_summary_short() -> None:
+    script = voice_script(1, "P1", "T", 1, "word " * 500)
+
+    assert len(script) < 450
+    assert script.endswith(VOICE_MENU)
+
+
+@pytest.mark.parametrize(
+    ("text", "gsm", "septets"),
+    [("abc", True, 3), ("€", True, 2), ("{[]}", True, 8), ("—", False, 1), ("日", False, 1)],
+)
+def test_gsm7_charset(text: str, gsm: bool, septets: int) -> None:
+    assert is_gsm7(text) is gsm
+    assert gsm7_length(text) == septets
+
+
+@given(st.text())
+def test_to_gsm7_always_yields_gsm7(text: str) -> None:
+    assert is_gsm7(to_gsm7(text))
+
+
+@given(text=st.text(), room=st.integers(min_value=0, max_value=200))
+def test_shorten_fits(text: str, room: int) -> None:
+    cut = shorten(to_gsm7(text), room)
+
+    assert gsm7_length(cut) <= room

@@ -1,0 +1,233 @@
+"""TwilioNotifier against FakeTwilio: the request it sends and how answers map to outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+
+from pager.notify.base import Kind, Message, Notifier, Outcome
+from pager.notify.twilio import CODE_OUTCOMES, TwilioNotifier, classify
+from tests.fakes.fake_twilio import FakeTwilio
+
+FROM = "+15005550006"
+ALICE = "+15550100001"
+PUBLIC = "https://pager.example.com"
+
+
+def sms(to: str = ALICE, body: str = "[P1] #42 Disk full", n: int = 7, kind: Kind = Kind.PAGE):
+    return Message(n, 42, "alice", to, "sms", kind, body)
+
+
+def call(to: str = ALICE, n: int = 9):
+    return Message(n, 42, "alice", to, "voice", Kind.PAGE, "[P1] #42 Disk full")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTwilio]:
+    async with FakeTwilio() as twilio:
+        yield twilio
+
+
+async def started(fake: FakeTwilio, **overrides: object) -> TwilioNotifier:
+    options: dict[str, object] = {
+        "account_sid": fake.account_sid,
+        "auth_token": fake.auth_token,
+        "from_number": FROM,
+        "public_url": PUBLIC + "/",
+        "api_url": fake.url,
+        "timeout": 2.0,
+        "max_concurrency": 4,
+    }
+    return await TwilioNotifier.create(**(options | overrides))
+
+
+@pytest.fixture
+async def notifier(fake: FakeTwilio) -> AsyncIterator[TwilioNotifier]:
+    twilio = await started(fake)
+    yield twilio
+    await twilio.close()
+
+
+async def test_sms_is_accepted_with_callback_and_validity(fake, notifier):
+    result = await notifier.send(sms(body="[P1] #42 Disk full — café"))
+
+    assert result.outcome is Outcome.ACCEPTED
+    sent = fake.expect_sms(ALICE, "disk full", "café")
+    assert result.provider_id == sent.sid
+    assert len(sent.sid) == 34
+    assert sent.sid.startswith("SM")
+    assert (sent.from_, sent.to) == (FROM, ALICE)
+    assert sent.status_callback == f"{PUBLIC}/twilio/status?n=7"
+    assert sent.validity_period == 600
+    fake.assert_no_more()
+
+
+async def test_info_sms_lives_longer_than_a_page(fake, notifier):
+    await notifier.send(sms(kind=Kind.INFO, body="#42 resolved"))
+
+    assert fake.expect_sms(ALICE, "resolved").validity_period == 4 * 3600
+
+
+async def test_call_asks_for_twiml_machine_detection_and_progress_events(fake, notifier):
+    result = await notifier.send(call(n=9))
+
+    assert result.outcome is Outcome.ACCEPTED
+    placed = fake.expect_call(ALICE)
+    assert result.provider_id == placed.sid
+    assert placed.sid.startswith("CA")
+    assert placed.url == f"{PUBLIC}/twilio/voice?n=9"
+    assert placed.machine_detection == "Enable"
+    assert placed.status_callback == f"{PUBLIC}/twilio/status?n=9"
+    assert placed.status_callback_event == ["initiated", "ringing", "answered", "completed"]
+    assert placed.timeout is not None
+    assert 15 <= placed.timeout <= 60
+    assert placed.body is None
+    fake.assert_no_more()
+
+
+@pytest.mark.parametrize(
+    ("script", "outcome", "code"),
+    [
+        (lambda f: f.fail(ALICE, code=21211), Outcome.PERMANENT, 21211),
+        (lambda f: f.fail(ALICE, code=21610), Outcome.PERMANENT, 21610),
+        (lambda f: f.fail(ALICE, code=21614), Outcome.PERMANENT, 21614),
+        (lambda f: f.fail(ALICE, code=21408), Outcome.PERMANENT, 21408),
+        (lambda f: f.fail(ALICE, code=21999), Outcome.PERMANENT, 21999),
+        (lambda f: f.too_many(ALICE), Outcome.TEMPORARY, 20429),
+        (lambda f: f.fail_times(ALICE, 1, status=500), Outcome.TEMPORARY, 20500),
+        (lambda f: f.fail_times(ALICE, 1, status=503), Outcome.TEMPORARY, 20503),
+    ],
+    ids=["21211", "21610", "21614", "21408", "other-4xx", "20429", "500", "503"],
+)
+@pytest.mark.parametrize("message", [sms(), call()], ids=["sms", "voice"])
+async def test_twilio_errors_map_to_outcomes_without_retry(
+    fake, notifier, script, outcome, code, message
+):
+    script(fake)
+
+    result = await notifier.send(message)
+
+    assert (result.outcome, result.code, result.provider_id) == (outcome, code, None)
+    assert result.error
+    # fail_times(1) would let a retry through: one attempt proves there was none.
+    assert len(fake.attempts(ALICE)) == 1
+    fake.assert_no_more()
+
+
+async def test_wrong_credentials_are_permanent(fake):
+    twilio = await started(fake, auth_token="not-the-token")
+    try:
+        result = await twilio.send(sms())
+    finally:
+        await twilio.close()
+
+    assert (result.outcome, result.code) == (Outcome.PERMANENT, 20003)
+    assert [r.status for r in fake.requests] == [401]
+
+
+async def test_slow_twilio_is_unknown_within_the_timeout(fake):
+    fake.slow(ALICE, 30)
+    twilio = await started(fake, timeout=0.2)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    try:
+        result = await twilio.send(sms())
+    finally:
+        await twilio.close()
+
+    assert result.outcome is Outcome.UNKNOWN  # the request reached Twilio: maybe sent
+    assert loop.time() - began < 2
+    assert len(fake.attempts(ALICE)) == 1
+
+
+async def test_waiting_for_a_slot_past_the_timeout_is_temporary(fake):
+    bob = "+15550100002"
+    fake.slow(ALICE, 30)
+    twilio = await started(fake, timeout=0.3, max_concurrency=1)
+    try:
+        first, second = await asyncio.gather(twilio.send(sms()), twilio.send(sms(to=bob)))
+    finally:
+        await twilio.close()
+
+    assert first.outcome is Outcome.UNKNOWN
+    assert second.outcome is Outcome.TEMPORARY  # never left the process
+    assert fake.attempts(bob) == []
+
+
+async def test_unreachable_api_is_temporary(fake):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    twilio = await started(fake, api_url=f"http://127.0.0.1:{port}")
+    try:
+        result = await twilio.send(sms())
+    finally:
+        await twilio.close()
+
+    assert result.outcome is Outcome.TEMPORARY
+    assert result.error
+
+
+async def test_concurrency_is_bounded(fake):
+    fake.slow(ALICE, 0.15)
+    twilio = await started(fake, max_concurrency=2, timeout=5)
+    try:
+        results = await asyncio.gather(*(twilio.send(sms(n=i)) for i in range(6)))
+    finally:
+        await twilio.close()
+
+    assert {r.outcome for r in results} == {Outcome.ACCEPTED}
+    assert fake.max_in_flight == 2
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"TWILIO_EDGE": "sydney"},
+        {"TWILIO_REGION": "au1"},
+        {"TWILIO_EDGE": "x", "TWILIO_REGION": "ie1"},
+    ],
+)
+async def test_region_and_edge_variables_do_not_move_the_api(fake, monkeypatch, env):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    twilio = await started(fake)
+    try:
+        result = await twilio.send(sms())
+    finally:
+        await twilio.close()
+
+    assert result.outcome is Outcome.ACCEPTED
+    fake.expect_sms(ALICE)
+
+
+async def test_send_before_start_is_a_programming_error():
+    twilio: Notifier = TwilioNotifier(  # mypy checks it fits the Notifier protocol
+        account_sid="AC" + "0" * 32, auth_token="t", from_number=FROM, public_url=PUBLIC
+    )
+    with pytest.raises(RuntimeError, match="start"):
+        await twilio.send(sms())
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "outcome"),
+    [
+        (400, 21211, Outcome.PERMANENT),
+        (400, 20429, Outcome.TEMPORARY),  # the code wins over the status
+        (429, None, Outcome.TEMPORARY),
+        (408, None, Outcome.TEMPORARY),
+        (500, 500, Outcome.TEMPORARY),  # unparsable body: the client echoes the status
+        (502, None, Outcome.TEMPORARY),
+        (404, None, Outcome.PERMANENT),
+        (401, 20003, Outcome.PERMANENT),
+    ],
+)
+def test_classify(status, code, outcome):
+    assert classify(status, code) is outcome
+
+
+def test_every_listed_code_is_a_twilio_code():
+    assert all(10000 <= code < 100000 for code in CODE_OUTCOMES)
