@@ -14,7 +14,10 @@ from pager.store.models import Incident
 
 Action = Callable[[AsyncSession, Incident, datetime, str | None, str], Awaitable[bool]]
 ACTIONS: dict[str, Action] = {
-    "ack": store.acknowledge, "resolve": store.resolve, "escalate": store.escalate}
+    "ack": store.acknowledge,
+    "resolve": store.resolve,
+    "escalate": store.escalate,
+}
 
 
 async def act(pager: Pager, incident_id: int, action: Action, by: str | None, via: str) -> bool:

@@ -13,7 +13,7 @@ import signal
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from pager.api import health, incidents
 from pager.clock import Clock, SystemClock
@@ -28,6 +28,7 @@ from pager.services import PAGER, Pager
 from pager.settings import Settings
 from pager.store.db import Database
 from pager.store.migrate import migrate
+from pager.twilio_hooks import handlers as twilio
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +37,22 @@ class StartupError(RuntimeError):
     """The daemon cannot start; the message says why."""
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None,
-               notifier: Notifier | None = None, db: Database | None = None,
-               run_engine: bool = True, run_migrations: bool = False) -> web.Application:
-    app = web.Application(middlewares=[errors_middleware],
-                          client_max_size=settings.max_body_bytes)
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    notifier: Notifier | None = None,
+    db: Database | None = None,
+    run_engine: bool = True,
+    run_migrations: bool = False,
+) -> web.Application:
+    app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     _routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with _running(settings, clock or SystemClock(), notifier, db, run_engine,
-                            run_migrations) as pager:
+        async with _running(
+            settings, clock or SystemClock(), notifier, db, run_engine, run_migrations
+        ) as pager:
             app[PAGER] = pager
             yield
 
@@ -62,6 +69,10 @@ def _routes(app: web.Application) -> None:
     r.add_post("/api/v1/incidents/{id}/ack", incidents.acknowledge)
     r.add_post("/api/v1/incidents/{id}/resolve", incidents.resolve)
     r.add_post("/api/v1/incidents/{id}/escalate", incidents.escalate)
+    r.add_post("/twilio/sms", twilio.sms)
+    r.add_post("/twilio/voice", twilio.voice)
+    r.add_post("/twilio/voice/gather", twilio.gather)
+    r.add_post("/twilio/status", twilio.status_callback)
     r.add_get("/healthz", health.healthz)
     r.add_get("/readyz", health.readyz)
     r.add_get("/metrics", health.metrics)
@@ -69,9 +80,14 @@ def _routes(app: web.Application) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _running(settings: Settings, clock: Clock, notifier: Notifier | None,
-                   db: Database | None, run_engine: bool,
-                   run_migrations: bool) -> AsyncIterator[Pager]:
+async def _running(
+    settings: Settings,
+    clock: Clock,
+    notifier: Notifier | None,
+    db: Database | None,
+    run_engine: bool,
+    run_migrations: bool,
+) -> AsyncIterator[Pager]:
     own_db = db is None
     db = db or Database(settings.database_url)
     try:
@@ -88,8 +104,9 @@ async def _running(settings: Settings, clock: Clock, notifier: Notifier | None,
             await db.close()
 
 
-async def _assemble(settings: Settings, clock: Clock, notifier: Notifier | None,
-                    db: Database) -> Pager:
+async def _assemble(
+    settings: Settings, clock: Clock, notifier: Notifier | None, db: Database
+) -> Pager:
     policies = PolicyRuntime(settings.policies, db, clock)
     errors = await policies.reload()
     if errors:
@@ -97,22 +114,35 @@ async def _assemble(settings: Settings, clock: Clock, notifier: Notifier | None,
     metrics = Metrics(tuple(policies.active.policy.priorities))
     metrics.policy_reload_ok.set(1)
     notifier = notifier or await _notifier(settings)
-    engine = Engine(db, clock, policies, notifier, metrics, interval=settings.tick_interval,
-                    send_timeout=settings.send_timeout)
+    engine = Engine(
+        db,
+        clock,
+        policies,
+        notifier,
+        metrics,
+        interval=settings.tick_interval,
+        send_timeout=settings.send_timeout,
+    )
     return Pager(settings, clock, db, policies, metrics, notifier, engine)
 
 
 async def _notifier(settings: Settings) -> Notifier:
     if not settings.twilio_enabled:
-        log.warning("NO TWILIO CREDENTIALS: dry-run notifier, pages are only logged "
-                    "and recorded, nobody will be woken")
+        log.warning(
+            "NO TWILIO CREDENTIALS: dry-run notifier, pages are only logged "
+            "and recorded, nobody will be woken"
+        )
         return DryRunNotifier()
     from pager.notify.twilio import TwilioNotifier
 
     notifier = TwilioNotifier(
-        account_sid=settings.twilio_account_sid or "", auth_token=settings.twilio_auth_token or "",
-        from_number=settings.twilio_from or "", public_url=settings.effective_public_url,
-        api_url=settings.twilio_api_url, timeout=settings.send_timeout)
+        account_sid=settings.twilio_account_sid or "",
+        auth_token=settings.twilio_auth_token or "",
+        from_number=settings.twilio_from or "",
+        public_url=settings.effective_public_url,
+        api_url=settings.twilio_api_url,
+        timeout=settings.send_timeout,
+    )
     await notifier.start()
     return notifier
 
@@ -123,8 +153,9 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
         yield
         return
     scheduler = AsyncIOScheduler()
-    scheduler.add_job(pager.engine.wake, "interval", seconds=pager.settings.tick_interval,
-                      id="engine-safety-tick")
+    scheduler.add_job(
+        pager.engine.wake, "interval", seconds=pager.settings.tick_interval, id="engine-safety-tick"
+    )
     scheduler.start()
     task = asyncio.create_task(pager.engine.run_forever(), name="pager-engine")
     _on_sighup(pager)
@@ -136,8 +167,12 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
 
 
 def _on_sighup(pager: Pager) -> None:
+    pending: set[asyncio.Task[list[str]]] = set()
+
     def reload() -> None:
-        asyncio.ensure_future(health.reload_policies(pager))
+        task = asyncio.ensure_future(health.reload_policies(pager))
+        pending.add(task)  # keep a reference until it is done
+        task.add_done_callback(pending.discard)
 
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)

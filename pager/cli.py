@@ -13,8 +13,12 @@ from aiohttp import web
 from pager.logs import setup_logging
 from pager.settings import Settings, SettingsError, load_settings, split_listen
 
-CONFIG = click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path),
-                      help="YAML file with the same keys as the environment settings.")
+CONFIG = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, path_type=Path),
+    help="YAML file with the same keys as the environment settings.",
+)
 
 
 def _settings(config_file: Path | None, **overrides: Any) -> Settings:
@@ -35,26 +39,37 @@ def main() -> None:
 @click.option("--listen", help="HOST:PORT to serve on (PAGER_LISTEN).")
 @click.option("--policies", type=click.Path(path_type=Path), help="Policy directory.")
 @click.option("--no-migrate", is_flag=True, help="Do not upgrade the database schema on start.")
-@click.option("--insecure", is_flag=True,
-              help="Allow a non-loopback address without both tokens set.")
-def serve(config_file: Path | None, listen: str | None, policies: Path | None,
-          no_migrate: bool, insecure: bool) -> None:
+@click.option(
+    "--insecure", is_flag=True, help="Allow a non-loopback address without both tokens set."
+)
+def serve(
+    config_file: Path | None,
+    listen: str | None,
+    policies: Path | None,
+    no_migrate: bool,
+    insecure: bool,
+) -> None:
     """Run the daemon."""
     from pager.app import StartupError, create_app
 
     settings = _settings(config_file, listen=listen, policies=policies)
     setup_logging(settings.log_format)
-    if not settings.listens_on_loopback() and not insecure and not (
-            settings.webhook_token and settings.api_token):
+    if (
+        not settings.listens_on_loopback()
+        and not insecure
+        and not (settings.webhook_token and settings.api_token)
+    ):
         raise click.ClickException(
             f"refusing to serve on {settings.listen} without PAGER_WEBHOOK_TOKEN and "
             "PAGER_API_TOKEN: anyone could post alerts or acknowledge pages. Set both, "
-            "or pass --insecure.")
+            "or pass --insecure."
+        )
     host, port = split_listen(settings.listen)
     app = create_app(settings, run_migrations=not no_migrate)
     try:
-        web.run_app(app, host=host, port=port, print=lambda _msg: None,
-                    shutdown_timeout=20, access_log=None)
+        web.run_app(
+            app, host=host, port=port, print=lambda _msg: None, shutdown_timeout=20, access_log=None
+        )
     except StartupError as exc:
         raise click.ClickException(str(exc)) from None
 

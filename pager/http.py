@@ -73,8 +73,9 @@ def check_token(request: web.Request, expected: str | None) -> None:
         return
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
-                                                              expected.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), expected.encode()
+    ):
         raise ApiError(401, "missing or wrong bearer token", "unauthorized")
 
 

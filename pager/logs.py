@@ -50,8 +50,11 @@ class TextFormatter(logging.Formatter):
 def setup_logging(fmt: str | None, level: int = logging.INFO) -> None:
     fmt = fmt or ("text" if sys.stderr.isatty() else "json")
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else
-                         TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if fmt == "json"
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -14,7 +14,13 @@ STATUSES = ("firing", "resolved")
 REJECT_REASONS = ("malformed", "unauthorized", "too_large", "unavailable", "bad_signature")
 CHANNELS = ("sms", "voice")
 NOTIFY_OUTCOMES = (
-    "sent", "delivered", "failed_temp", "failed_perm", "unknown", "throttled", "cancelled",
+    "sent",
+    "delivered",
+    "failed_temp",
+    "failed_perm",
+    "unknown",
+    "throttled",
+    "cancelled",
 )
 STATES = ("triggered", "acknowledged")
 
@@ -27,43 +33,75 @@ class Metrics:
     def __init__(self, priorities: tuple[str, ...] = ("P1", "P2")) -> None:
         self.registry = r = CollectorRegistry()
         self.alerts_received = Counter(
-            "pager_alerts_received", "Alerts received by webhook", ["source", "status"], registry=r)
+            "pager_alerts_received", "Alerts received by webhook", ["source", "status"], registry=r
+        )
         self.webhook_rejected = Counter(
-            "pager_webhook_rejected", "Requests rejected, by reason", ["reason"], registry=r)
+            "pager_webhook_rejected", "Requests rejected, by reason", ["reason"], registry=r
+        )
         self.incidents_opened = Counter(
-            "pager_incidents_opened", "Incidents opened", ["priority"], registry=r)
+            "pager_incidents_opened", "Incidents opened", ["priority"], registry=r
+        )
         self.incidents_open = Gauge(
-            "pager_incidents_open", "Open incidents", ["priority", "state"], registry=r)
+            "pager_incidents_open", "Open incidents", ["priority", "state"], registry=r
+        )
         self.notifications = Counter(
-            "pager_notifications", "Notification outcomes", ["channel", "outcome"], registry=r)
+            "pager_notifications", "Notification outcomes", ["channel", "outcome"], registry=r
+        )
         self.escalations = Counter(
-            "pager_escalations", "Escalation steps taken", ["priority"], registry=r)
+            "pager_escalations", "Escalation steps taken", ["priority"], registry=r
+        )
         self.exhausted = Counter(
-            "pager_escalations_exhausted", "Incidents that ran out of levels", ["priority"],
-            registry=r)
+            "pager_escalations_exhausted",
+            "Incidents that ran out of levels",
+            ["priority"],
+            registry=r,
+        )
         self.time_to_ack = Histogram(
-            "pager_time_to_ack_seconds", "Incident opened to acknowledged", ["priority"],
-            buckets=HUMAN_BUCKETS, registry=r)
+            "pager_time_to_ack_seconds",
+            "Incident opened to acknowledged",
+            ["priority"],
+            buckets=HUMAN_BUCKETS,
+            registry=r,
+        )
         self.time_to_resolve = Histogram(
-            "pager_time_to_resolve_seconds", "Incident opened to resolved", ["priority"],
-            buckets=HUMAN_BUCKETS, registry=r)
+            "pager_time_to_resolve_seconds",
+            "Incident opened to resolved",
+            ["priority"],
+            buckets=HUMAN_BUCKETS,
+            registry=r,
+        )
         self.page_latency = Histogram(
-            "pager_page_latency_seconds", "Alert received to page handed to the provider",
-            buckets=MACHINE_BUCKETS, registry=r)
+            "pager_page_latency_seconds",
+            "Alert received to page handed to the provider",
+            buckets=MACHINE_BUCKETS,
+            registry=r,
+        )
         self.escalation_lateness = Histogram(
-            "pager_escalation_lateness_seconds", "Escalation step due to done",
-            buckets=MACHINE_BUCKETS, registry=r)
+            "pager_escalation_lateness_seconds",
+            "Escalation step due to done",
+            buckets=MACHINE_BUCKETS,
+            registry=r,
+        )
         self.engine_last_tick = Gauge(
-            "pager_engine_last_tick_timestamp_seconds", "When the engine last finished a tick",
-            registry=r)
+            "pager_engine_last_tick_timestamp_seconds",
+            "When the engine last finished a tick",
+            registry=r,
+        )
         self.policy_reload_ok = Gauge(
-            "pager_policy_last_reload_successful", "1 if the last policy load worked", registry=r)
+            "pager_policy_last_reload_successful", "1 if the last policy load worked", registry=r
+        )
         self.heartbeat_last_seen = Gauge(
-            "pager_heartbeat_last_seen_timestamp_seconds", "Last ping of each heartbeat", ["name"],
-            registry=r)
+            "pager_heartbeat_last_seen_timestamp_seconds",
+            "Last ping of each heartbeat",
+            ["name"],
+            registry=r,
+        )
         self.sms_ignored = Counter(
-            "pager_inbound_ignored", "Inbound messages from unknown numbers", ["channel"],
-            registry=r)
+            "pager_inbound_ignored",
+            "Inbound messages from unknown numbers",
+            ["channel"],
+            registry=r,
+        )
         self.precreate(priorities)
 
     def precreate(self, priorities: tuple[str, ...]) -> None:
@@ -93,8 +131,11 @@ class Metrics:
             self.incidents_open.labels(priority, state).set(n)
 
     def _open_series(self) -> list[tuple[tuple[str, str], float]]:
-        return [((s.labels["priority"], s.labels["state"]), s.value)
-                for m in self.incidents_open.collect() for s in m.samples]
+        return [
+            ((s.labels["priority"], s.labels["state"]), s.value)
+            for m in self.incidents_open.collect()
+            for s in m.samples
+        ]
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -27,20 +27,28 @@ class Settings(BaseSettings):
         "sqlite+aiosqlite:///pager.db",
         validation_alias=AliasChoices("PAGER_DATABASE_URL", "database_url"),
     )
-    policies: Path = Field(Path("policies"), validation_alias=AliasChoices("PAGER_POLICIES", "policies"))
+    policies: Path = Field(
+        Path("policies"), validation_alias=AliasChoices("PAGER_POLICIES", "policies")
+    )
     listen: str = Field("127.0.0.1:8080", validation_alias=AliasChoices("PAGER_LISTEN", "listen"))
-    public_url: str | None = Field(None, validation_alias=AliasChoices("PAGER_PUBLIC_URL", "public_url"))
+    public_url: str | None = Field(
+        None, validation_alias=AliasChoices("PAGER_PUBLIC_URL", "public_url")
+    )
     webhook_token: str | None = Field(
         None, validation_alias=AliasChoices("PAGER_WEBHOOK_TOKEN", "webhook_token")
     )
-    api_token: str | None = Field(None, validation_alias=AliasChoices("PAGER_API_TOKEN", "api_token"))
+    api_token: str | None = Field(
+        None, validation_alias=AliasChoices("PAGER_API_TOKEN", "api_token")
+    )
     twilio_account_sid: str | None = Field(
         None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "twilio_account_sid")
     )
     twilio_auth_token: str | None = Field(
         None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "twilio_auth_token")
     )
-    twilio_from: str | None = Field(None, validation_alias=AliasChoices("PAGER_TWILIO_FROM", "twilio_from"))
+    twilio_from: str | None = Field(
+        None, validation_alias=AliasChoices("PAGER_TWILIO_FROM", "twilio_from")
+    )
     twilio_api_url: str | None = Field(
         None, validation_alias=AliasChoices("PAGER_TWILIO_API_URL", "twilio_api_url")
     )
@@ -48,7 +56,9 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("PAGER_LOG_FORMAT", "log_format")
     )
     max_body_bytes: int = Field(
-        1024 * 1024, ge=1024, validation_alias=AliasChoices("PAGER_MAX_BODY_BYTES", "max_body_bytes")
+        1024 * 1024,
+        ge=1024,
+        validation_alias=AliasChoices("PAGER_MAX_BODY_BYTES", "max_body_bytes"),
     )
     tick_interval: float = Field(
         5.0, gt=0, le=60, validation_alias=AliasChoices("PAGER_TICK_INTERVAL", "tick_interval")
@@ -77,7 +87,8 @@ class Settings(BaseSettings):
         given = [self.twilio_account_sid, self.twilio_auth_token, self.twilio_from]
         if any(given) and not all(given):
             raise ValueError(
-                "set all three of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PAGER_TWILIO_FROM, or none"
+                "set all three of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PAGER_TWILIO_FROM, "
+                "or none"
             )
         return self
 
@@ -136,7 +147,11 @@ def _explain(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else "settings"
-        alias = Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+        alias = (
+            Settings.model_fields[field].validation_alias
+            if field in Settings.model_fields
+            else None
+        )
         name = alias.choices[0] if isinstance(alias, AliasChoices) else field
         lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
     return "invalid settings:\n  " + "\n  ".join(lines)

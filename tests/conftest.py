@@ -44,8 +44,10 @@ def pg_url() -> Iterator[str]:
     try:
         asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     except OSError as exc:
-        pytest.fail(f"PostgreSQL is not answering at {PG_ADMIN_URL}: {exc} "
-                    "(.ci/run starts it; or run pg_ctlcluster ... start)")
+        pytest.fail(
+            f"PostgreSQL is not answering at {PG_ADMIN_URL}: {exc} "
+            "(.ci/run starts it; or run pg_ctlcluster ... start)"
+        )
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
     async def setup() -> None:
@@ -95,17 +97,24 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def make_harness(db: Database, db_url: str, tmp_path: Path, clock: FakeClock,
-                 aiohttp_client: Any) -> Callable[..., Awaitable[Harness]]:
+def make_harness(
+    db: Database, db_url: str, tmp_path: Path, clock: FakeClock, aiohttp_client: Any
+) -> Callable[..., Awaitable[Harness]]:
     """Start the real app (engine driven by the test) with the given policy YAML."""
 
     async def start(policy: str, **settings: Any) -> Harness:
         directory = write_policy(tmp_path / "policies", policy)
-        values = {"database_url": db_url, "policies": directory,
-                  "webhook_token": WEBHOOK_TOKEN, "api_token": API_TOKEN, **settings}
+        values = {
+            "database_url": db_url,
+            "policies": directory,
+            "webhook_token": WEBHOOK_TOKEN,
+            "api_token": API_TOKEN,
+            **settings,
+        }
         notifier = FakeNotifier()
-        app = create_app(Settings(**values), clock=clock, notifier=notifier, db=db,
-                         run_engine=False)
+        app = create_app(
+            Settings(**values), clock=clock, notifier=notifier, db=db, run_engine=False
+        )
         client = await aiohttp_client(app)
         return Harness(client, clock, notifier)
 

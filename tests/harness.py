@@ -27,13 +27,15 @@ API_TOKEN = "api-token"
 
 
 class Harness:
-    def __init__(self, client: TestClient[Any, Any], clock: FakeClock,
-                 notifier: FakeNotifier) -> None:
+    def __init__(
+        self, client: TestClient[Any, Any], clock: FakeClock, notifier: FakeNotifier
+    ) -> None:
         self.client, self.clock, self.notifier = client, clock, notifier
 
     @property
     def pager(self) -> Pager:
-        return self.client.app[PAGER]
+        pager: Pager = self.client.app[PAGER]
+        return pager
 
     async def fast_forward(self, delta: timedelta | None = None, **kwargs: float) -> None:
         """Move the clock, stopping at every due action on the way, as time would."""
@@ -53,29 +55,48 @@ class Harness:
     async def settle(self) -> None:
         await self.fast_forward(timedelta(0))
 
-    async def fire(self, *labels: str, summary: str = "it broke", group: str | None = None,
-                   status: str = "firing", fingerprint: str | None = None,
-                   annotations: dict[str, str] | None = None) -> int:
+    async def fire(
+        self,
+        *labels: str,
+        summary: str = "it broke",
+        group: str | None = None,
+        status: str = "firing",
+        fingerprint: str | None = None,
+        annotations: dict[str, str] | None = None,
+    ) -> int:
         """Post one Alertmanager alert; returns the incident id it went to."""
         label_map = dict(label.split("=", 1) for label in labels)
         alert = {
-            "status": status, "labels": label_map,
+            "status": status,
+            "labels": label_map,
             "annotations": {"summary": summary, **(annotations or {})},
-            "startsAt": "2026-01-05T09:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
-            "generatorURL": "", "fingerprint": fingerprint or _fingerprint(label_map),
+            "startsAt": "2026-01-05T09:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "",
+            "fingerprint": fingerprint or _fingerprint(label_map),
         }
-        body = {"version": "4", "status": status, "receiver": "pager", "alerts": [alert],
-                "groupKey": group or f"{{}}:{{alertname=\"{label_map.get('alertname')}\"}}",
-                "groupLabels": {}, "commonLabels": label_map, "commonAnnotations": {},
-                "externalURL": "http://am", "truncatedAlerts": 0}
+        body = {
+            "version": "4",
+            "status": status,
+            "receiver": "pager",
+            "alerts": [alert],
+            "groupKey": group or f'{{}}:{{alertname="{label_map.get("alertname")}"}}',
+            "groupLabels": {},
+            "commonLabels": label_map,
+            "commonAnnotations": {},
+            "externalURL": "http://am",
+            "truncatedAlerts": 0,
+        }
         response = await self.post("/api/v1/alerts/alertmanager", body, token=WEBHOOK_TOKEN)
         assert response["incidents"], response
         return int(response["incidents"][0])
 
-    async def post(self, path: str, body: Any = None, token: str = API_TOKEN,
-                   status: int = 200) -> Any:
-        resp = await self.client.post(path, data=json.dumps(body or {}),
-                                      headers={"Authorization": f"Bearer {token}"})
+    async def post(
+        self, path: str, body: Any = None, token: str = API_TOKEN, status: int = 200
+    ) -> Any:
+        resp = await self.client.post(
+            path, data=json.dumps(body or {}), headers={"Authorization": f"Bearer {token}"}
+        )
         assert resp.status == status, await resp.text()
         return await resp.json()
 

@@ -17,7 +17,8 @@ async def healthz(request: web.Request) -> web.Response:
     limit = pager.settings.tick_interval * STALE_TICKS
     if last is None or (pager.clock.now() - last).total_seconds() > limit:
         return web.json_response(
-            {"status": "unhealthy", "error": f"engine has not ticked in {limit:g}s"}, status=503)
+            {"status": "unhealthy", "error": f"engine has not ticked in {limit:g}s"}, status=503
+        )
     return web.json_response({"status": "ok", "last_tick": last.isoformat()})
 
 
@@ -29,8 +30,7 @@ async def readyz(request: web.Request) -> web.Response:
     if not await pager.db.ping():
         problems.append("database unreachable")
     if problems:
-        return web.json_response({"status": "not ready", "error": "; ".join(problems)},
-                                 status=503)
+        return web.json_response({"status": "not ready", "error": "; ".join(problems)}, status=503)
     return web.json_response({"status": "ready"})
 
 
@@ -51,5 +51,4 @@ async def reload(request: web.Request) -> web.Response:
     errors = await reload_policies(pager)
     if errors:
         raise ApiError(400, "policy not reloaded, the running one is kept: " + "; ".join(errors))
-    return json_response({"status": "reloaded",
-                          "policy_version": pager.policies.active.version_id})
+    return json_response({"status": "reloaded", "policy_version": pager.policies.active.version_id})

@@ -8,6 +8,7 @@ pending -> sending -> sent -> delivered
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,9 +19,18 @@ FIRST_BACKOFF = timedelta(seconds=10)
 MAX_BACKOFF = timedelta(minutes=5)
 FAILED_STATUSES = frozenset({"undelivered", "failed", "no-answer", "busy", "canceled"})
 # A status callback may come late or out of order: never move backwards.
-STATUS_RANK = {"sending": 0, "unknown": 1, "sent": 2, "queued": 2, "ringing": 3,
-               "in-progress": 4, "answered": 4, "delivered": 5, "completed": 5,
-               "failed_perm": 6}
+STATUS_RANK = {
+    "sending": 0,
+    "unknown": 1,
+    "sent": 2,
+    "queued": 2,
+    "ringing": 3,
+    "in-progress": 4,
+    "answered": 4,
+    "delivered": 5,
+    "completed": 5,
+    "failed_perm": 6,
+}
 
 
 @dataclass(frozen=True)
@@ -32,11 +42,13 @@ class Fate:
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(FIRST_BACKOFF * 2 ** max(0, attempts - 1), MAX_BACKOFF)
+    delay: timedelta = FIRST_BACKOFF * 2 ** max(0, attempts - 1)
+    return min(delay, MAX_BACKOFF)
 
 
-def after_send(outcome: Outcome, attempts: int, kind: str, priority: str,
-               is_resend: bool, now: datetime) -> Fate:
+def after_send(
+    outcome: Outcome, attempts: int, kind: str, priority: str, is_resend: bool, now: datetime
+) -> Fate:
     if outcome is Outcome.ACCEPTED:
         return Fate("sent")
     if outcome is Outcome.TEMPORARY and attempts < MAX_ATTEMPTS:
@@ -55,7 +67,9 @@ def status_moves(current: str, new: str) -> bool:
     return STATUS_RANK.get(new, 0) > STATUS_RANK.get(current, 0)
 
 
-def other_channels(rules_channels: list[str], allowed: tuple[str, ...], tried: set[str]) -> list[str]:
+def other_channels(
+    rules_channels: Sequence[str], allowed: Sequence[str], tried: set[str]
+) -> list[str]:
     """The person's channels not yet tried, in their notify order, then any allowed."""
     ordered = [c for c in [*rules_channels, *allowed] if c in allowed]
     return [c for c in dict.fromkeys(ordered) if c not in tried]

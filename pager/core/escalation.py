@@ -132,8 +132,12 @@ class _Decider:
     def upgrade_at(self, s: State) -> datetime | None:
         """Counted from when paging began: a P2 held overnight is not a P1 by morning."""
         prio = self.prio(s)
-        if (prio.upgrade_to and prio.upgrade_after and s.priority == s.original_priority
-                and s.paging_since is not None):
+        if (
+            prio.upgrade_to
+            and prio.upgrade_after
+            and s.priority == s.original_priority
+            and s.paging_since is not None
+        ):
             return s.paging_since + prio.upgrade_after
         return None
 
@@ -156,8 +160,9 @@ class _Decider:
         if self.now < due:
             return s, due
         self.note("ack_expired", acked_at=s.acked_at.isoformat())
-        return replace(s, state=TRIGGERED, acked_at=None, level=-1, loop=0,
-                       escalate_at=None, exhausted=False), None
+        return replace(
+            s, state=TRIGGERED, acked_at=None, level=-1, loop=0, escalate_at=None, exhausted=False
+        ), None
 
     # --- escalation -------------------------------------------------------
 
@@ -200,9 +205,15 @@ class _Decider:
 
     def page(self, s: State, person_id: str, step: int, at: datetime) -> None:
         for index, rule in enumerate(self.notify_rules(s, person_id)):
-            self.orders.append(Order(
-                person=person_id, channel=rule.channel, due_at=max(self.now, at + rule.after),
-                key=f"{s.incident_id}:{step}:{person_id}:{index}", step=step))
+            self.orders.append(
+                Order(
+                    person=person_id,
+                    channel=rule.channel,
+                    due_at=max(self.now, at + rule.after),
+                    key=f"{s.incident_id}:{step}:{person_id}:{index}",
+                    step=step,
+                )
+            )
 
     def notify_rules(self, s: State, person_id: str) -> list[NotifyRule]:
         """The person's rules on the priority's channels; never none at all."""
@@ -213,7 +224,14 @@ class _Decider:
     def resolved(self, s: State) -> Decision:
         if self.prio(s).notify_on_resolve:
             for person in s.paged:
-                self.orders.append(Order(
-                    person=person, channel="sms", due_at=self.now, kind="info",
-                    key=f"{s.incident_id}:resolved:{person}", purpose="resolved"))
+                self.orders.append(
+                    Order(
+                        person=person,
+                        channel="sms",
+                        due_at=self.now,
+                        kind="info",
+                        key=f"{s.incident_id}:resolved:{person}",
+                        purpose="resolved",
+                    )
+                )
         return self.done(s)

@@ -13,8 +13,12 @@ from collections.abc import Mapping, Sequence
 _TITLE_LABELS = ("service", "job", "instance")
 
 
-def incident_key(group_key: str, rule_index: int | None, group_by: Sequence[str] | None,
-                 labels: Mapping[str, str]) -> str:
+def incident_key(
+    group_key: str,
+    rule_index: int | None,
+    group_by: Sequence[str] | None,
+    labels: Mapping[str, str],
+) -> str:
     """A short stable key: unique among open incidents (see Incident.open_key)."""
     rule = "default" if rule_index is None else str(rule_index)
     if group_by is not None:

@@ -215,9 +215,7 @@ def _assignment(
     return pieces[first][0], pieces[last][1], winner
 
 
-def on_call(
-    rotation: Rotation, at: datetime, overrides: Sequence[RotationOverride] = ()
-) -> OnCall:
+def on_call(rotation: Rotation, at: datetime, overrides: Sequence[RotationOverride] = ()) -> OnCall:
     """Who is on call at ``at``: the rotation's own overrides, then ``overrides`` (newer)."""
     at = utc(at)
     zone = ZoneInfo(rotation.timezone)

@@ -23,8 +23,9 @@ from pager.store.models import Alert, Incident, Notification
 LIVE = ("pending", "failed_temp", "sending", "sent", "delivered", "unknown")
 
 
-async def fall_back(session: AsyncSession, failed: Notification, policy: Policy,
-                    now: datetime) -> None:
+async def fall_back(
+    session: AsyncSession, failed: Notification, policy: Policy, now: datetime
+) -> None:
     if failed.incident_id is None or failed.kind != "page":
         return
     incident = await session.get(Incident, failed.incident_id)
@@ -35,24 +36,42 @@ async def fall_back(session: AsyncSession, failed: Notification, policy: Policy,
     if waiting:  # the person's next rule is queued: bring it forward
         first = min(waiting, key=lambda r: r.due_at)
         first.due_at = now
-        add_event(session, incident.id, now, "fallback", None, person=failed.person_id,
-                  from_channel=failed.channel, to_channel=first.channel)
+        add_event(
+            session,
+            incident.id,
+            now,
+            "fallback",
+            None,
+            person=failed.person_id,
+            from_channel=failed.channel,
+            to_channel=first.channel,
+        )
         return
     if any(r.state in LIVE for r in mine if r.id != failed.id):
         return  # another channel may still reach them
     channel = _next_channel(policy, incident.priority, failed, mine)
     if channel is not None:
         session.add(await _copy(session, incident, failed, channel, now))
-        add_event(session, incident.id, now, "fallback", None, person=failed.person_id,
-                  from_channel=failed.channel, to_channel=channel)
+        add_event(
+            session,
+            incident.id,
+            now,
+            "fallback",
+            None,
+            person=failed.person_id,
+            from_channel=failed.channel,
+            to_channel=channel,
+        )
         return
-    add_event(session, incident.id, now, "unreachable", None, person=failed.person_id,
-              step=failed.step)
+    add_event(
+        session, incident.id, now, "unreachable", None, person=failed.person_id, step=failed.step
+    )
     await _maybe_move_on(session, incident, failed, now)
 
 
-def _next_channel(policy: Policy, priority: str, failed: Notification,
-                  mine: list[Notification]) -> str | None:
+def _next_channel(
+    policy: Policy, priority: str, failed: Notification, mine: list[Notification]
+) -> str | None:
     allowed = (policy.priorities.get(priority) or PriorityDef()).channels
     rules = [r.channel for r in policy.person(failed.person_id).notify]
     tried = {r.channel for r in mine}
@@ -60,20 +79,38 @@ def _next_channel(policy: Policy, priority: str, failed: Notification,
     return found[0] if found else None
 
 
-async def _copy(session: AsyncSession, incident: Incident, failed: Notification, channel: str,
-                now: datetime) -> Notification:
+async def _copy(
+    session: AsyncSession, incident: Incident, failed: Notification, channel: str, now: datetime
+) -> Notification:
     firing = len([a for a in await _alerts(session, incident.id) if a.status == "firing"])
-    order = Order(person=failed.person_id, channel=channel,  # type: ignore[arg-type]
-                  due_at=now, key=f"{failed.key}:fb:{channel}", step=failed.step)
+    order = Order(
+        person=failed.person_id,
+        channel=channel,  # type: ignore[arg-type]
+        due_at=now,
+        key=f"{failed.key}:fb:{channel}",
+        step=failed.step,
+    )
     return Notification(
-        key=order.key, incident_id=incident.id, person_id=failed.person_id, phone=failed.phone,
-        channel=channel, kind="page", priority=incident.priority, step=failed.step,
-        body=render(incident, order, firing), state="pending", due_at=now, attempts=0,
-        created_at=now, alert_received_at=failed.alert_received_at)
+        key=order.key,
+        incident_id=incident.id,
+        person_id=failed.person_id,
+        phone=failed.phone,
+        channel=channel,
+        kind="page",
+        priority=incident.priority,
+        step=failed.step,
+        body=render(incident, order, firing),
+        state="pending",
+        due_at=now,
+        attempts=0,
+        created_at=now,
+        alert_received_at=failed.alert_received_at,
+    )
 
 
-async def _maybe_move_on(session: AsyncSession, incident: Incident, failed: Notification,
-                         now: datetime) -> None:
+async def _maybe_move_on(
+    session: AsyncSession, incident: Incident, failed: Notification, now: datetime
+) -> None:
     """Nobody of this level reachable: escalate now (if it is still this level)."""
     if failed.step != incident.step:
         return
@@ -87,13 +124,16 @@ async def _maybe_move_on(session: AsyncSession, incident: Incident, failed: Noti
 
 async def _step_rows(session: AsyncSession, n: Notification, person: bool) -> list[Notification]:
     query = select(Notification).where(
-        Notification.incident_id == n.incident_id, Notification.step == n.step,
-        Notification.kind == "page")
+        Notification.incident_id == n.incident_id,
+        Notification.step == n.step,
+        Notification.kind == "page",
+    )
     if person:
         query = query.where(Notification.person_id == n.person_id)
     return list((await session.execute(query)).scalars())
 
 
 async def _alerts(session: AsyncSession, incident_id: int) -> list[Alert]:
-    return list((await session.execute(
-        select(Alert).where(Alert.incident_id == incident_id))).scalars())
+    return list(
+        (await session.execute(select(Alert).where(Alert.incident_id == incident_id))).scalars()
+    )

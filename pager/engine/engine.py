@@ -27,8 +27,17 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, db: Database, clock: Clock, policies: PolicyRuntime, notifier: Notifier,
-                 metrics: Metrics, *, interval: float = 5.0, send_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policies: PolicyRuntime,
+        notifier: Notifier,
+        metrics: Metrics,
+        *,
+        interval: float = 5.0,
+        send_timeout: float = 10.0,
+    ) -> None:
         self.db, self.clock, self.metrics, self.interval = db, clock, metrics, interval
         self.escalator = Escalator(db, policies, metrics)
         self.sender = Sender(db, notifier, policies, metrics, send_timeout)

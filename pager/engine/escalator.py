@@ -46,8 +46,13 @@ class Escalator:
                 await self._step(session, incident, now, overrides)
         return len(incidents)
 
-    async def _step(self, session: AsyncSession, incident: Incident, now: datetime,
-                    overrides: Mapping[str, Sequence[RotationOverride]]) -> None:
+    async def _step(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        now: datetime,
+        overrides: Mapping[str, Sequence[RotationOverride]],
+    ) -> None:
         policy = await self.policies.snapshot(incident.policy_version_id)
         due = incident.next_action_at or now
         before = _state(incident, await _paged(session, incident.id))
@@ -74,12 +79,22 @@ class Escalator:
 
 def _state(incident: Incident, paged: tuple[str, ...]) -> escalation.State:
     return escalation.State(
-        incident_id=incident.id, priority=incident.priority,
+        incident_id=incident.id,
+        priority=incident.priority,
         original_priority=incident.original_priority,
-        escalation_policy=incident.escalation_policy, state=incident.state,
-        created_at=incident.created_at, acked_at=incident.acked_at, level=incident.level,
-        loop=incident.loop, step=incident.step, escalate_at=incident.escalate_at,
-        paging_since=incident.paging_since, held=incident.held, exhausted=incident.exhausted, paged=paged)
+        escalation_policy=incident.escalation_policy,
+        state=incident.state,
+        created_at=incident.created_at,
+        acked_at=incident.acked_at,
+        level=incident.level,
+        loop=incident.loop,
+        step=incident.step,
+        escalate_at=incident.escalate_at,
+        paging_since=incident.paging_since,
+        held=incident.held,
+        exhausted=incident.exhausted,
+        paged=paged,
+    )
 
 
 def _apply(incident: Incident, decision: escalation.Decision) -> None:
@@ -93,33 +108,56 @@ def _apply(incident: Incident, decision: escalation.Decision) -> None:
     incident.next_action_at = decision.next_action_at
 
 
-def _notification(incident: Incident, order: escalation.Order, policy: Policy,
-                  alert_count: int, now: datetime) -> Notification:
+def _notification(
+    incident: Incident, order: escalation.Order, policy: Policy, alert_count: int, now: datetime
+) -> Notification:
     person = policy.person(order.person)
     return Notification(
-        key=order.key, incident_id=incident.id, person_id=person.id, phone=person.phone,
-        channel=order.channel, kind=order.kind, priority=incident.priority, step=order.step,
-        body=render(incident, order, alert_count), state="pending", due_at=order.due_at,
-        attempts=0, created_at=now, alert_received_at=incident.created_at)
+        key=order.key,
+        incident_id=incident.id,
+        person_id=person.id,
+        phone=person.phone,
+        channel=order.channel,
+        kind=order.kind,
+        priority=incident.priority,
+        step=order.step,
+        body=render(incident, order, alert_count),
+        state="pending",
+        due_at=order.due_at,
+        attempts=0,
+        created_at=now,
+        alert_received_at=incident.created_at,
+    )
 
 
 async def _paged(session: AsyncSession, incident_id: int) -> tuple[str, ...]:
     rows = await session.execute(
-        select(Notification.person_id).where(
-            Notification.incident_id == incident_id, Notification.kind == "page",
-            Notification.state.not_in(("cancelled",))).order_by(Notification.id))
+        select(Notification.person_id)
+        .where(
+            Notification.incident_id == incident_id,
+            Notification.kind == "page",
+            Notification.state.not_in(("cancelled",)),
+        )
+        .order_by(Notification.id)
+    )
     return tuple(dict.fromkeys(rows.scalars()))
 
 
 async def _firing(session: AsyncSession, incident_id: int) -> int:
-    count = await session.scalar(select(func.count()).select_from(Alert).where(
-        Alert.incident_id == incident_id, Alert.status == "firing"))
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Alert)
+        .where(Alert.incident_id == incident_id, Alert.status == "firing")
+    )
     return int(count or 0)
 
 
 def _by_rotation(rows: Sequence[Override]) -> dict[str, list[RotationOverride]]:
     found: dict[str, list[RotationOverride]] = defaultdict(list)
     for row in rows:
-        found[row.rotation_id].append(RotationOverride(
-            person=row.person_id, start=row.start, end=row.end, replaces=row.replaces))
+        found[row.rotation_id].append(
+            RotationOverride(
+                person=row.person_id, start=row.start, end=row.end, replaces=row.replaces
+            )
+        )
     return dict(found)

@@ -11,9 +11,23 @@ def render(incident: Incident, order: Order, alert_count: int) -> str:
     if order.purpose == "resolved":
         prefix = "[DRILL] " if incident.drill else ""
         return page_text.to_gsm7(
-            f"{prefix}[{incident.priority}] #{incident.id} RESOLVED {incident.title}")
+            f"{prefix}[{incident.priority}] #{incident.id} RESOLVED {incident.title}"
+        )
     if order.channel == "voice":
-        return page_text.voice_script(incident.id, incident.priority, incident.title,
-                                      alert_count, incident.summary, drill=incident.drill)
-    return page_text.sms_page(incident.id, incident.priority, incident.title, alert_count,
-                              incident.summary, incident.runbook_url, drill=incident.drill)
+        return page_text.voice_script(
+            incident.id,
+            incident.priority,
+            incident.title,
+            alert_count,
+            incident.summary,
+            drill=incident.drill,
+        )
+    return page_text.sms_page(
+        incident.id,
+        incident.priority,
+        incident.title,
+        alert_count,
+        incident.summary,
+        incident.runbook_url,
+        drill=incident.drill,
+    )

@@ -40,8 +40,14 @@ class Claimed:
 
 
 class Sender:
-    def __init__(self, db: Database, notifier: Notifier, policies: PolicyRuntime,
-                 metrics: Metrics, send_timeout: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        notifier: Notifier,
+        policies: PolicyRuntime,
+        metrics: Metrics,
+        send_timeout: float,
+    ) -> None:
         self.db, self.notifier, self.policies, self.metrics = db, notifier, policies, metrics
         self.send_timeout = send_timeout
         self.throttler = Throttler(policies)
@@ -71,8 +77,7 @@ class Sender:
                 claimed.append(Claimed(_message(row), row.priority))
         return claimed
 
-    async def _still_wanted(self, session: AsyncSession, row: Notification,
-                            now: datetime) -> bool:
+    async def _still_wanted(self, session: AsyncSession, row: Notification, now: datetime) -> bool:
         """A page for an incident no longer triggered is cancelled, not sent."""
         if row.kind != Kind.PAGE or row.incident_id is None:
             return True
@@ -96,16 +101,21 @@ class Sender:
     async def _record(self, done: Sequence[tuple[Claimed, SendResult]], now: datetime) -> None:
         async with self.db.write() as session:
             for claimed, result in done:
-                row = await session.get(Notification, claimed.message.notification_id,
-                                        with_for_update=not self.db.is_sqlite)
+                row = await session.get(
+                    Notification,
+                    claimed.message.notification_id,
+                    with_for_update=not self.db.is_sqlite,
+                )
                 if row is None or row.state != "sending":
                     continue  # the reconciler got there first
                 await self._apply(session, row, result, now)
 
-    async def _apply(self, session: AsyncSession, row: Notification, result: SendResult,
-                     now: datetime) -> None:
-        fate = delivery.after_send(result.outcome, row.attempts, row.kind, row.priority,
-                                   row.key.endswith(":resend"), now)
+    async def _apply(
+        self, session: AsyncSession, row: Notification, result: SendResult, now: datetime
+    ) -> None:
+        fate = delivery.after_send(
+            result.outcome, row.attempts, row.kind, row.priority, row.key.endswith(":resend"), now
+        )
         row.state, row.deadline = fate.state, None
         row.provider_id = result.provider_id or row.provider_id
         row.error_code, row.error = result.code, result.error
@@ -115,15 +125,34 @@ class Sender:
             row.sent_at = now
             if row.alert_received_at is not None and row.kind == Kind.PAGE and row.attempts == 1:
                 self.metrics.page_latency.observe(
-                    max(0.0, (now - row.alert_received_at).total_seconds()))
+                    max(0.0, (now - row.alert_received_at).total_seconds())
+                )
         self.metrics.notifications.labels(row.channel, fate.state).inc()
         if row.incident_id is not None:
-            add_event(session, row.incident_id, now, f"notification_{fate.state}", None,
-                      notification_id=row.id, person=row.person_id, channel=row.channel,
-                      message=row.kind, error=result.error, code=result.code)
-        log.info("notification %s", fate.state, extra={
-            "notification_id": row.id, "incident_id": row.incident_id, "person": row.person_id,
-            "channel": row.channel, "step": row.step})
+            add_event(
+                session,
+                row.incident_id,
+                now,
+                f"notification_{fate.state}",
+                None,
+                notification_id=row.id,
+                person=row.person_id,
+                channel=row.channel,
+                message=row.kind,
+                error=result.error,
+                code=result.code,
+            )
+        log.info(
+            "notification %s",
+            fate.state,
+            extra={
+                "notification_id": row.id,
+                "incident_id": row.incident_id,
+                "person": row.person_id,
+                "channel": row.channel,
+                "step": row.step,
+            },
+        )
         if fate.resend:
             session.add(resend_copy(row, now))
         if fate.fall_back and row.incident_id is not None:
@@ -145,12 +174,19 @@ class Reconciler:
             for row in stuck:
                 row.state, row.deadline = "unknown", None
                 self.metrics.notifications.labels(row.channel, "unknown").inc()
-                resend = delivery.should_resend(row.kind, row.priority,
-                                                row.key.endswith(":resend"))
+                resend = delivery.should_resend(row.kind, row.priority, row.key.endswith(":resend"))
                 if row.incident_id is not None:
-                    add_event(session, row.incident_id, now, "notification_unknown", None,
-                              notification_id=row.id, person=row.person_id,
-                              channel=row.channel, resend=resend)
+                    add_event(
+                        session,
+                        row.incident_id,
+                        now,
+                        "notification_unknown",
+                        None,
+                        notification_id=row.id,
+                        person=row.person_id,
+                        channel=row.channel,
+                        resend=resend,
+                    )
                 if resend:
                     session.add(resend_copy(row, now))
         return len(stuck)
@@ -158,13 +194,31 @@ class Reconciler:
 
 def resend_copy(row: Notification, now: datetime) -> Notification:
     return Notification(
-        key=f"{row.key}:resend", incident_id=row.incident_id, person_id=row.person_id,
-        phone=row.phone, channel=row.channel, kind=row.kind, priority=row.priority,
-        step=row.step, body=row.body, state="pending", due_at=now, attempts=0,
-        created_at=now, alert_received_at=None, bundle_of=row.bundle_of)
+        key=f"{row.key}:resend",
+        incident_id=row.incident_id,
+        person_id=row.person_id,
+        phone=row.phone,
+        channel=row.channel,
+        kind=row.kind,
+        priority=row.priority,
+        step=row.step,
+        body=row.body,
+        state="pending",
+        due_at=now,
+        attempts=0,
+        created_at=now,
+        alert_received_at=None,
+        bundle_of=row.bundle_of,
+    )
 
 
 def _message(row: Notification) -> Message:
-    return Message(notification_id=row.id, incident_id=row.incident_id, person_id=row.person_id,
-                   phone=row.phone, channel=row.channel,  # type: ignore[arg-type]
-                   kind=Kind(row.kind), body=row.body)
+    return Message(
+        notification_id=row.id,
+        incident_id=row.incident_id,
+        person_id=row.person_id,
+        phone=row.phone,
+        channel=row.channel,  # type: ignore[arg-type]
+        kind=Kind(row.kind),
+        body=row.body,
+    )

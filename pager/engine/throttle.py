@@ -30,8 +30,9 @@ class Throttler:
         throttle = self.policies.active.policy.throttle
         return throttle.voice if channel == "voice" else throttle.sms
 
-    async def free_at(self, session: AsyncSession, person: str, channel: str,
-                      now: datetime) -> datetime | None:
+    async def free_at(
+        self, session: AsyncSession, person: str, channel: str, now: datetime
+    ) -> datetime | None:
         """None when the person may get one more message on `channel` now."""
         limit, free = self.limit(channel), None
         for window, name in WINDOWS:
@@ -57,32 +58,58 @@ class Throttler:
         bundle.bundle_of = sorted({*(bundle.bundle_of or []), row.incident_id})
         row.state = "throttled"
         if row.incident_id is not None:
-            add_event(session, row.incident_id, now, "throttled", None, person=row.person_id,
-                      channel=row.channel, bundle_due=free.isoformat())
+            add_event(
+                session,
+                row.incident_id,
+                now,
+                "throttled",
+                None,
+                person=row.person_id,
+                channel=row.channel,
+                bundle_due=free.isoformat(),
+            )
         return True
 
-    async def _bundle(self, session: AsyncSession, row: Notification, due: datetime,
-                      now: datetime) -> Notification:
-        found = await session.execute(select(Notification).where(
-            Notification.person_id == row.person_id, Notification.channel == row.channel,
-            Notification.kind == "bundle", Notification.state == "pending"))
+    async def _bundle(
+        self, session: AsyncSession, row: Notification, due: datetime, now: datetime
+    ) -> Notification:
+        found = await session.execute(
+            select(Notification).where(
+                Notification.person_id == row.person_id,
+                Notification.channel == row.channel,
+                Notification.kind == "bundle",
+                Notification.state == "pending",
+            )
+        )
         bundle = found.scalars().first()
         if bundle is None:
             bundle = Notification(
                 key=f"bundle:{row.person_id}:{row.channel}:{int(now.timestamp() * 1000)}",
-                incident_id=None, person_id=row.person_id, phone=row.phone,
-                channel=row.channel, kind="bundle", priority=row.priority, step=0, body="",
-                state="pending", due_at=due, attempts=0, created_at=now, bundle_of=[])
+                incident_id=None,
+                person_id=row.person_id,
+                phone=row.phone,
+                channel=row.channel,
+                kind="bundle",
+                priority=row.priority,
+                step=0,
+                body="",
+                state="pending",
+                due_at=due,
+                attempts=0,
+                created_at=now,
+                bundle_of=[],
+            )
             session.add(bundle)
         return bundle
 
     async def fill_bundle(self, session: AsyncSession, bundle: Notification) -> bool:
         """Write the bundle's text from the incidents still unacknowledged."""
         ids = list(bundle.bundle_of or [])
-        rows = await session.execute(select(Incident.id, Incident.title, Incident.priority,
-                                            Incident.drill)
-                                     .where(Incident.id.in_(ids), Incident.state == TRIGGERED)
-                                     .order_by(Incident.id))
+        rows = await session.execute(
+            select(Incident.id, Incident.title, Incident.priority, Incident.drill)
+            .where(Incident.id.in_(ids), Incident.state == TRIGGERED)
+            .order_by(Incident.id)
+        )
         open_ = rows.all()
         if not open_:
             return False
@@ -93,13 +120,17 @@ class Throttler:
         return True
 
 
-async def _sent_times(session: AsyncSession, person: str, channel: str,
-                      since: datetime) -> list[datetime]:
+async def _sent_times(
+    session: AsyncSession, person: str, channel: str, since: datetime
+) -> list[datetime]:
     rows = await session.execute(
-        select(Notification.sent_at).where(
-            Notification.person_id == person, Notification.channel == channel,
-            Notification.kind.in_(("page", "bundle")), Notification.sent_at >= since)
-        .order_by(Notification.sent_at))
+        select(Notification.sent_at)
+        .where(
+            Notification.person_id == person,
+            Notification.channel == channel,
+            Notification.kind.in_(("page", "bundle")),
+            Notification.sent_at >= since,
+        )
+        .order_by(Notification.sent_at)
+    )
     return [t for t in rows.scalars() if t is not None]
-
-

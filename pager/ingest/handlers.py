@@ -26,8 +26,9 @@ async def generic(request: web.Request) -> web.Response:
     return await _ingest(request, parse_generic, "generic")
 
 
-async def _ingest(request: web.Request, parse: Callable[[bytes], list[AlertIn]],
-                  source: str) -> web.Response:
+async def _ingest(
+    request: web.Request, parse: Callable[[bytes], list[AlertIn]], source: str
+) -> web.Response:
     pager = pager_of(request)
     check_token(request, pager.settings.webhook_token)
     body = await read_body(request, pager.settings.max_body_bytes)
@@ -40,9 +41,14 @@ async def _ingest(request: web.Request, parse: Callable[[bytes], list[AlertIn]],
     result = await ingest(pager, alerts)
     for alert in alerts:
         pager.metrics.alerts_received.labels(source, alert.status).inc()
-    return json_response({"status": "ok", "incidents_opened": result.opened,
-                          "incidents_resolved": result.resolved,
-                          "incidents": sorted(result.touched)})
+    return json_response(
+        {
+            "status": "ok",
+            "incidents_opened": result.opened,
+            "incidents_resolved": result.resolved,
+            "incidents": sorted(result.touched),
+        }
+    )
 
 
 async def ingest(pager: Pager, alerts: list[AlertIn], *, drill: bool = False) -> IngestResult:
@@ -52,9 +58,12 @@ async def ingest(pager: Pager, alerts: list[AlertIn], *, drill: bool = False) ->
         now = pager.clock.now()
         try:
             async with pager.db.write() as session:
-                ctx = IngestContext(classify=active.classifier.classify,
-                                    policy_version_id=active.version_id, drill=drill,
-                                    suppressed=await active_suppressor(session, now))
+                ctx = IngestContext(
+                    classify=active.classifier.classify,
+                    policy_version_id=active.version_id,
+                    drill=drill,
+                    suppressed=await active_suppressor(session, now),
+                )
                 result = await record_alerts(session, alerts, ctx, now)
             break
         except IntegrityError:

@@ -120,7 +120,7 @@ def _time(text: str | None) -> datetime | None:
     head, dot, rest = text.partition(".")
     if dot:
         digits = "".join(ch for ch in rest if ch.isdigit())
-        rest = digits[:6] + rest[len(digits):]
+        rest = digits[:6] + rest[len(digits) :]
         text = f"{head}.{rest}"
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)

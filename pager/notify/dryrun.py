@@ -23,9 +23,15 @@ class DryRunNotifier:
     async def send(self, message: Message) -> SendResult:
         self.sent.append(message)
         log.warning(
-            "DRY RUN %s to %s: %s", message.channel, message.person_id, message.body,
-            extra={"notification_id": message.notification_id,
-                   "incident_id": message.incident_id, "person": message.person_id},
+            "DRY RUN %s to %s: %s",
+            message.channel,
+            message.person_id,
+            message.body,
+            extra={
+                "notification_id": message.notification_id,
+                "incident_id": message.incident_id,
+                "person": message.person_id,
+            },
         )
         return SendResult(Outcome.ACCEPTED, provider_id=f"dryrun-{next(self._ids)}")
 

@@ -158,7 +158,12 @@ def weekdays(spec: str) -> frozenset[int]:
 def minutes_of(clock: str) -> int:
     """``09:30`` -> 570; ``24:00`` allowed as the end of a day."""
     match = re.fullmatch(r"(\d{2}):(\d{2})", clock)
-    if not match or int(match[1]) > 24 or int(match[2]) > 59 or (match[1] == "24" and match[2] != "00"):
+    if (
+        not match
+        or int(match[1]) > 24
+        or int(match[2]) > 59
+        or (match[1] == "24" and match[2] != "00")
+    ):
         raise ValueError(f"invalid time of day {clock!r}: use HH:MM")
     return int(match[1]) * 60 + int(match[2])
 

@@ -58,8 +58,9 @@ class PolicyRuntime:
                 log.error("policy error: %s", issue)
             return self.last_errors
         version_id = await self._store(loaded.policy)
-        self._active = Active(loaded.policy, Classifier(loaded.policy), version_id,
-                              tuple(loaded.warnings))
+        self._active = Active(
+            loaded.policy, Classifier(loaded.policy), version_id, tuple(loaded.warnings)
+        )
         self._snapshots[version_id] = loaded.policy
         self.last_reload_ok, self.last_errors = True, ()
         for issue in loaded.warnings:

@@ -18,8 +18,7 @@ from pager.store import incidents as store
 from pager.store.models import Incident, Notification
 
 
-async def post_update(pager: Pager, incident_id: int, by: str | None, text: str,
-                      via: str) -> None:
+async def post_update(pager: Pager, incident_id: int, by: str | None, text: str, via: str) -> None:
     now = pager.clock.now()
     async with pager.db.write() as session:
         incident = await store.get_for_update(session, incident_id)
@@ -36,12 +35,25 @@ def stakeholders(policy: Policy, priority: str, at: datetime) -> tuple[str, ...]
     return tuple(resolve_targets(policy, targets, at).people) if targets else ()
 
 
-def tell_stakeholders(session: AsyncSession, policy: Policy, incident: Incident,
-                      now: datetime, what: str, body: str) -> None:
+def tell_stakeholders(
+    session: AsyncSession, policy: Policy, incident: Incident, now: datetime, what: str, body: str
+) -> None:
     for person_id in stakeholders(policy, incident.priority, now):
         person = policy.person(person_id)
-        session.add(Notification(
-            key=f"{incident.id}:stakeholder:{what}:{person_id}", incident_id=incident.id,
-            person_id=person_id, phone=person.phone, channel="sms", kind="info",
-            priority=incident.priority, step=0, body=body, state="pending", due_at=now,
-            attempts=0, created_at=now))
+        session.add(
+            Notification(
+                key=f"{incident.id}:stakeholder:{what}:{person_id}",
+                incident_id=incident.id,
+                person_id=person_id,
+                phone=person.phone,
+                channel="sms",
+                kind="info",
+                priority=incident.priority,
+                step=0,
+                body=body,
+                state="pending",
+                due_at=now,
+                attempts=0,
+                created_at=now,
+            )
+        )

@@ -16,7 +16,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 _IMMEDIATE = "pager_immediate"
 
@@ -32,8 +37,13 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                          pool_timeout=5, connect_args={"timeout": 5, "command_timeout": 30})
+            kwargs.update(
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_timeout=5,
+                connect_args={"timeout": 5, "command_timeout": 30},
+            )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
@@ -50,9 +60,11 @@ class Database:
         async with self._write_lock, self.engine.connect() as conn:
             conn.sync_connection.info[_IMMEDIATE] = True  # type: ignore[union-attr]
             try:
-                async with AsyncSession(bind=conn, expire_on_commit=False) as session:
-                    async with session.begin():
-                        yield session
+                async with (
+                    AsyncSession(bind=conn, expire_on_commit=False) as session,
+                    session.begin(),
+                ):
+                    yield session
             finally:
                 conn.sync_connection.info.pop(_IMMEDIATE, None)  # type: ignore[union-attr]
 

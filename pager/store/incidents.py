@@ -45,13 +45,20 @@ class IngestContext:
     drill: bool = False
 
 
-def add_event(session: AsyncSession, incident_id: int, at: datetime, kind: str,
-              actor: str | None = None, **detail: Any) -> None:
+def add_event(
+    session: AsyncSession,
+    incident_id: int,
+    at: datetime,
+    kind: str,
+    actor: str | None = None,
+    **detail: Any,
+) -> None:
     session.add(Event(incident_id=incident_id, at=at, kind=kind, actor=actor, detail=detail))
 
 
-async def record_alerts(session: AsyncSession, alerts: Sequence[AlertIn], ctx: IngestContext,
-                        now: datetime) -> IngestResult:
+async def record_alerts(
+    session: AsyncSession, alerts: Sequence[AlertIn], ctx: IngestContext, now: datetime
+) -> IngestResult:
     """Fold a webhook's alerts into incidents: open, update, resolve."""
     result = IngestResult()
     open_by_key: dict[str, Incident | None] = {}
@@ -86,84 +93,140 @@ async def _open_incident(session: AsyncSession, key: str) -> Incident | None:
     return found.scalar_one_or_none()
 
 
-async def _new_incident(session: AsyncSession, key: str, alert: AlertIn, c: Classification,
-                        ctx: IngestContext, now: datetime) -> Incident:
+async def _new_incident(
+    session: AsyncSession,
+    key: str,
+    alert: AlertIn,
+    c: Classification,
+    ctx: IngestContext,
+    now: datetime,
+) -> Incident:
     suppressed = ctx.suppressed(alert.labels)
     incident = Incident(
-        group_key=alert.group_key, open_key=key, source=alert.source,
-        title=incident_title(alert.labels), summary=alert.annotations.get("summary", ""),
-        runbook_url=runbook_for(alert.annotations, c.runbook), labels=dict(alert.labels),
-        priority=c.priority, original_priority=c.priority, escalation_policy=c.escalation,
-        rule_index=c.rule_index, policy_version_id=ctx.policy_version_id, state=TRIGGERED,
-        drill=ctx.drill, suppressed=suppressed, created_at=now, level=-1, loop=0, step=0,
+        group_key=alert.group_key,
+        open_key=key,
+        source=alert.source,
+        title=incident_title(alert.labels),
+        summary=alert.annotations.get("summary", ""),
+        runbook_url=runbook_for(alert.annotations, c.runbook),
+        labels=dict(alert.labels),
+        priority=c.priority,
+        original_priority=c.priority,
+        escalation_policy=c.escalation,
+        rule_index=c.rule_index,
+        policy_version_id=ctx.policy_version_id,
+        state=TRIGGERED,
+        drill=ctx.drill,
+        suppressed=suppressed,
+        created_at=now,
+        level=-1,
+        loop=0,
+        step=0,
         next_action_at=None if suppressed else now,
     )
     session.add(incident)
     await session.flush()
     rule = "default" if c.rule_index is None else f"rules[{c.rule_index}]"
-    add_event(session, incident.id, now, "opened", alert.source, priority=c.priority,
-              escalation=c.escalation, rule=rule, title=incident.title, drill=ctx.drill)
+    add_event(
+        session,
+        incident.id,
+        now,
+        "opened",
+        alert.source,
+        priority=c.priority,
+        escalation=c.escalation,
+        rule=rule,
+        title=incident.title,
+        drill=ctx.drill,
+    )
     if suppressed:
         add_event(session, incident.id, now, "suppressed", None, reason="maintenance window")
     return incident
 
 
-async def _fire_alert(session: AsyncSession, incident: Incident, alert: AlertIn, now: datetime,
-                      *, new: bool) -> None:
+async def _fire_alert(
+    session: AsyncSession, incident: Incident, alert: AlertIn, now: datetime, *, new: bool
+) -> None:
     row = await _alert_row(session, incident.id, alert.fingerprint)
     if row is None:
-        session.add(Alert(
-            incident_id=incident.id, fingerprint=alert.fingerprint, status="firing",
-            labels=dict(alert.labels), annotations=dict(alert.annotations),
-            starts_at=alert.starts_at, ends_at=None, generator_url=alert.generator_url,
-            first_seen=now, last_seen=now, count=1,
-        ))
+        session.add(
+            Alert(
+                incident_id=incident.id,
+                fingerprint=alert.fingerprint,
+                status="firing",
+                labels=dict(alert.labels),
+                annotations=dict(alert.annotations),
+                starts_at=alert.starts_at,
+                ends_at=None,
+                generator_url=alert.generator_url,
+                first_seen=now,
+                last_seen=now,
+                count=1,
+            )
+        )
         if not new:
-            add_event(session, incident.id, now, "alert_added", alert.source,
-                      fingerprint=alert.fingerprint, labels=dict(alert.labels))
+            add_event(
+                session,
+                incident.id,
+                now,
+                "alert_added",
+                alert.source,
+                fingerprint=alert.fingerprint,
+                labels=dict(alert.labels),
+            )
         return
     if row.status == "resolved":
-        add_event(session, incident.id, now, "alert_refired", alert.source,
-                  fingerprint=alert.fingerprint)
+        add_event(
+            session, incident.id, now, "alert_refired", alert.source, fingerprint=alert.fingerprint
+        )
     row.status, row.last_seen, row.count = "firing", now, row.count + 1
     row.annotations = dict(alert.annotations)
 
 
-async def _resolve_alert(session: AsyncSession, incident: Incident, alert: AlertIn,
-                         now: datetime) -> None:
+async def _resolve_alert(
+    session: AsyncSession, incident: Incident, alert: AlertIn, now: datetime
+) -> None:
     row = await _alert_row(session, incident.id, alert.fingerprint)
     if row is None or row.status == "resolved":
         return
     row.status, row.ends_at, row.last_seen = "resolved", alert.ends_at or now, now
-    add_event(session, incident.id, now, "alert_resolved", alert.source,
-              fingerprint=alert.fingerprint)
+    add_event(
+        session, incident.id, now, "alert_resolved", alert.source, fingerprint=alert.fingerprint
+    )
 
 
 async def _alert_row(session: AsyncSession, incident_id: int, fingerprint: str) -> Alert | None:
     found = await session.execute(
-        select(Alert).where(Alert.incident_id == incident_id, Alert.fingerprint == fingerprint))
+        select(Alert).where(Alert.incident_id == incident_id, Alert.fingerprint == fingerprint)
+    )
     return found.scalar_one_or_none()
 
 
 async def _firing_count(session: AsyncSession, incident_id: int) -> int:
-    count = await session.scalar(select(func.count()).select_from(Alert).where(
-        Alert.incident_id == incident_id, Alert.status == "firing"))
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Alert)
+        .where(Alert.incident_id == incident_id, Alert.status == "firing")
+    )
     return int(count or 0)
 
 
 # --- state changes shared by the API, SMS replies and keypresses -------------
 
+
 async def get_for_update(session: AsyncSession, incident_id: int) -> Incident:
     found = await session.execute(
-        select(Incident).where(Incident.id == incident_id).with_for_update())
+        select(Incident).where(Incident.id == incident_id).with_for_update()
+    )
     incident = found.scalar_one_or_none()
     if incident is None:
         raise IncidentNotFound(f"no incident {incident_id}")
     return incident
 
 
-async def acknowledge(session: AsyncSession, incident: Incident, now: datetime,
-                      by: str | None, via: str = "api") -> bool:
+async def acknowledge(
+    session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: str = "api"
+) -> bool:
     """Stop paging. False when there was nothing to acknowledge."""
     if incident.state != TRIGGERED:
         return False
@@ -174,8 +237,14 @@ async def acknowledge(session: AsyncSession, incident: Incident, now: datetime,
     return True
 
 
-async def resolve(session: AsyncSession, incident: Incident, now: datetime,
-                  by: str | None, via: str = "api", reason: str = "") -> bool:
+async def resolve(
+    session: AsyncSession,
+    incident: Incident,
+    now: datetime,
+    by: str | None,
+    via: str = "api",
+    reason: str = "",
+) -> bool:
     if incident.state == RESOLVED:
         return False
     incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, now, by
@@ -186,8 +255,9 @@ async def resolve(session: AsyncSession, incident: Incident, now: datetime,
     return True
 
 
-async def escalate(session: AsyncSession, incident: Incident, now: datetime,
-                   by: str | None, via: str = "api") -> bool:
+async def escalate(
+    session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: str = "api"
+) -> bool:
     """Move to the next level now (also re-triggers an acknowledged incident)."""
     if incident.state == RESOLVED:
         return False
@@ -202,15 +272,21 @@ async def escalate(session: AsyncSession, incident: Incident, now: datetime,
 async def cancel_pending_pages(session: AsyncSession, incident_id: int) -> None:
     await session.execute(
         update(Notification)
-        .where(Notification.incident_id == incident_id, Notification.state == "pending",
-               Notification.kind == "page")
-        .values(state="cancelled"))
+        .where(
+            Notification.incident_id == incident_id,
+            Notification.state == "pending",
+            Notification.kind == "page",
+        )
+        .values(state="cancelled")
+    )
 
 
 # --- reads ------------------------------------------------------------------
 
-async def list_incidents(session: AsyncSession, state: str | None = None,
-                         limit: int = 100) -> Sequence[Incident]:
+
+async def list_incidents(
+    session: AsyncSession, state: str | None = None, limit: int = 100
+) -> Sequence[Incident]:
     query = select(Incident).order_by(Incident.id.desc()).limit(limit)
     if state == "open":
         query = query.where(Incident.state != RESOLVED)
@@ -221,7 +297,8 @@ async def list_incidents(session: AsyncSession, state: str | None = None,
 
 async def load_incident(session: AsyncSession, incident_id: int) -> Incident:
     found = await session.execute(
-        select(Incident).where(Incident.id == incident_id).options(selectinload(Incident.alerts)))
+        select(Incident).where(Incident.id == incident_id).options(selectinload(Incident.alerts))
+    )
     incident = found.scalar_one_or_none()
     if incident is None:
         raise IncidentNotFound(f"no incident {incident_id}")
@@ -230,20 +307,26 @@ async def load_incident(session: AsyncSession, incident_id: int) -> Incident:
 
 async def timeline(session: AsyncSession, incident_id: int) -> Sequence[Event]:
     found = await session.execute(
-        select(Event).where(Event.incident_id == incident_id).order_by(Event.at, Event.id))
+        select(Event).where(Event.incident_id == incident_id).order_by(Event.at, Event.id)
+    )
     return found.scalars().all()
 
 
 async def count_events(session: AsyncSession, incident_id: int, kind: str) -> int:
-    count = await session.scalar(select(func.count()).select_from(Event).where(
-        Event.incident_id == incident_id, Event.kind == kind))
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.incident_id == incident_id, Event.kind == kind)
+    )
     return int(count or 0)
 
 
 async def notifications_of(session: AsyncSession, incident_id: int) -> Sequence[Notification]:
     found = await session.execute(
-        select(Notification).where(Notification.incident_id == incident_id)
-        .order_by(Notification.id))
+        select(Notification)
+        .where(Notification.incident_id == incident_id)
+        .order_by(Notification.id)
+    )
     return found.scalars().all()
 
 
@@ -251,5 +334,6 @@ async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
     rows = await session.execute(
         select(Incident.priority, Incident.state, func.count())
         .where(Incident.state != RESOLVED, Incident.drill.is_(False))
-        .group_by(Incident.priority, Incident.state))
+        .group_by(Incident.priority, Incident.state)
+    )
     return [(p, s, int(n)) for p, s, n in rows.all()]

@@ -14,14 +14,20 @@ async def newest_page_to(session: AsyncSession, person_id: str) -> Notification 
     """The newest page or bundle that went out to a person (for a bare `A`)."""
     found = await session.execute(
         select(Notification)
-        .where(Notification.person_id == person_id, Notification.kind.in_(("page", "bundle")),
-               Notification.state.in_(DELIVERED_STATES))
-        .order_by(Notification.sent_at.desc(), Notification.id.desc()).limit(1))
+        .where(
+            Notification.person_id == person_id,
+            Notification.kind.in_(("page", "bundle")),
+            Notification.state.in_(DELIVERED_STATES),
+        )
+        .order_by(Notification.sent_at.desc(), Notification.id.desc())
+        .limit(1)
+    )
     return found.scalar_one_or_none()
 
 
-async def notification(session: AsyncSession, notification_id: int,
-                       lock: bool = False) -> Notification | None:
+async def notification(
+    session: AsyncSession, notification_id: int, lock: bool = False
+) -> Notification | None:
     query = select(Notification).where(Notification.id == notification_id)
     if lock:
         query = query.with_for_update()

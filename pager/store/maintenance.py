@@ -16,19 +16,21 @@ from pager.core.matchers import Matcher, matches_all, parse_matcher
 from pager.store.models import MaintenanceWindow
 
 
-async def windows(session: AsyncSession, active_at: datetime | None = None
-                  ) -> Sequence[MaintenanceWindow]:
+async def windows(
+    session: AsyncSession, active_at: datetime | None = None
+) -> Sequence[MaintenanceWindow]:
     query = select(MaintenanceWindow).order_by(MaintenanceWindow.start)
     if active_at is not None:
-        query = query.where(MaintenanceWindow.start <= active_at,
-                            MaintenanceWindow.end > active_at)
+        query = query.where(MaintenanceWindow.start <= active_at, MaintenanceWindow.end > active_at)
     return (await session.execute(query)).scalars().all()
 
 
-async def active_suppressor(session: AsyncSession, now: datetime
-                            ) -> Callable[[dict[str, str]], bool]:
+async def active_suppressor(
+    session: AsyncSession, now: datetime
+) -> Callable[[dict[str, str]], bool]:
     compiled: list[list[Matcher]] = [
-        [parse_matcher(m) for m in window.matchers] for window in await windows(session, now)]
+        [parse_matcher(m) for m in window.matchers] for window in await windows(session, now)
+    ]
     if not compiled:
         return lambda _labels: False
     return lambda labels: any(matches_all(ms, labels) for ms in compiled)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
+from alembic import command
 from pager.store.db import Database
 
 # A link to the top-level alembic/ in a checkout; a copy in an installed wheel.

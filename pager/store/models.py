@@ -9,7 +9,7 @@ on SQLite and PostgreSQL alike, even when replicas race.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
@@ -36,7 +36,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class PolicyVersion(Base):
@@ -87,7 +91,9 @@ class Incident(Base):
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_incident_fingerprint", "incident_id", "fingerprint", unique=True),)
+    __table_args__ = (
+        Index("ix_alerts_incident_fingerprint", "incident_id", "fingerprint", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
     fingerprint: Mapped[str] = mapped_column(String(64))

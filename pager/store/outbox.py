@@ -17,34 +17,47 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.store.models import Incident, Notification, Override
 
 SENDABLE = ("pending", "failed_temp")
-_T = TypeVar("_T", bound=tuple[Any, ...])
+_T = TypeVar("_T", bound=Any)
 
 
 def _claim(query: Select[_T], skip_locked: bool) -> Select[_T]:
     return query.with_for_update(skip_locked=True) if skip_locked else query
 
 
-async def claim_incidents(session: AsyncSession, now: datetime, limit: int,
-                          skip_locked: bool) -> Sequence[Incident]:
-    query = (select(Incident).where(Incident.next_action_at <= now)
-             .order_by(Incident.next_action_at).limit(limit))
+async def claim_incidents(
+    session: AsyncSession, now: datetime, limit: int, skip_locked: bool
+) -> Sequence[Incident]:
+    query = (
+        select(Incident)
+        .where(Incident.next_action_at <= now)
+        .order_by(Incident.next_action_at)
+        .limit(limit)
+    )
     return (await session.execute(_claim(query, skip_locked))).scalars().all()
 
 
-async def claim_notifications(session: AsyncSession, now: datetime, limit: int,
-                              skip_locked: bool) -> Sequence[Notification]:
-    query = (select(Notification)
-             .where(Notification.state.in_(SENDABLE), Notification.due_at <= now)
-             .order_by(Notification.due_at, Notification.id).limit(limit))
+async def claim_notifications(
+    session: AsyncSession, now: datetime, limit: int, skip_locked: bool
+) -> Sequence[Notification]:
+    query = (
+        select(Notification)
+        .where(Notification.state.in_(SENDABLE), Notification.due_at <= now)
+        .order_by(Notification.due_at, Notification.id)
+        .limit(limit)
+    )
     return (await session.execute(_claim(query, skip_locked))).scalars().all()
 
 
-async def claim_stuck(session: AsyncSession, now: datetime, limit: int,
-                      skip_locked: bool) -> Sequence[Notification]:
+async def claim_stuck(
+    session: AsyncSession, now: datetime, limit: int, skip_locked: bool
+) -> Sequence[Notification]:
     """Rows still `sending` past their deadline: the sender died or hung."""
-    query = (select(Notification)
-             .where(Notification.state == "sending", Notification.deadline <= now)
-             .order_by(Notification.deadline).limit(limit))
+    query = (
+        select(Notification)
+        .where(Notification.state == "sending", Notification.deadline <= now)
+        .order_by(Notification.deadline)
+        .limit(limit)
+    )
     return (await session.execute(_claim(query, skip_locked))).scalars().all()
 
 
@@ -52,10 +65,12 @@ async def next_due(session: AsyncSession) -> datetime | None:
     """The earliest instant at which the engine has something to do."""
     times = [
         await session.scalar(select(func.min(Incident.next_action_at))),
-        await session.scalar(select(func.min(Notification.due_at))
-                             .where(Notification.state.in_(SENDABLE))),
-        await session.scalar(select(func.min(Notification.deadline))
-                             .where(Notification.state == "sending")),
+        await session.scalar(
+            select(func.min(Notification.due_at)).where(Notification.state.in_(SENDABLE))
+        ),
+        await session.scalar(
+            select(func.min(Notification.deadline)).where(Notification.state == "sending")
+        ),
     ]
     known = [t for t in times if t is not None]
     return min(known) if known else None
@@ -66,24 +81,36 @@ async def active_overrides(session: AsyncSession, now: datetime) -> Sequence[Ove
     return (await session.execute(query)).scalars().all()
 
 
-async def person_sent_since(session: AsyncSession, person_id: str, channel: str,
-                            since: datetime) -> int:
+async def person_sent_since(
+    session: AsyncSession, person_id: str, channel: str, since: datetime
+) -> int:
     count = await session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.person_id == person_id, Notification.channel == channel,
-            Notification.kind.in_(("page", "bundle")), Notification.sent_at >= since))
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.person_id == person_id,
+            Notification.channel == channel,
+            Notification.kind.in_(("page", "bundle")),
+            Notification.sent_at >= since,
+        )
+    )
     return int(count or 0)
 
 
 async def by_provider_id(session: AsyncSession, provider_id: str) -> Notification | None:
     found = await session.execute(
-        select(Notification).where(Notification.provider_id == provider_id).with_for_update())
+        select(Notification).where(Notification.provider_id == provider_id).with_for_update()
+    )
     return found.scalar_one_or_none()
 
 
 async def cancel_for_incidents(session: AsyncSession, incident_ids: Sequence[int]) -> None:
     await session.execute(
         update(Notification)
-        .where(Notification.incident_id.in_(incident_ids), Notification.state == "pending",
-               Notification.kind == "page")
-        .values(state="cancelled"))
+        .where(
+            Notification.incident_id.in_(incident_ids),
+            Notification.state == "pending",
+            Notification.kind == "page",
+        )
+        .values(state="cancelled")
+    )

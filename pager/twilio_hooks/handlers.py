@@ -31,8 +31,9 @@ PAST = {"ack": "acknowledged", "resolve": "resolved", "escalate": "escalated"}
 
 async def signed_form(request: web.Request) -> tuple[Pager, dict[str, str]]:
     pager = pager_of(request)
-    form = await verify_twilio_request(request, pager.settings.twilio_auth_token or "",
-                                       pager.settings.effective_public_url)
+    form = await verify_twilio_request(
+        request, pager.settings.twilio_auth_token or "", pager.settings.effective_public_url
+    )
     if form is None:
         raise ApiError(403, "missing or invalid Twilio signature", "bad_signature")
     return pager, form
@@ -64,7 +65,8 @@ async def _command(pager: Pager, person: str, command: Command) -> str:
     if command.action == Action.UPDATE:
         return await _update(pager, targets[0], person, command.text or "")
     name = {Action.ACK: "ack", Action.RESOLVE: "resolve", Action.ESCALATE: "escalate"}[
-        command.action]
+        command.action
+    ]
     return await _apply(pager, targets, name, person, "sms")
 
 
@@ -78,9 +80,9 @@ async def _newest(pager: Pager, person: str) -> list[int]:
     return [newest.incident_id] if newest.incident_id is not None else []
 
 
-async def _apply(pager: Pager, incident_ids: list[int], name: str, person: str,
-                 via: str) -> str:
-    done, skipped = [], []
+async def _apply(pager: Pager, incident_ids: list[int], name: str, person: str, via: str) -> str:
+    done: list[str] = []
+    skipped: list[str] = []
     for incident_id in incident_ids:
         try:
             changed = await act(pager, incident_id, ACTIONS[name], person, via)

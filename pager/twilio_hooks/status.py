@@ -32,8 +32,13 @@ async def record(pager: Pager, notification_id: int, form: dict[str, str]) -> No
         if row is None:
             return
         if provider_status in FAILED_STATUSES:
-            await _failed(pager, session, row, f"{provider_status}",
-                          int(code) if code and code.isdigit() else None)
+            await _failed(
+                pager,
+                session,
+                row,
+                f"{provider_status}",
+                int(code) if code and code.isdigit() else None,
+            )
         elif provider_status in DONE and status_moves(row.state, "delivered"):
             row.state, row.delivered_at = "delivered", now
             pager.metrics.notifications.labels(row.channel, "delivered").inc()
@@ -47,8 +52,9 @@ async def record_machine(pager: Pager, notification_id: int, answered_by: str) -
             await _failed(pager, session, row, f"answered by {answered_by}", None)
 
 
-async def _failed(pager: Pager, session: AsyncSession, row: Notification, why: str,
-                  code: int | None) -> None:
+async def _failed(
+    pager: Pager, session: AsyncSession, row: Notification, why: str, code: int | None
+) -> None:
     if not status_moves(row.state, "failed_perm"):
         return
     now = pager.clock.now()
@@ -62,7 +68,18 @@ async def _failed(pager: Pager, session: AsyncSession, row: Notification, why: s
             await fall_back(session, row, policy, now)
 
 
-def _event(session: AsyncSession, row: Notification, now: datetime, kind: str,
-           **detail: Any) -> None:
+def _event(
+    session: AsyncSession, row: Notification, now: datetime, kind: str, **detail: Any
+) -> None:
     if row.incident_id is not None:
-        add_event(session, row.incident_id, now, kind, None, notification_id=row.id, person=row.person_id, channel=row.channel, **detail)
+        add_event(
+            session,
+            row.incident_id,
+            now,
+            kind,
+            None,
+            notification_id=row.id,
+            person=row.person_id,
+            channel=row.channel,
+            **detail,
+        )

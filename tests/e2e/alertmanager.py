@@ -15,8 +15,8 @@ TOOLS = SHARED / "alertmanager"
 
 async def run(*cmd: Any, env: dict[str, str] | None = None) -> str:
     proc = await asyncio.to_thread(
-        subprocess.run, [str(c) for c in cmd], env=env, capture_output=True, text=True,
-        timeout=120)
+        subprocess.run, [str(c) for c in cmd], env=env, capture_output=True, text=True, timeout=120
+    )
     if proc.returncode != 0:
         raise AssertionError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr}")
     return proc.stdout
@@ -48,14 +48,14 @@ class Alertmanager:
         await run(TOOLS / "stop-alertmanager.sh", "--rm", self.dir)
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
+async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15.0) -> Any:
     """Poll until `check` returns something truthy (real Alertmanager takes ~1-2 s)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         result = await check()
         if result:
             return result
         if loop.time() > deadline:
-            raise AssertionError(f"not within {timeout}s; last: {result!r}")
+            raise AssertionError(f"not within {within}s; last: {result!r}")
         await asyncio.sleep(0.1)

@@ -34,33 +34,56 @@ async def incidents(h: Harness, state: str | None = None) -> list[dict[str, Any]
 
 async def test_fire_group_and_resolve(pager_and_am):
     h, am = pager_and_am
-    fp1 = await am.fire("alertname=HighErrorRate", "service=checkout", "severity=critical",
-                        "instance=checkout-1", summary="High 5xx rate on checkout")
-    fp2 = await am.fire("alertname=HighErrorRate", "service=checkout", "severity=critical",
-                        "instance=checkout-2", summary="High 5xx rate on checkout")
+    fp1 = await am.fire(
+        "alertname=HighErrorRate",
+        "service=checkout",
+        "severity=critical",
+        "instance=checkout-1",
+        summary="High 5xx rate on checkout",
+    )
+    fp2 = await am.fire(
+        "alertname=HighErrorRate",
+        "service=checkout",
+        "severity=critical",
+        "instance=checkout-2",
+        summary="High 5xx rate on checkout",
+    )
     [incident] = await eventually(lambda: _with_alerts(h, 2))
     assert incident["priority"] == "P1"
     assert incident["title"] == "HighErrorRate checkout"
     assert {a["fingerprint"] for a in incident["alerts"]} == {fp1, fp2}
 
-    await am.fire("alertname=HighErrorRate", "service=checkout", "severity=critical",
-                  "instance=checkout-1", resolve=True)
+    await am.fire(
+        "alertname=HighErrorRate",
+        "service=checkout",
+        "severity=critical",
+        "instance=checkout-1",
+        resolve=True,
+    )
     await eventually(lambda: _alert_status(h, incident["id"], fp1, "resolved"))
     assert (await h.incident(incident["id"]))["state"] == "triggered"  # one still firing
 
-    await am.fire("alertname=HighErrorRate", "service=checkout", "severity=critical",
-                  "instance=checkout-2", resolve=True)
+    await am.fire(
+        "alertname=HighErrorRate",
+        "service=checkout",
+        "severity=critical",
+        "instance=checkout-2",
+        resolve=True,
+    )
     await eventually(lambda: _state(h, incident["id"], "resolved"))
     kinds = await h.events(incident["id"])
-    assert kinds.count("alert_resolved") == 2 and kinds[-1] == "resolved"
+    assert kinds.count("alert_resolved") == 2
+    assert kinds[-1] == "resolved"
 
 
 async def test_same_summary_different_fingerprints_stay_distinct(pager_and_am):
     h, am = pager_and_am
-    fp_a = await am.fire("alertname=DiskFull", "service=db", "instance=db1", "severity=warning",
-                         summary="Disk full")
-    fp_b = await am.fire("alertname=DiskFull", "service=db", "instance=db2", "severity=warning",
-                         summary="Disk full")
+    fp_a = await am.fire(
+        "alertname=DiskFull", "service=db", "instance=db1", "severity=warning", summary="Disk full"
+    )
+    fp_b = await am.fire(
+        "alertname=DiskFull", "service=db", "instance=db2", "severity=warning", summary="Disk full"
+    )
     assert fp_a != fp_b
     [incident] = await eventually(lambda: _with_alerts(h, 2))
     assert incident["priority"] == "P2"  # the default

@@ -41,15 +41,19 @@ class FakeNotifier:
                 self.consumed.add(index)
                 return message
         raise AssertionError(
-            f"expected {channel} to {person} with {words}; unconsumed: {self._left()}")
+            f"expected {channel} to {person} with {words}; unconsumed: {self._left()}"
+        )
 
     def assert_no_more(self) -> None:
         left = self._left()
         assert not left, f"unexpected messages: {left}"
 
     def _left(self) -> list[str]:
-        return [f"{m.channel}->{m.person_id}: {m.body}" for i, m in enumerate(self.sent)
-                if i not in self.consumed]
+        return [
+            f"{m.channel}->{m.person_id}: {m.body}"
+            for i, m in enumerate(self.sent)
+            if i not in self.consumed
+        ]
 
 
 class Crash(BaseException):

@@ -18,8 +18,10 @@ EXAMPLE = (SHARED / "alertmanager" / "example-firing.json").read_bytes()
 
 async def rows(h: Harness) -> tuple[int, int, int]:
     async with h.pager.db.read() as session:
-        counts = [await session.scalar(select(func.count()).select_from(m))
-                  for m in (Incident, Alert, Event)]
+        counts = [
+            await session.scalar(select(func.count()).select_from(m))
+            for m in (Incident, Alert, Event)
+        ]
     return tuple(int(c or 0) for c in counts)  # type: ignore[return-value]
 
 
@@ -32,18 +34,33 @@ async def post(h: Harness, body: bytes, token: str | None = WEBHOOK_TOKEN, path:
 
 
 def rejected(h: Harness, reason: str) -> float:
-    return h.pager.metrics.registry.get_sample_value(
-        "pager_webhook_rejected_total", {"reason": reason}) or 0.0
+    return (
+        h.pager.metrics.registry.get_sample_value(
+            "pager_webhook_rejected_total", {"reason": reason}
+        )
+        or 0.0
+    )
 
 
-@pytest.mark.parametrize(("body", "status", "message"), [
-    (b"{not json", 400, "body is not valid JSON"),
-    (b"[]", 400, "body: Input should be an object"),
-    (b'{"version": "3", "status": "firing", "groupKey": "k", "alerts": []}', 400, "version"),
-    (json.dumps({**json.loads(EXAMPLE), "alerts": [{"status": "firing", "labels": "x",
-                 "fingerprint": "ab"}]}).encode(), 400, "alerts.0.labels"),
-    (json.dumps({**json.loads(EXAMPLE), "groupKey": ""}).encode(), 400, "groupKey"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"{not json", 400, "body is not valid JSON"),
+        (b"[]", 400, "body: Input should be an object"),
+        (b'{"version": "3", "status": "firing", "groupKey": "k", "alerts": []}', 400, "version"),
+        (
+            json.dumps(
+                {
+                    **json.loads(EXAMPLE),
+                    "alerts": [{"status": "firing", "labels": "x", "fingerprint": "ab"}],
+                }
+            ).encode(),
+            400,
+            "alerts.0.labels",
+        ),
+        (json.dumps({**json.loads(EXAMPLE), "groupKey": ""}).encode(), 400, "groupKey"),
+    ],
+)
 async def test_malformed_body_is_400_and_writes_nothing(make_harness, body, status, message):
     h = await make_harness(BASE)
     got_status, got = await post(h, body)

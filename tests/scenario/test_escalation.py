@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from tests.scenario.policies import BASE
 
@@ -40,8 +40,13 @@ async def test_repeat_runs_levels_again_then_exhausts(make_harness):
     h = await make_harness(BASE)
     incident = await h.fire(*CRITICAL)
     await h.fast_forward(minutes=30)  # 5 + 10 + 15: one loop
-    for person, channel in [("alice", "sms"), ("alice", "voice"), ("bob", "sms"),
-                            ("erin", "sms"), ("alice", "sms")]:
+    for person, channel in [
+        ("alice", "sms"),
+        ("alice", "voice"),
+        ("bob", "sms"),
+        ("erin", "sms"),
+        ("alice", "sms"),
+    ]:
         h.notifier.expect(person, channel)
     await h.fast_forward(minutes=30)
     for person, channel in [("alice", "voice"), ("bob", "sms"), ("erin", "sms")]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-
 from pager.clock import FakeClock
-
 from tests.fakes.fake_notifier import Crash
 from tests.harness import Harness
 from tests.scenario.policies import BASE
@@ -17,7 +15,8 @@ CRITICAL = ("alertname=ApiDown", "severity=critical", "service=api")
 async def restart(make_harness, h: Harness) -> Harness:
     """Stop the app (closing its database) and start a new one on the same database."""
     await h.client.close()
-    return await make_harness(BASE)
+    started: Harness = await make_harness(BASE)
+    return started
 
 
 async def test_incidents_and_timelines_survive_a_restart(make_harness):
@@ -29,11 +28,12 @@ async def test_incidents_and_timelines_survive_a_restart(make_harness):
     after = await h2.incident(incident)
     assert after["timeline"] == before["timeline"]
     assert after["alerts"] == before["alerts"]
-    assert after["state"] == "triggered" and after["summary"] == "API down"
+    assert (after["state"], after["summary"]) == ("triggered", "API down")
 
 
 async def test_step_due_while_down_fires_once_at_once_and_the_rest_keep_their_times(
-        make_harness, clock: FakeClock):
+    make_harness, clock: FakeClock
+):
     h = await make_harness(BASE)
     await h.fire(*CRITICAL)
     await h.settle()
@@ -70,7 +70,8 @@ async def test_crash_after_claim_p1_is_sent_again_once(make_harness, clock: Fake
     h2.notifier.expect("alice", "voice")  # her 1-minute rule, in its time
     h2.notifier.assert_no_more()
     states = [n["state"] for n in (await h2.incident(incident))["notifications"]]
-    assert states.count("unknown") == 1 and "sending" not in states
+    assert states.count("unknown") == 1
+    assert "sending" not in states
 
 
 async def test_crash_after_provider_accepted_before_commit(make_harness, clock: FakeClock):
@@ -105,5 +106,3 @@ async def test_crash_after_claim_p2_is_not_sent_again(make_harness, clock: FakeC
     h2.notifier.assert_no_more()
     states = [n["state"] for n in (await h2.incident(incident))["notifications"]]
     assert states == ["unknown"]
-
-
