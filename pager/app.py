@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from pager.api import health, incidents
+from pager.api import health, incidents, oncall
 from pager.clock import Clock, SystemClock
 from pager.engine.engine import Engine
 from pager.http import errors_middleware
@@ -69,6 +69,10 @@ def _routes(app: web.Application) -> None:
     r.add_post("/api/v1/incidents/{id}/ack", incidents.acknowledge)
     r.add_post("/api/v1/incidents/{id}/resolve", incidents.resolve)
     r.add_post("/api/v1/incidents/{id}/escalate", incidents.escalate)
+    r.add_get("/api/v1/oncall", oncall.oncall)
+    r.add_get("/api/v1/overrides", oncall.list_overrides)
+    r.add_post("/api/v1/overrides", oncall.create_override)
+    r.add_delete("/api/v1/overrides/{id}", oncall.delete_override)
     r.add_post("/twilio/sms", twilio.sms)
     r.add_post("/twilio/voice", twilio.voice)
     r.add_post("/twilio/voice/gather", twilio.gather)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from aiohttp import web
 
+from pager.client import Client, ClientError
 from pager.logs import setup_logging
 from pager.settings import Settings, SettingsError, load_settings, split_listen
+from pager.tables import table
 
+T = TypeVar("T")
 CONFIG = click.option(
     "--config",
     "config_file",
@@ -101,3 +106,38 @@ def check(directory: Path | None) -> None:
     from pager.policy.loader import run_check
 
     sys.exit(run_check(directory or _settings(None).policies, sys.stdout))
+
+
+def _client() -> Client:
+    return Client(os.environ.get("PAGER_URL", "http://127.0.0.1:8080"),
+                  os.environ.get("PAGER_API_TOKEN"))
+
+
+def _call(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.option("--at", help="ISO-8601 instant (default: now).")
+@click.option("--rotation", help="Only this rotation.")
+def oncall(at: str | None, rotation: str | None) -> None:
+    """Who is on call, per rotation and escalation level (asks the running daemon)."""
+    data = _call(lambda: _client().get("/api/v1/oncall", at=at, rotation=rotation))
+    click.echo(f"On call at {data['at']}\n")
+    rows = [(r["rotation"], r["person"] or "NOBODY", _short(r["since"]), _short(r["until"]),
+             r["next_person"] or "-", "override" if r["override"] else "")
+            for r in data["rotations"]]
+    click.echo(table(("rotation", "on call", "since", "until", "next", ""), rows))
+    if rotation is None:
+        click.echo("")
+        levels = [(e["escalation"], str(lv["level"]), ", ".join(lv["targets"]),
+                   ", ".join(lv["people"]) or "NOBODY")
+                  for e in data["escalation_policies"] for lv in e["levels"]]
+        click.echo(table(("escalation", "level", "targets", "reaches now"), levels))
+
+
+def _short(value: str) -> str:
+    return value.replace("T", " ")[:16] + " UTC" if value.endswith(("+00:00", "Z")) else value

@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -35,7 +36,12 @@ def error(status: int, message: str) -> web.Response:
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    """Instants as ISO-8601 (`2026-01-05T09:00:00+00:00`), the rest as text."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 WEBHOOK_PATHS = ("/api/v1/alerts", "/api/v1/heartbeats", "/twilio/")

@@ -9,7 +9,6 @@ after commit. A crash anywhere before commit simply leaves the rows due.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -24,8 +23,9 @@ from pager.policy.model import Policy, RotationOverride
 from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
 from pager.store.incidents import add_event
-from pager.store.models import Alert, Incident, Notification, Override
+from pager.store.models import Alert, Incident, Notification
 from pager.store.outbox import active_overrides, claim_incidents
+from pager.store.overrides import by_rotation
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -41,7 +41,7 @@ class Escalator:
             incidents = await claim_incidents(session, now, BATCH, not self.db.is_sqlite)
             if not incidents:
                 return 0
-            overrides = _by_rotation(await active_overrides(session, now))
+            overrides = by_rotation(await active_overrides(session, now))
             for incident in incidents:
                 await self._step(session, incident, now, overrides)
         return len(incidents)
@@ -150,14 +150,3 @@ async def _firing(session: AsyncSession, incident_id: int) -> int:
         .where(Alert.incident_id == incident_id, Alert.status == "firing")
     )
     return int(count or 0)
-
-
-def _by_rotation(rows: Sequence[Override]) -> dict[str, list[RotationOverride]]:
-    found: dict[str, list[RotationOverride]] = defaultdict(list)
-    for row in rows:
-        found[row.rotation_id].append(
-            RotationOverride(
-                person=row.person_id, start=row.start, end=row.end, replaces=row.replaces
-            )
-        )
-    return dict(found)

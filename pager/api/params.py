@@ -1,0 +1,36 @@
+"""Parsing what admin API callers send: instants, ids, required fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pager.http import ApiError
+
+
+def instant(value: Any, name: str) -> datetime:
+    """An ISO-8601 instant with an offset (or Z); 400 naming the field otherwise."""
+    if not isinstance(value, str):
+        raise ApiError(400, f"{name} must be an ISO-8601 time like 2026-03-01T09:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise ApiError(400, f"{name}: {value!r} is not an ISO-8601 time") from None
+    if parsed.tzinfo is None:
+        raise ApiError(400, f"{name}: {value!r} needs an offset, e.g. Z or +01:00")
+    return parsed.astimezone(UTC)
+
+
+def text(body: dict[str, Any], name: str, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, f"{name} is required (a non-empty string)")
+    return value.strip()
+
+
+def number(raw: str, name: str) -> int:
+    if not raw.isdigit():
+        raise ApiError(400, f"{name} {raw!r} is not a number")
+    return int(raw)
