@@ -15,15 +15,17 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from pager.api import health, incidents, oncall
+from pager.api import actions, health, incidents, oncall, practice
 from pager.clock import Clock, SystemClock
 from pager.engine.engine import Engine
 from pager.http import errors_middleware
 from pager.ingest import handlers as ingest
+from pager.ingest import heartbeat
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
 from pager.notify.dryrun import DryRunNotifier
 from pager.policy.runtime import PolicyRuntime
+from pager.practice.reminders import run_reminders
 from pager.services import PAGER, Pager
 from pager.settings import Settings
 from pager.store.db import Database
@@ -64,11 +66,25 @@ def _routes(app: web.Application) -> None:
     r = app.router
     r.add_post("/api/v1/alerts/alertmanager", ingest.alertmanager)
     r.add_post("/api/v1/alerts", ingest.generic)
+    r.add_post("/api/v1/heartbeats/{name}", heartbeat.ping)
     r.add_get("/api/v1/incidents", incidents.list_incidents)
     r.add_get("/api/v1/incidents/{id}", incidents.get_incident)
     r.add_post("/api/v1/incidents/{id}/ack", incidents.acknowledge)
     r.add_post("/api/v1/incidents/{id}/resolve", incidents.resolve)
     r.add_post("/api/v1/incidents/{id}/escalate", incidents.escalate)
+    r.add_post("/api/v1/incidents/{id}/updates", practice.post_status_update)
+    r.add_get("/api/v1/incidents/{id}/review", practice.review)
+    r.add_post("/api/v1/incidents/{id}/review", practice.mark_reviewed)
+    r.add_get("/api/v1/incidents/{id}/actions", actions.list_for_incident)
+    r.add_post("/api/v1/incidents/{id}/actions", actions.create)
+    r.add_get("/api/v1/actions", actions.list_all)
+    r.add_patch("/api/v1/actions/{id}", actions.update)
+    r.add_get("/api/v1/priorities", practice.priorities)
+    r.add_post("/api/v1/explain", practice.explain)
+    r.add_get("/api/v1/drills", practice.list_drills)
+    r.add_post("/api/v1/drills", practice.create_drill)
+    r.add_get("/api/v1/maintenance", practice.list_maintenance)
+    r.add_post("/api/v1/maintenance", practice.create_maintenance)
     r.add_get("/api/v1/oncall", oncall.oncall)
     r.add_get("/api/v1/overrides", oncall.list_overrides)
     r.add_post("/api/v1/overrides", oncall.create_override)
@@ -157,9 +173,7 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
         yield
         return
     scheduler = AsyncIOScheduler()
-    scheduler.add_job(
-        pager.engine.wake, "interval", seconds=pager.settings.tick_interval, id="engine-safety-tick"
-    )
+    schedule_jobs(scheduler, pager)
     scheduler.start()
     task = asyncio.create_task(pager.engine.run_forever(), name="pager-engine")
     _on_sighup(pager)
@@ -168,6 +182,24 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
     finally:
         scheduler.shutdown(wait=False)
         await pager.engine.stop(task)
+
+
+def schedule_jobs(scheduler: AsyncIOScheduler, pager: Pager) -> None:
+    """The periodic safety tick, and the daily reminders (09:00 UTC)."""
+    scheduler.add_job(
+        pager.engine.wake, "interval", seconds=pager.settings.tick_interval, id="engine-safety-tick"
+    )
+    scheduler.add_job(
+        run_reminders,
+        "cron",
+        hour=9,
+        minute=0,
+        timezone="UTC",
+        args=[pager],
+        id="daily-reminders",
+        misfire_grace_time=3600,
+        coalesce=True,
+    )
 
 
 def _on_sighup(pager: Pager) -> None:

@@ -32,8 +32,7 @@ class Client:
     def text(self, path: str) -> str:
         return str(self._call("GET", path, None, raw=True))
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None,
-              raw: bool = False) -> Any:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None, raw: bool = False) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")

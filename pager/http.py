@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from pager.services import pager_of
-from pager.store.db import UNAVAILABLE
+from pager.store.db import UNAVAILABLE, unavailable
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -69,6 +69,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         return error(exc.status, exc.reason or "error")
     except UNAVAILABLE as exc:
+        if not unavailable(exc):
+            raise
         log.error("database unavailable: %s", exc)
         raise ApiError(503, "database unavailable, try again later", "unavailable") from None
 

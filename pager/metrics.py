@@ -7,6 +7,8 @@ event. Drill incidents are kept out of the real MTTA/MTTR histograms.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 SOURCES = ("alertmanager", "generic", "heartbeat", "drill")
@@ -102,6 +104,13 @@ class Metrics:
             ["channel"],
             registry=r,
         )
+        self.action_items_open = Gauge(
+            "pager_action_items_open",
+            "Open action items from reviews, by whether they are past due",
+            ["overdue"],
+            registry=r,
+        )
+        self._heartbeats: set[str] = set()
         self.precreate(priorities)
 
     def precreate(self, priorities: tuple[str, ...]) -> None:
@@ -114,6 +123,8 @@ class Metrics:
             for outcome in NOTIFY_OUTCOMES:
                 self.notifications.labels(channel, outcome)
             self.sms_ignored.labels(channel)
+        for overdue in ("false", "true"):
+            self.action_items_open.labels(overdue)
         for priority in priorities:
             self.incidents_opened.labels(priority)
             self.escalations.labels(priority)
@@ -122,6 +133,15 @@ class Metrics:
             self.time_to_resolve.labels(priority)
             for state in STATES:
                 self.incidents_open.labels(priority, state)
+
+    def declare_heartbeats(self, names: Iterable[str]) -> None:
+        """One series per declared heartbeat (0 until its first ping); undeclared ones go."""
+        wanted = set(names)
+        for gone in self._heartbeats - wanted:
+            self.heartbeat_last_seen.remove(gone)
+        for name in wanted - self._heartbeats:
+            self.heartbeat_last_seen.labels(name)
+        self._heartbeats = wanted
 
     def set_open(self, counts: list[tuple[str, str, int]]) -> None:
         seen = {(p, s): n for p, s, n in counts}

@@ -32,17 +32,34 @@ async def oncall(request: web.Request) -> web.Response:
         raise ApiError(404, f"no rotation {rotation!r}")
     async with pager.db.read() as session:
         overrides = store.by_rotation(await store.list_overrides(session))
-    rotations = [asdict(r) for r in oncall_report(policy, at, overrides)
-                 if rotation is None or r.rotation == rotation]
+    rotations = [
+        {**asdict(r), "override": r.override.model_dump(mode="json") if r.override else None}
+        for r in oncall_report(policy, at, overrides)
+        if rotation is None or r.rotation == rotation
+    ]
     levels = [asdict(e) for e in level_report(policy, at, overrides)]
-    return json_response({"at": at, "policy_version": pager.policies.active.version_id,
-                          "rotations": rotations, "escalation_policies": levels})
+    return json_response(
+        {
+            "at": at,
+            "policy_version": pager.policies.active.version_id,
+            "rotations": rotations,
+            "escalation_policies": levels,
+        }
+    )
 
 
 def _view(row: Override) -> dict[str, Any]:
-    return {"id": row.id, "rotation": row.rotation_id, "person": row.person_id,
-            "replaces": row.replaces, "start": row.start, "end": row.end, "note": row.note,
-            "created_at": row.created_at, "created_by": row.created_by}
+    return {
+        "id": row.id,
+        "rotation": row.rotation_id,
+        "person": row.person_id,
+        "replaces": row.replaces,
+        "start": row.start,
+        "end": row.end,
+        "note": row.note,
+        "created_at": row.created_at,
+        "created_by": row.created_by,
+    }
 
 
 async def list_overrides(request: web.Request) -> web.Response:
@@ -65,11 +82,21 @@ async def create_override(request: web.Request) -> web.Response:
         known = [*spec.overrides, *(store.as_policy(row) for row in existing)]
         clash = find_overlap(known, new, spec.timezone)
         if clash is not None:
-            raise ApiError(409, f"overlaps an override of {clash.person} for {rotation} from "
-                                f"{clash.start.isoformat()} to {clash.end.isoformat()}")
-        row = Override(rotation_id=rotation, person_id=new.person, replaces=new.replaces,
-                       start=new.start, end=new.end, note=str(body.get("note") or ""),
-                       created_at=pager.clock.now(), created_by=body.get("by"))
+            raise ApiError(
+                409,
+                f"overlaps an override of {clash.person} for {rotation} from "
+                f"{clash.start.isoformat()} to {clash.end.isoformat()}",
+            )
+        row = Override(
+            rotation_id=rotation,
+            person_id=new.person,
+            replaces=new.replaces,
+            start=new.start,
+            end=new.end,
+            note=str(body.get("note") or ""),
+            created_at=pager.clock.now(),
+            created_by=body.get("by"),
+        )
         session.add(row)
         await session.flush()
         view = _view(row)

@@ -27,6 +27,7 @@ Guarantees (docs/rotations.md says the same for people):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -203,7 +204,7 @@ def _assignment(
     cuts.update(t for w in windows for t in (w.start, w.end) if shift.start < t < shift.end)
     points = sorted(cuts)
     winner = _winner(windows, at, shift.member)
-    pieces = [(a, b) for a, b in zip(points, points[1:], strict=False)]
+    pieces = list(itertools.pairwise(points))
     same = [_winner(windows, a, shift.member) == winner for a, _ in pieces]
     here = next(i for i, (a, b) in enumerate(pieces) if a <= at < b)
     first = here

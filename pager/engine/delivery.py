@@ -28,7 +28,12 @@ async def fall_back(
 ) -> None:
     if failed.incident_id is None or failed.kind != "page":
         return
-    incident = await session.get(Incident, failed.incident_id)
+    # Locked (PostgreSQL), and re-read under the lock: a status callback may race
+    # an engine tick or an ack on this incident, and must decide on its current
+    # level and state, or it could move on a level that was just entered.
+    incident = await session.get(
+        Incident, failed.incident_id, with_for_update=True, populate_existing=True
+    )
     if incident is None or incident.state != TRIGGERED:
         return
     mine = await _step_rows(session, failed, person=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from pager.clock import Clock
 from pager.engine.escalator import Escalator
+from pager.engine.heartbeats import HeartbeatWatcher
 from pager.engine.sender import Reconciler, Sender
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
@@ -42,6 +43,7 @@ class Engine:
         self.escalator = Escalator(db, policies, metrics)
         self.sender = Sender(db, notifier, policies, metrics, send_timeout)
         self.reconciler = Reconciler(db, metrics)
+        self.heartbeats = HeartbeatWatcher(db, clock, policies, metrics)
         self.last_tick: datetime | None = None
         self._wake = asyncio.Event()
         self._tick_lock = asyncio.Lock()
@@ -51,7 +53,8 @@ class Engine:
         """One pass; returns how many rows it handled."""
         async with self._tick_lock:
             now = self.clock.now()
-            handled = await self.escalator.run(now)
+            handled = await self.heartbeats.run(now)  # first: a silence pages this tick
+            handled += await self.escalator.run(now)
             handled += await self.sender.run(now)
             handled += await self.reconciler.run(now)
             async with self.db.read() as session:
@@ -62,7 +65,9 @@ class Engine:
 
     async def next_due(self) -> datetime | None:
         async with self.db.read() as session:
-            return await next_due(session)
+            due = await next_due(session)
+        beat = await self.heartbeats.next_due()
+        return min((d for d in (due, beat) if d is not None), default=None)
 
     def wake(self) -> None:
         self._wake.set()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core import escalation
 from pager.core.oncall import resolve_targets
 from pager.engine.render import render
+from pager.engine.stakeholders import announce
 from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
 from pager.policy.runtime import PolicyRuntime
@@ -55,6 +56,10 @@ class Escalator:
     ) -> None:
         policy = await self.policies.snapshot(incident.policy_version_id)
         due = incident.next_action_at or now
+        if incident.suppressed and incident.state != "resolved":
+            # The maintenance window it was opened in has ended: page from now.
+            add_event(session, incident.id, now, "maintenance_ended", None)
+            incident.suppressed = False
         before = _state(incident, await _paged(session, incident.id))
 
         def resolve(targets: Sequence[str], at: datetime) -> tuple[Sequence[str], Sequence[str]]:
@@ -73,6 +78,7 @@ class Escalator:
                 self.metrics.escalations.labels(decision.state.priority).inc()
             elif note.kind == "exhausted":
                 self.metrics.exhausted.labels(decision.state.priority).inc()
+        await announce(session, policy, incident, now)
         self.metrics.escalation_lateness.observe(max(0.0, (now - due).total_seconds()))
         log.debug("incident stepped", extra={"incident_id": incident.id, "step": incident.step})
 

@@ -31,6 +31,8 @@ from pager.store.outbox import claim_notifications, claim_stuck
 
 log = logging.getLogger(__name__)
 BATCH = 100
+# States a provider callback may set while the send is still being recorded.
+CALLBACK_STATES = ("delivered", "failed_perm")
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,24 @@ class Sender:
                     claimed.message.notification_id,
                     with_for_update=not self.db.is_sqlite,
                 )
-                if row is None or row.state != "sending":
-                    continue  # the reconciler got there first
-                await self._apply(session, row, result, now)
+                if row is None:
+                    continue
+                if row.state == "sending":
+                    await self._apply(session, row, result, now)
+                elif row.state in CALLBACK_STATES and row.sent_at is None:
+                    self._accepted_late(session, row, result, now)
+                # else ("unknown"): the reconciler got there first
+
+    def _accepted_late(
+        self, session: AsyncSession, row: Notification, result: SendResult, now: datetime
+    ) -> None:
+        """Twilio's status callback (or a machine answering the call) beat us to the
+        row: it was accepted. Keep the callback's state, which is newer, but record
+        the send, so that its SID, its sent_at (which the throttle counts) and its
+        metrics are not lost."""
+        row.deadline = None
+        if result.outcome is Outcome.ACCEPTED:
+            self._note(session, row, result, "sent", now)
 
     async def _apply(
         self, session: AsyncSession, row: Notification, result: SendResult, now: datetime
@@ -117,23 +134,41 @@ class Sender:
             result.outcome, row.attempts, row.kind, row.priority, row.key.endswith(":resend"), now
         )
         row.state, row.deadline = fate.state, None
-        row.provider_id = result.provider_id or row.provider_id
         row.error_code, row.error = result.code, result.error
         if fate.retry_at is not None:
             row.due_at = fate.retry_at
-        if fate.state == "sent":
+        self._note(session, row, result, fate.state, now)
+        if fate.resend:
+            session.add(resend_copy(row, now))
+        if fate.fall_back and row.incident_id is not None:
+            incident = await session.get(Incident, row.incident_id)
+            if incident is not None:
+                policy = await self.policies.snapshot(incident.policy_version_id)
+                await fall_back(session, row, policy, now)
+
+    def _note(
+        self,
+        session: AsyncSession,
+        row: Notification,
+        result: SendResult,
+        state: str,
+        now: datetime,
+    ) -> None:
+        """The send's facts: SID, sent_at, metrics, timeline and log."""
+        row.provider_id = result.provider_id or row.provider_id
+        if state == "sent":
             row.sent_at = now
             if row.alert_received_at is not None and row.kind == Kind.PAGE and row.attempts == 1:
                 self.metrics.page_latency.observe(
                     max(0.0, (now - row.alert_received_at).total_seconds())
                 )
-        self.metrics.notifications.labels(row.channel, fate.state).inc()
+        self.metrics.notifications.labels(row.channel, state).inc()
         if row.incident_id is not None:
             add_event(
                 session,
                 row.incident_id,
                 now,
-                f"notification_{fate.state}",
+                f"notification_{state}",
                 None,
                 notification_id=row.id,
                 person=row.person_id,
@@ -144,7 +179,7 @@ class Sender:
             )
         log.info(
             "notification %s",
-            fate.state,
+            state,
             extra={
                 "notification_id": row.id,
                 "incident_id": row.incident_id,
@@ -153,13 +188,6 @@ class Sender:
                 "step": row.step,
             },
         )
-        if fate.resend:
-            session.add(resend_copy(row, now))
-        if fate.fall_back and row.incident_id is not None:
-            incident = await session.get(Incident, row.incident_id)
-            if incident is not None:
-                policy = await self.policies.snapshot(incident.policy_version_id)
-                await fall_back(session, row, policy, now)
 
 
 class Reconciler:

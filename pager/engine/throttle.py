@@ -3,11 +3,13 @@
 Beyond the limit a page is not sent on its own: it is folded into one pending
 *bundle* per person and channel, sent when the window allows, listing the
 incidents still unacknowledged ("3 more incidents: ..."). A reply to a bundle
-can acknowledge all of them.
+can acknowledge all of them; a bundle call says the same aloud and its
+keypress acts on all of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -116,8 +118,36 @@ class Throttler:
         bundle.bundle_of = [r.id for r in open_]
         top = min(r.priority for r in open_)
         drill = all(r.drill for r in open_)
-        bundle.body = page_text.sms_bundle(top, [(r.id, r.title) for r in open_], drill=drill)
+        listed = [(r.id, r.title) for r in open_]
+        # A call reads its body aloud and gathers a key: it must not say
+        # "Reply A to ack all" and must end with the keypress menu.
+        if bundle.channel == "voice":
+            bundle.body = voice_bundle(top, listed, drill=drill)
+        else:
+            bundle.body = page_text.sms_bundle(top, listed, drill=drill)
         return True
+
+
+SPOKEN_TITLES = 5  # a call that reads twenty titles is a call people hang up on
+
+
+def voice_bundle(priority: str, incidents: Sequence[tuple[int, str]], drill: bool = False) -> str:
+    """What a bundle call says: the incidents (the first few by title), then the menu."""
+    spoken_priority = f"priority {priority[1:]}" if priority[1:].isdigit() else priority
+    count = len(incidents)
+    named = [
+        f"incident {n}, {' '.join(title.split()).strip(' .')}"
+        for n, title in incidents[:SPOKEN_TITLES]
+    ]
+    rest = f"; and {count - len(named)} more" if count > len(named) else ""
+    noun = "incident" if count == 1 else "incidents"
+    parts = [
+        "This is a drill." if drill else "",
+        f"This is pager, {spoken_priority}.",
+        f"{count} more {noun}: {'; '.join(named)}{rest}.",
+        f"For {'it' if count == 1 else 'all of them'}: {page_text.VOICE_MENU}",
+    ]
+    return " ".join(p for p in parts if p)
 
 
 async def _sent_times(
@@ -129,7 +159,10 @@ async def _sent_times(
             Notification.person_id == person,
             Notification.channel == channel,
             Notification.kind.in_(("page", "bundle")),
-            Notification.sent_at >= since,
+            # Strictly after: a send exactly one window ago has left the window.
+            # With `>=` the window "frees" at `now` itself, the bundle is put
+            # back to `now` forever and the engine spins without sending it.
+            Notification.sent_at > since,
         )
         .order_by(Notification.sent_at)
     )

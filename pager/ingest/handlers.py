@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from pager.http import ApiError, check_token, json_response, read_body
+from pager.ingest import heartbeat
 from pager.ingest.payloads import AlertIn, PayloadError, parse_alertmanager, parse_generic
 from pager.services import Pager, pager_of
 from pager.store.incidents import IngestContext, IngestResult, record_alerts
@@ -58,17 +59,20 @@ async def ingest(pager: Pager, alerts: list[AlertIn], *, drill: bool = False) ->
         now = pager.clock.now()
         try:
             async with pager.db.write() as session:
+                pings = await heartbeat.take_pings(session, active, alerts, now)
                 ctx = IngestContext(
                     classify=active.classifier.classify,
                     policy_version_id=active.version_id,
                     drill=drill,
                     suppressed=await active_suppressor(session, now),
                 )
-                result = await record_alerts(session, alerts, ctx, now)
+                result = await record_alerts(session, pings.rest, ctx, now)
+                result.resolved += pings.resolved
             break
         except IntegrityError:
             if attempt:
                 raise
+    heartbeat.pinged(pager, pings, now)
     if not drill:
         for priority in result.opened_priorities:
             pager.metrics.incidents_opened.labels(priority).inc()

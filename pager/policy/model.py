@@ -233,6 +233,9 @@ class Policy(Strict):
     def person(self, ident: str) -> Person:
         return next(p for p in self.people if p.id == ident)
 
+    def person_by_id(self, ident: str) -> Person | None:
+        return next((p for p in self.people if p.id == ident), None)
+
     def person_by_phone(self, phone: str) -> Person | None:
         return next((p for p in self.people if p.phone == phone), None)
 

@@ -53,11 +53,11 @@ class PolicyRuntime:
         try:
             loaded = load_policy(self.directory)
         except PolicyError as exc:
-            self.last_reload_ok, self.last_errors = False, tuple(exc.issues)
-            for issue in exc.issues:
+            self.last_reload_ok, self.last_errors = False, tuple(exc.errors)
+            for issue in exc.errors:
                 log.error("policy error: %s", issue)
             return self.last_errors
-        version_id = await self._store(loaded.policy)
+        version_id = await self.store_version(loaded.policy)
         self._active = Active(
             loaded.policy, Classifier(loaded.policy), version_id, tuple(loaded.warnings)
         )
@@ -68,7 +68,8 @@ class PolicyRuntime:
         log.info("policy loaded", extra={"policy_version": version_id})
         return ()
 
-    async def _store(self, policy: Policy) -> int:
+    async def store_version(self, policy: Policy) -> int:
+        """Store a policy version (once per content) and return its id."""
         body = policy.model_dump(mode="json", by_alias=True)
         for _ in range(2):  # two replicas may store the same version at once
             try:

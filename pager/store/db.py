@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,8 +25,15 @@ from sqlalchemy.ext.asyncio import (
 
 _IMMEDIATE = "pager_immediate"
 
-# Errors that mean "the database is not there right now" (answer 503, retry later).
-UNAVAILABLE: tuple[type[BaseException], ...] = (OperationalError, DBAPIError, OSError, TimeoutError)
+# Errors that may mean "the database is not there right now" (answer 503, retry
+# later); `unavailable()` tells them from bugs such as a bad query.
+UNAVAILABLE: tuple[type[BaseException], ...] = (DBAPIError, OSError, TimeoutError)
+
+
+def unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class Database:

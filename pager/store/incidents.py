@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from pager.core.classify import Classification
 from pager.core.grouping import incident_key, incident_title, runbook_for
 from pager.ingest.payloads import AlertIn
-from pager.store.models import Alert, Event, Incident, Notification
+from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
 
 TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
 
@@ -41,7 +41,7 @@ class IngestResult:
 class IngestContext:
     classify: Callable[[dict[str, str]], Classification]
     policy_version_id: int
-    suppressed: Callable[[dict[str, str]], bool] = lambda _labels: False
+    suppressed: Callable[[dict[str, str]], MaintenanceWindow | None] = lambda _labels: None
     drill: bool = False
 
 
@@ -101,7 +101,7 @@ async def _new_incident(
     ctx: IngestContext,
     now: datetime,
 ) -> Incident:
-    suppressed = ctx.suppressed(alert.labels)
+    window = ctx.suppressed(alert.labels)
     incident = Incident(
         group_key=alert.group_key,
         open_key=key,
@@ -117,12 +117,12 @@ async def _new_incident(
         policy_version_id=ctx.policy_version_id,
         state=TRIGGERED,
         drill=ctx.drill,
-        suppressed=suppressed,
+        suppressed=window is not None,
         created_at=now,
         level=-1,
         loop=0,
         step=0,
-        next_action_at=None if suppressed else now,
+        next_action_at=window.end if window is not None else now,
     )
     session.add(incident)
     await session.flush()
@@ -139,8 +139,18 @@ async def _new_incident(
         title=incident.title,
         drill=ctx.drill,
     )
-    if suppressed:
-        add_event(session, incident.id, now, "suppressed", None, reason="maintenance window")
+    if window is not None:
+        add_event(
+            session,
+            incident.id,
+            now,
+            "suppressed",
+            None,
+            maintenance_window=window.id,
+            window_start=window.start.isoformat(),
+            window_end=window.end.isoformat(),
+            reason=window.reason,
+        )
     return incident
 
 
@@ -285,13 +295,15 @@ async def cancel_pending_pages(session: AsyncSession, incident_id: int) -> None:
 
 
 async def list_incidents(
-    session: AsyncSession, state: str | None = None, limit: int = 100
+    session: AsyncSession, state: str | None = None, limit: int = 100, drill: bool | None = None
 ) -> Sequence[Incident]:
     query = select(Incident).order_by(Incident.id.desc()).limit(limit)
     if state == "open":
         query = query.where(Incident.state != RESOLVED)
     elif state:
         query = query.where(Incident.state == state)
+    if drill is not None:
+        query = query.where(Incident.drill.is_(drill))
     return (await session.execute(query)).scalars().all()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.store.models import Notification
@@ -19,7 +19,13 @@ async def newest_page_to(session: AsyncSession, person_id: str) -> Notification 
             Notification.kind.in_(("page", "bundle")),
             Notification.state.in_(DELIVERED_STATES),
         )
-        .order_by(Notification.sent_at.desc(), Notification.id.desc())
+        # A send still in flight or timed out ("unknown") has no sent_at: count it
+        # as of when it was due. A bare NULL would sort first on PostgreSQL and
+        # last on SQLite, so an old unknown page took every bare `A` on PostgreSQL.
+        .order_by(
+            func.coalesce(Notification.sent_at, Notification.due_at).desc(),
+            Notification.id.desc(),
+        )
         .limit(1)
     )
     return found.scalar_one_or_none()

@@ -25,12 +25,17 @@ async def windows(
     return (await session.execute(query)).scalars().all()
 
 
-async def active_suppressor(
-    session: AsyncSession, now: datetime
-) -> Callable[[dict[str, str]], bool]:
-    compiled: list[list[Matcher]] = [
-        [parse_matcher(m) for m in window.matchers] for window in await windows(session, now)
+Suppressor = Callable[[dict[str, str]], MaintenanceWindow | None]
+
+
+async def active_suppressor(session: AsyncSession, now: datetime) -> Suppressor:
+    """labels -> the active window that suppresses them (the longest), or None."""
+    compiled: list[tuple[MaintenanceWindow, list[Matcher]]] = [
+        (w, [parse_matcher(m) for m in w.matchers]) for w in await windows(session, now)
     ]
-    if not compiled:
-        return lambda _labels: False
-    return lambda labels: any(matches_all(ms, labels) for ms in compiled)
+
+    def suppressor(labels: dict[str, str]) -> MaintenanceWindow | None:
+        matching = [w for w, ms in compiled if matches_all(ms, labels)]
+        return max(matching, key=lambda w: w.end) if matching else None
+
+    return suppressor

@@ -85,6 +85,10 @@ class Incident(Base):
     next_action_at: Mapped[datetime | None] = mapped_column(index=True)
     held: Mapped[bool] = mapped_column(Boolean, default=False)
     exhausted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What stakeholders were last told ("triggered:P1"); the engine tells them changes.
+    stakeholders_told: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None]
+    review_reminded_at: Mapped[datetime | None]
 
     alerts: Mapped[list[Alert]] = relationship(back_populates="incident", order_by="Alert.id")
 

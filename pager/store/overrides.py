@@ -13,8 +13,9 @@ from pager.policy.model import RotationOverride
 from pager.store.models import Override
 
 
-async def list_overrides(session: AsyncSession, ending_after: datetime | None = None,
-                         rotation: str | None = None) -> Sequence[Override]:
+async def list_overrides(
+    session: AsyncSession, ending_after: datetime | None = None, rotation: str | None = None
+) -> Sequence[Override]:
     query = select(Override).order_by(Override.start, Override.id)
     if ending_after is not None:
         query = query.where(Override.end > ending_after)
@@ -29,12 +30,13 @@ async def delete_override(session: AsyncSession, override_id: int) -> bool:
 
 
 def as_policy(row: Override) -> RotationOverride:
-    return RotationOverride(person=row.person_id, start=row.start, end=row.end,
-                            replaces=row.replaces)
+    return RotationOverride(
+        person=row.person_id, start=row.start, end=row.end, replaces=row.replaces
+    )
 
 
 def by_rotation(rows: Sequence[Override]) -> dict[str, list[RotationOverride]]:
     found: dict[str, list[RotationOverride]] = defaultdict(list)
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r.id):  # the newest (last) wins
         found[row.rotation_id].append(as_policy(row))
     return dict(found)

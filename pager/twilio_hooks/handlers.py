@@ -73,11 +73,14 @@ async def _command(pager: Pager, person: str, command: Command) -> str:
 async def _newest(pager: Pager, person: str) -> list[int]:
     async with pager.db.read() as session:
         newest = await newest_page_to(session, person)
-    if newest is None:
-        return []
-    if newest.kind == "bundle":
-        return [int(i) for i in newest.bundle_of or []]
-    return [newest.incident_id] if newest.incident_id is not None else []
+    return [] if newest is None else _incidents_of(newest)
+
+
+def _incidents_of(row: Notification) -> list[int]:
+    """The incidents a page speaks for: its own, or every one folded into a bundle."""
+    if row.kind == "bundle":
+        return [int(i) for i in row.bundle_of or []]
+    return [row.incident_id] if row.incident_id is not None else []
 
 
 async def _apply(pager: Pager, incident_ids: list[int], name: str, person: str, via: str) -> str:
@@ -117,9 +120,12 @@ async def gather(request: web.Request) -> web.Response:
     pager, form = await signed_form(request)
     row = await _call_notification(pager, request)
     name = DIGITS.get(form.get("Digits", ""))
-    if name is None or row.incident_id is None:
+    # A bundle call (incident_id None) acts on all its incidents, as a reply
+    # to a bundle SMS does; before, its keys only ever repeated the menu.
+    targets = _incidents_of(row)
+    if name is None or not targets:
         return _xml(twiml.voice_page(row.body, _gather_url(pager, row.id)))
-    text = await _apply(pager, [row.incident_id], name, row.person_id, "voice")
+    text = await _apply(pager, targets, name, row.person_id, "voice")
     return _xml(twiml.voice_ack_result(text))
 
 

@@ -19,8 +19,10 @@ async def test_oncall_now_and_next(make_harness):
     data = await h.get("/api/v1/oncall")
     primary = next(r for r in data["rotations"] if r["rotation"] == "primary")
     assert (primary["person"], primary["next_person"]) == ("alice", "carol")
-    assert (primary["since"], primary["until"]) == ("2026-01-05T00:00:00+00:00",
-                                                    "2026-01-12T00:00:00+00:00")
+    assert (primary["since"], primary["until"]) == (
+        "2026-01-05T00:00:00+00:00",
+        "2026-01-12T00:00:00+00:00",
+    )
     nobody = next(r for r in data["rotations"] if r["rotation"] == "nobody")
     assert nobody["person"] is None
     platform = next(e for e in data["escalation_policies"] if e["escalation"] == "platform")
@@ -35,9 +37,17 @@ async def test_oncall_at_a_later_time(make_harness):
 
 async def test_override_replaces_the_rotation_and_pages_the_override(make_harness):
     h = await make_harness(BASE)
-    created = await h.post("/api/v1/overrides", {
-        "rotation": "primary", "person": "bob", "start": "2026-01-05T08:00:00Z",
-        "end": "2026-01-05T20:00:00Z", "note": "alice at the dentist"}, status=201)
+    created = await h.post(
+        "/api/v1/overrides",
+        {
+            "rotation": "primary",
+            "person": "bob",
+            "start": "2026-01-05T08:00:00Z",
+            "end": "2026-01-05T20:00:00Z",
+            "note": "alice at the dentist",
+        },
+        status=201,
+    )
     data = await h.get("/api/v1/oncall?rotation=primary")
     assert data["rotations"][0]["person"] == "bob"
     assert data["rotations"][0]["scheduled"] == "alice"
@@ -45,19 +55,28 @@ async def test_override_replaces_the_rotation_and_pages_the_override(make_harnes
     await h.settle()
     h.notifier.expect("bob", "sms", "Down")
     h.notifier.assert_no_more()
-    await h.client.delete(f"/api/v1/overrides/{created['id']}",
-                          headers={"Authorization": f"Bearer {API_TOKEN}"})
+    await h.client.delete(
+        f"/api/v1/overrides/{created['id']}", headers={"Authorization": f"Bearer {API_TOKEN}"}
+    )
     data = await h.get("/api/v1/oncall?rotation=primary")
     assert data["rotations"][0]["person"] == "alice"
 
 
 async def test_overlapping_override_is_409(make_harness):
     h = await make_harness(BASE)
-    first = {"rotation": "primary", "person": "bob", "start": "2026-01-06T00:00:00Z",
-             "end": "2026-01-07T00:00:00Z"}
+    first = {
+        "rotation": "primary",
+        "person": "bob",
+        "start": "2026-01-06T00:00:00Z",
+        "end": "2026-01-07T00:00:00Z",
+    }
     await h.post("/api/v1/overrides", first, status=201)
-    clash = {**first, "person": "erin", "start": "2026-01-06T12:00:00Z",
-             "end": "2026-01-08T00:00:00Z"}
+    clash = {
+        **first,
+        "person": "erin",
+        "start": "2026-01-06T12:00:00Z",
+        "end": "2026-01-08T00:00:00Z",
+    }
     body = await h.post("/api/v1/overrides", clash, status=409)
     assert "overlaps an override of bob" in body["error"]
     later = {**first, "start": "2026-01-07T00:00:00Z", "end": "2026-01-08T00:00:00Z"}
@@ -68,8 +87,12 @@ async def test_overlapping_override_is_409(make_harness):
 
 async def test_override_bad_input(make_harness):
     h = await make_harness(BASE)
-    base = {"rotation": "primary", "person": "bob", "start": "2026-01-06T00:00:00Z",
-            "end": "2026-01-07T00:00:00Z"}
+    base = {
+        "rotation": "primary",
+        "person": "bob",
+        "start": "2026-01-06T00:00:00Z",
+        "end": "2026-01-07T00:00:00Z",
+    }
     cases = [
         ({**base, "rotation": "nope"}, 404, "no rotation 'nope'"),
         ({**base, "start": "tomorrow"}, 400, "start: 'tomorrow' is not an ISO-8601 time"),
@@ -84,8 +107,9 @@ async def test_override_bad_input(make_harness):
     assert (await h.get("/api/v1/overrides"))["overrides"] == []
     assert "is not an ISO-8601" in (await h.get("/api/v1/oncall?at=soon", status=400))["error"]
     await h.get("/api/v1/oncall?rotation=nope", status=404)
-    resp = await h.client.delete("/api/v1/overrides/999",
-                                 headers={"Authorization": f"Bearer {API_TOKEN}"})
+    resp = await h.client.delete(
+        "/api/v1/overrides/999", headers={"Authorization": f"Bearer {API_TOKEN}"}
+    )
     assert resp.status == 404
 
 

@@ -11,7 +11,8 @@ real signature check.
     incident = await h.fire("alertname=Down", "severity=critical")
     await h.settle()
     page = h.fake.expect_sms(ALICE, "Down")
-    reply = await h.reply(ALICE, f"{incident}A")
+    await h.status(page.sid, "delivered")
+    await h.reply(ALICE, f"{incident}A")
     h.fake.expect_sms(ALICE, "Acknowledged")
     h.fake.assert_no_more()
 """

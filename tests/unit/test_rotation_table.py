@@ -22,9 +22,9 @@ HOUR, DAY, WEEK = timedelta(hours=1), timedelta(days=1), timedelta(weeks=1)
 ABC = ("a", "b", "c")
 
 
-def z(*parts: int) -> datetime:
+def z(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A UTC instant: z(2026, 3, 29, 1, 30)."""
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def rot(zone: str, shift: timedelta, handoff: datetime, members: tuple[str, ...] = ABC) -> Rotation:

@@ -1,0 +1,17 @@
+"""How big a run is: the full record run, or `--quick` (a few minutes in all)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Config:
+    quick: bool = False
+    databases: tuple[str, ...] = ("sqlite", "postgres")
+
+    def pick(self, full: float, quick: float) -> float:
+        return quick if self.quick else full
+
+    def count(self, full: int, quick: int) -> int:
+        return quick if self.quick else full

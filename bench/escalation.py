@@ -1,0 +1,156 @@
+"""Benchmark 3, escalation lateness: 10,000 open incidents whose timers fall due.
+
+The database is seeded directly (bench/seed.py) with incidents at level 0
+whose ack timeout falls due, spread evenly over SPAN seconds starting a little
+after the daemon is up. Then `pager serve` runs with the real clock and real
+Twilio settings aimed at the recorder; each due timer moves its incident to
+level 1, which pages one person by SMS. Lateness = the recorder's arrival time
+of that SMS - the due time: so it includes the escalator, the outbox, the
+sender and one HTTP request to the fake Twilio. The daemon's RSS is sampled
+every half second.
+
+The policy (bench/policies.py `timers`) spreads incidents over PEOPLE people
+with a wide throttle, so every timer ends at the notifier; the example
+throttle would fold all but 5 per person into bundles.
+
+Baseline, in the same run and on the same schedule: a bare asyncio loop in
+this process that sleeps until each due time and notes how late it woke.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+
+from bench import procs
+from bench.config import Config
+from bench.policies import timers
+from bench.seed import seed_timers
+from bench.stats import Row, Section, fmt, pct, ratio, verdict
+
+PEOPLE = 250
+TARGET_P99_S = 1.0
+TARGET_RSS_MB = 150.0
+_INCIDENT = re.compile(r"#(\d+)\b")
+
+
+async def _bare_timers(due: list[float]) -> list[float]:
+    """The baseline: how late a plain asyncio sleep wakes for each due time."""
+    late: list[float] = []
+    for at in due:
+        delay = at - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        late.append(time.time() - at)
+    return late
+
+
+async def _sample_rss(pid: int, stop: asyncio.Event, into: list[float]) -> None:
+    while not stop.is_set():
+        into.append(procs.rss_mb(pid))
+        await asyncio.sleep(0.5)
+
+
+async def _until_paged(recorder: str, count: int, deadline: float) -> None:
+    while time.time() < deadline and await procs.record_count(recorder) < count:
+        await asyncio.sleep(2)
+
+
+async def measure(cfg: Config, work: Path, kind: str) -> dict[str, object]:
+    """One seeded run on `kind`: lateness per incident, baseline lateness, RSS samples."""
+    count, span = cfg.count(10_000, 2_000), cfg.pick(150, 30)
+    (work / f"timers-{kind}").mkdir()
+    policy = timers(work / f"timers-{kind}", PEOPLE)
+    lead = cfg.pick(25, 15)  # seeding and start-up happen before the first timer
+    start = time.time() + lead
+    due = [start + span * i / count for i in range(count)]
+    async with procs.database(kind, work) as url:
+        t0 = time.perf_counter()
+        await seed_timers(url, policy, due, PEOPLE)
+        seeded = time.perf_counter() - t0
+        with procs.recorder(work) as rec:
+            await rec.wait_ready("/count")
+            with procs.pager(work, url, policy, twilio_url=rec.url) as daemon:
+                ready = await daemon.wait_ready()
+                ready_at = time.time()
+                rss: list[float] = []
+                stop = asyncio.Event()
+                sampler = asyncio.create_task(_sample_rss(daemon.pid, stop, rss))
+                base = await _bare_timers(due)
+                await _until_paged(rec.url, count, due[-1] + 60)
+                stop.set()
+                await sampler
+                peak = procs.rss_mb(daemon.pid, "VmHWM")
+                found = await procs.records(rec.url)
+    first: dict[int, float] = {}
+    for r in found:
+        match = _INCIDENT.search(r["body"])
+        if match:
+            first.setdefault(int(match[1]), r["t"])
+    late = [first[i + 1] - due[i] for i in range(count) if i + 1 in first]
+    return {
+        "late": late,
+        "base": base,
+        "rss": rss,
+        "peak": peak,
+        "count": count,
+        "span": span,
+        "seeded": seeded,
+        "ready": ready,
+        "ready_lead": start - ready_at,
+        "sends": len(found),
+    }
+
+
+async def run(cfg: Config, work: Path) -> Section:
+    section = Section("3. Escalation lateness: open incidents whose timers fall due")
+    for kind in cfg.databases:
+        m = await measure(cfg, work, kind)
+        _report(section, kind, m)
+    return section
+
+
+def _report(section: Section, kind: str, m: dict[str, object]) -> None:
+    late, base = list(m["late"]), list(m["base"])  # type: ignore[call-overload]
+    count = int(m["count"])  # type: ignore[call-overload]
+    rss = [x for x in m["rss"] if x == x]  # type: ignore[attr-defined]
+    p99, b99 = pct(late, 99), pct(base, 99)
+    missing = count - len(late)
+    section.add(
+        Row(
+            f"{kind}: lateness p99, s (p50 {fmt(pct(late, 50))} s, max {fmt(pct(late, 100))} s; "
+            f"{count} timers over {m['span']} s, {missing} never paged)",
+            fmt(p99),
+            fmt(b99),
+            ratio(p99, b99),
+            f"≤ {TARGET_P99_S:g} s",
+            verdict(p99 <= TARGET_P99_S and missing == 0),
+            f"p90 {fmt(pct(late, 90))} s, p99.9 {fmt(pct(late, 99.9))} s (1 run)",
+        )
+    )
+    peak = float(m["peak"])  # type: ignore[arg-type]
+    section.add(
+        Row(
+            f"{kind}: daemon RSS, MB, peak while handling {count} open incidents "
+            f"(median of samples {fmt(_median(rss))})",
+            fmt(peak),
+            "",
+            "",
+            f"≤ {TARGET_RSS_MB:g} MB",
+            verdict(peak <= TARGET_RSS_MB),
+            f"samples {fmt(min(rss, default=float('nan')))}..{fmt(max(rss, default=float('nan')))}",
+        )
+    )
+    section.note(
+        f"{kind}: seeding took {float(m['seeded']):.1f} s (bulk inserts), the daemon was ready "
+        f"{float(m['ready']):.2f} s after start, {float(m['ready_lead']):.1f} s before the first "
+        "timer fell due; "
+        f"{m['sends']} requests reached the fake Twilio; baseline p50 "
+        f"{fmt(pct(base, 50) * 1000)} ms, max {fmt(pct(base, 100) * 1000)} ms"
+    )
+
+
+def _median(values: list[float]) -> float:
+    return pct(values, 50)

@@ -1,0 +1,256 @@
+"""The incident practice around paging: severity definitions, explain, status
+updates, drills, reviews and maintenance windows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from pager.api.incidents import incident_id
+from pager.api.params import instant, text
+from pager.core.explain import explain as explain_labels
+from pager.core.explain import rules_for
+from pager.core.matchers import MatcherError, parse_matcher
+from pager.core.oncall import level_report
+from pager.http import ApiError, check_token, json_response, read_json
+from pager.policy.durations import format_duration
+from pager.practice.drills import DrillError, start_drill
+from pager.practice.review import render_review
+from pager.practice.updates import post_update
+from pager.services import Pager, pager_of
+from pager.store import actions as action_store
+from pager.store import incidents as store
+from pager.store import maintenance
+from pager.store import overrides as override_store
+from pager.store.models import MaintenanceWindow
+
+
+def _auth(request: web.Request) -> Pager:
+    pager = pager_of(request)
+    check_token(request, pager.settings.api_token)
+    return pager
+
+
+async def _overrides(pager: Pager) -> Any:
+    async with pager.db.read() as session:
+        return override_store.by_rotation(await override_store.list_overrides(session))
+
+
+async def priorities(request: web.Request) -> web.Response:
+    """Each priority: what it means, what leads to it, how and who it pages now."""
+    pager = _auth(request)
+    policy = pager.policies.active.policy
+    now = pager.clock.now()
+    reach = {e.escalation: e for e in level_report(policy, now, await _overrides(pager))}
+    out = []
+    for name, prio in sorted(policy.priorities.items()):
+        rules = rules_for(policy, name)
+        escalations = sorted(
+            {r.escalation for r in policy.rules if r.priority == name and r.escalation}
+            | (
+                {policy.default.escalation}
+                if policy.default and policy.default.priority == name
+                else set()
+            )
+        )
+        out.append(
+            {
+                "priority": name,
+                "description": prio.description,
+                "rules": rules,
+                "channels": list(prio.channels),
+                "hours": prio.hours
+                if prio.hours == "always"
+                else prio.hours.model_dump(by_alias=True),
+                "ack_expires": format_duration(prio.ack_expires) if prio.ack_expires else None,
+                "upgrade": (
+                    {"to": prio.upgrade_to, "after": format_duration(prio.upgrade_after)}
+                    if prio.upgrade_to and prio.upgrade_after
+                    else None
+                ),
+                "stakeholders": list(prio.stakeholders),
+                "escalations": [_escalation_view(policy, e, reach.get(e)) for e in escalations],
+            }
+        )
+    return json_response({"priorities": out})
+
+
+def _escalation_view(policy: Any, ident: str, report: Any) -> dict[str, Any]:
+    spec = policy.escalation(ident)
+    return {
+        "escalation": ident,
+        "repeat": spec.repeat,
+        "levels": [
+            {
+                "level": n,
+                "targets": list(level.targets),
+                "ack_timeout": format_duration(level.ack_timeout) if level.ack_timeout else None,
+                "reaches_now": list(report.levels[n - 1].people) if report else [],
+            }
+            for n, level in enumerate(spec.levels, start=1)
+        ],
+    }
+
+
+async def explain(request: web.Request) -> web.Response:
+    """Which rule a label set matches and whom it would page now. No side effect."""
+    pager = _auth(request)
+    body = await read_json(request)
+    labels = body.get("labels")
+    if not isinstance(labels, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise ApiError(400, "labels must be an object of strings")
+    active = pager.policies.active
+    now = pager.clock.now()
+    result = explain_labels(active.policy, active.classifier, labels, now, await _overrides(pager))
+    async with pager.db.read() as session:
+        window = (await maintenance.active_suppressor(session, now))(labels)
+    return json_response(
+        {**asdict(result), "labels": labels, "maintenance_window": window.id if window else None}
+    )
+
+
+async def post_status_update(request: web.Request) -> web.Response:
+    pager = _auth(request)
+    ident = incident_id(request)
+    body = await read_json(request)
+    message = text(body, "text") or ""
+    by = text(body, "by", required=False)
+    try:
+        await post_update(pager, ident, by, message, via="api")
+    except store.IncidentNotFound as exc:
+        raise ApiError(404, str(exc)) from None
+    return json_response({"status": "posted", "id": ident}, status=201)
+
+
+async def review(request: web.Request) -> web.Response:
+    pager = _auth(request)
+    ident = incident_id(request)
+    async with pager.db.read() as session:
+        try:
+            incident = await store.load_incident(session, ident)
+        except store.IncidentNotFound as exc:
+            raise ApiError(404, str(exc)) from None
+        events = await store.timeline(session, ident)
+        notes = await store.notifications_of(session, ident)
+        items = await action_store.list_items(session, incident_id=ident)
+    markdown = render_review(incident, events, notes, items)
+    return web.Response(text=markdown, content_type="text/markdown", charset="utf-8")
+
+
+async def mark_reviewed(request: web.Request) -> web.Response:
+    """The team held the review: stops the 7-day reminder."""
+    pager = _auth(request)
+    ident = incident_id(request)
+    body = await read_json(request)
+    now = pager.clock.now()
+    async with pager.db.write() as session:
+        try:
+            incident = await store.get_for_update(session, ident)
+        except store.IncidentNotFound as exc:
+            raise ApiError(404, str(exc)) from None
+        incident.reviewed_at = now
+        store.add_event(
+            session,
+            ident,
+            now,
+            "reviewed",
+            text(body, "by", required=False),
+            notes=str(body.get("notes") or ""),
+        )
+    return json_response({"status": "reviewed", "id": ident})
+
+
+async def create_drill(request: web.Request) -> web.Response:
+    pager = _auth(request)
+    body = await read_json(request)
+    try:
+        ident = await start_drill(
+            pager,
+            text(body, "priority", required=False),
+            text(body, "policy", required=False),
+            text(body, "rotation", required=False),
+            text(body, "by", required=False),
+        )
+    except DrillError as exc:
+        raise ApiError(400, str(exc)) from None
+    return json_response({"status": "started", "id": ident}, status=201)
+
+
+async def list_drills(request: web.Request) -> web.Response:
+    pager = _auth(request)
+    async with pager.db.read() as session:
+        found = await store.list_incidents(session, drill=True)
+    return json_response(
+        {
+            "drills": [
+                {
+                    "id": i.id,
+                    "priority": i.priority,
+                    "state": i.state,
+                    "created_at": i.created_at,
+                    "acked_at": i.acked_at,
+                    "acked_by": i.acked_by,
+                }
+                for i in found
+            ]
+        }
+    )
+
+
+def _window_view(w: MaintenanceWindow) -> dict[str, Any]:
+    return {
+        "id": w.id,
+        "matchers": w.matchers,
+        "start": w.start,
+        "end": w.end,
+        "reason": w.reason,
+        "created_by": w.created_by,
+    }
+
+
+async def list_maintenance(request: web.Request) -> web.Response:
+    pager = _auth(request)
+    async with pager.db.read() as session:
+        found = await maintenance.windows(session)
+    now = pager.clock.now()
+    return json_response(
+        {"maintenance": [{**_window_view(w), "active": w.start <= now < w.end} for w in found]}
+    )
+
+
+async def create_maintenance(request: web.Request) -> web.Response:
+    pager = _auth(request)
+    body = await read_json(request)
+    matchers = body.get("matchers")
+    if (
+        not isinstance(matchers, list)
+        or not matchers
+        or not all(isinstance(m, str) for m in matchers)
+    ):
+        raise ApiError(400, "matchers must be a non-empty list of matcher strings")
+    for matcher in matchers:
+        try:
+            parse_matcher(matcher)
+        except MatcherError as exc:
+            raise ApiError(400, f"matchers: {exc}") from None
+    start = instant(body.get("start"), "start") if "start" in body else pager.clock.now()
+    end = instant(body.get("end"), "end")
+    if end <= start:
+        raise ApiError(400, "end must be after start")
+    window = MaintenanceWindow(
+        matchers=matchers,
+        start=start,
+        end=end,
+        reason=str(body.get("reason") or ""),
+        created_at=pager.clock.now(),
+        created_by=body.get("by"),
+    )
+    async with pager.db.write() as session:
+        session.add(window)
+        await session.flush()
+        view = _window_view(window)
+    return json_response(view, status=201)

@@ -1,0 +1,81 @@
+"""Stakeholders hear how an incident is going, without interrupting responders.
+
+After each engine step the incident's state and priority are compared with
+what its stakeholders were last told; a change (opened, acknowledged, upgraded,
+re-opened, resolved) becomes one `info` SMS each. Info messages never page,
+never acknowledge and are not throttled. Suppressed incidents tell nobody.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.core import page_text
+from pager.core.oncall import resolve_targets
+from pager.policy.model import Policy, PriorityDef
+from pager.store.incidents import add_event, count_events
+from pager.store.models import Incident, Notification
+
+
+def _change(before: str | None, incident: Incident) -> str:
+    if before is None:
+        return "opened"
+    if incident.state == "resolved":
+        return "resolved"
+    if incident.state == "acknowledged":
+        return "acknowledged"
+    if before.split(":")[1] != incident.priority:
+        return f"upgraded to {incident.priority}"
+    return "paging again"
+
+
+async def announce(
+    session: AsyncSession, policy: Policy, incident: Incident, now: datetime
+) -> None:
+    told = f"{incident.state}:{incident.priority}"
+    if incident.suppressed or incident.stakeholders_told == told:
+        return
+    what = _change(incident.stakeholders_told, incident)
+    incident.stakeholders_told = told
+    people = stakeholders(policy, incident.priority, now)
+    if not people:
+        return
+    drill = "[DRILL] " if incident.drill else ""
+    body = page_text.to_gsm7(
+        f"{drill}[{incident.priority}] #{incident.id} {what.upper()}: {incident.title}. "
+        "FYI only, no action needed."
+    )
+    number = await count_events(session, incident.id, "stakeholders_told")
+    tell_stakeholders(session, policy, incident, now, f"{number + 1}", body)
+    add_event(session, incident.id, now, "stakeholders_told", None, what=what, people=list(people))
+
+
+def stakeholders(policy: Policy, priority: str, at: datetime) -> tuple[str, ...]:
+    targets = (policy.priorities.get(priority) or PriorityDef()).stakeholders
+    return tuple(resolve_targets(policy, targets, at).people) if targets else ()
+
+
+def tell_stakeholders(
+    session: AsyncSession, policy: Policy, incident: Incident, now: datetime, what: str, body: str
+) -> None:
+    for person_id in stakeholders(policy, incident.priority, now):
+        person = policy.person(person_id)
+        session.add(
+            Notification(
+                key=f"{incident.id}:stakeholder:{what}:{person_id}",
+                incident_id=incident.id,
+                person_id=person_id,
+                phone=person.phone,
+                channel="sms",
+                kind="info",
+                priority=incident.priority,
+                step=0,
+                body=body,
+                state="pending",
+                due_at=now,
+                attempts=0,
+                created_at=now,
+            )
+        )

@@ -1,0 +1,121 @@
+"""Daily reminders, run by APScheduler's cron job (not pages: `info` messages).
+
+- An open action item past its due date reminds its owner, once a day.
+- A resolved P1 with no review after 7 days reminds its acknowledger (or the
+  last level of its escalation policy, the manager), once.
+`pager_action_items_open{overdue}` is refreshed on every run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.core import page_text
+from pager.policy.model import Policy
+from pager.services import Pager
+from pager.store.actions import overdue
+from pager.store.incidents import add_event
+from pager.store.models import ActionItem, Incident, Notification
+
+REVIEW_AFTER = timedelta(days=7)
+
+
+async def run_reminders(pager: Pager) -> int:
+    """Send what is due today; returns how many reminders were queued."""
+    now = pager.clock.now()
+    day = now.date().isoformat()
+    policy = pager.policies.active.policy
+    queued = 0
+    async with pager.db.write() as session:
+        for item in await overdue(session, now):
+            if item.last_reminded_at is not None and item.last_reminded_at.date() == now.date():
+                continue
+            person = policy.person_by_id(item.owner)
+            if person is None:
+                continue
+            item.last_reminded_at = now
+            body = page_text.to_gsm7(
+                f"Reminder: action item {item.id} from #{item.incident_id} "
+                f"is overdue (due {item.due.date()}): {item.title}"
+            )
+            session.add(
+                _info(
+                    f"action:{item.id}:{day}", item.incident_id, person.id, person.phone, body, now
+                )
+            )
+            queued += 1
+        queued += await _review_reminders(pager, session, now)
+    await refresh_gauge(pager)
+    if queued:
+        pager.engine.wake()
+    return queued
+
+
+async def _review_reminders(pager: Pager, session: AsyncSession, now: datetime) -> int:
+    rows = await session.execute(
+        select(Incident).where(
+            Incident.state == "resolved",
+            Incident.original_priority == "P1",
+            Incident.priority == "P1",
+            Incident.drill.is_(False),
+            Incident.reviewed_at.is_(None),
+            Incident.review_reminded_at.is_(None),
+            Incident.resolved_at <= now - REVIEW_AFTER,
+        )
+    )
+    queued = 0
+    for incident in rows.scalars():
+        policy = await pager.policies.snapshot(incident.policy_version_id)
+        who = incident.acked_by or _manager(policy, incident.escalation_policy)
+        person = policy.person_by_id(who) if who else None
+        incident.review_reminded_at = now
+        if person is None:
+            continue
+        body = page_text.to_gsm7(
+            f"Reminder: #{incident.id} {incident.title} (P1) was resolved "
+            "a week ago and has no review yet. pager review "
+            f"{incident.id}"
+        )
+        session.add(_info(f"review:{incident.id}", incident.id, person.id, person.phone, body, now))
+        add_event(session, incident.id, now, "review_reminded", None, person=person.id)
+        queued += 1
+    return queued
+
+
+def _manager(policy: Policy, escalation_id: str) -> str | None:
+    last = policy.escalation(escalation_id).levels[-1]
+    people = [t.partition(":")[2] for t in last.targets if t.startswith("person:")]
+    return people[0] if people else None
+
+
+def _info(
+    key: str, incident_id: int | None, person: str, phone: str, body: str, now: datetime
+) -> Notification:
+    return Notification(
+        key=f"reminder:{key}",
+        incident_id=incident_id,
+        person_id=person,
+        phone=phone,
+        channel="sms",
+        kind="info",
+        priority="-",
+        step=0,
+        body=body,
+        state="pending",
+        due_at=now,
+        attempts=0,
+        created_at=now,
+    )
+
+
+async def refresh_gauge(pager: Pager) -> None:
+    now = pager.clock.now()
+    open_items = select(func.count()).select_from(ActionItem).where(ActionItem.state == "open")
+    async with pager.db.read() as session:
+        late = int(await session.scalar(open_items.where(ActionItem.due < now)) or 0)
+        total = int(await session.scalar(open_items) or 0)
+    pager.metrics.action_items_open.labels("true").set(late)
+    pager.metrics.action_items_open.labels("false").set(total - late)

@@ -1,0 +1,126 @@
+"""`pager serve` as a real subprocess: a free port, a temp policy dir, SQLite.
+
+Its output (stdout and stderr, not a tty) goes to a file the test reads.
+Stopped by its own PID (SIGTERM, then SIGKILL) at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+
+from tests.harness import API_TOKEN, WEBHOOK_TOKEN, write_policy
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Daemon:
+    def __init__(self, proc: subprocess.Popen[bytes], url: str, log: Path, out: IO[bytes]) -> None:
+        self.proc, self.url, self.log, self._out = proc, url, log, out
+
+    @classmethod
+    async def start(cls, tmp_path: Path, policy: str, **env: str) -> Daemon:
+        port = free_port()
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("PAGER_", "TWILIO_"))}
+        values = {
+            **clean,
+            "PAGER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'daemon.db'}",
+            "PAGER_POLICIES": str(write_policy(tmp_path / "policies", policy)),
+            "PAGER_LISTEN": f"127.0.0.1:{port}",
+            "PAGER_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+            "PAGER_API_TOKEN": API_TOKEN,
+            "PAGER_TICK_INTERVAL": "1",
+            **env,
+        }
+        log = tmp_path / "daemon.log"
+        out = log.open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pager", "serve"],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=values,
+            cwd=tmp_path,
+        )
+        daemon = cls(proc, f"http://127.0.0.1:{port}", log, out)
+        await daemon._wait_ready()
+        return daemon
+
+    async def _wait_ready(self, within: float = 30.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"pager serve exited {self.proc.returncode}: {self.output()}")
+            try:
+                if (await self.request("GET", "/readyz"))[0] == 200:
+                    return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"pager serve not ready within {within}s: {self.output()}")
+
+    async def request(
+        self, method: str, path: str, body: Any = None, token: str = API_TOKEN
+    ) -> tuple[int, str]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
+                method,
+                self.url + path,
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+            ) as resp,
+        ):
+            return resp.status, await resp.text()
+
+    async def metric(self, line_start: str) -> str | None:
+        """The value of the first /metrics line starting with `line_start`."""
+        _, text = await self.request("GET", "/metrics")
+        for line in text.splitlines():
+            if line.startswith(line_start):
+                return line.rsplit(" ", 1)[1]
+        return None
+
+    def hangup(self) -> None:
+        self.proc.send_signal(signal.SIGHUP)
+
+    def output(self) -> str:
+        self._out.flush()
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._out.close()
+        return self.log.read_text(errors="replace")
+
+
+async def eventually_metric(daemon: Daemon, line_start: str, value: str, within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    got = None
+    while loop.time() < deadline:
+        got = await daemon.metric(line_start)
+        if got == value:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{line_start} is {got}, not {value}, after {within}s")
+
