@@ -65,7 +65,9 @@ class Proc:
         self.env = {**os.environ, **env}
         self.url = f"http://127.0.0.1:{port}"
         self.popen: subprocess.Popen[bytes] | None = None
+        self.spy: subprocess.Popen[bytes] | None = None
         self.started = 0.0
+        self.profile: Path | None = None  # set: py-spy samples the child into this file
 
     def __enter__(self) -> Proc:
         self.started = time.perf_counter()
@@ -73,6 +75,10 @@ class Proc:
             self.popen = subprocess.Popen(
                 self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
             )
+        if self.profile is not None:
+            spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--nonblocking"]
+            spy += ["-r", "100", "-f", "raw", "-p", str(self.popen.pid), "-o", str(self.profile)]
+            self.spy = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -84,6 +90,10 @@ class Proc:
         return self.popen.pid
 
     def stop(self) -> None:
+        if self.spy is not None:  # py-spy writes its file on SIGINT
+            self.spy.send_signal(signal.SIGINT)
+            self.spy.wait(timeout=30)
+            self.spy = None
         if self.popen is None or self.popen.poll() is not None:
             return
         self.popen.send_signal(signal.SIGTERM)
@@ -130,7 +140,11 @@ def pager(
     if twilio_url:
         settings |= TWILIO_ENV | {"PAGER_TWILIO_API_URL": twilio_url}
     argv = [sys.executable, "-m", "pager", "serve"]
-    return Proc(argv, port, settings, workdir / f"pager-{port}.log")
+    proc = Proc(argv, port, settings, workdir / f"pager-{port}.log")
+    profiles = os.environ.get("PAGER_BENCH_PROFILE")  # a directory: py-spy every daemon
+    if profiles:
+        proc.profile = Path(profiles) / f"pager-{port}.txt"
+    return proc
 
 
 def baseline(workdir: Path, relay: str | None = None) -> Proc:

@@ -12,7 +12,7 @@ same escalation.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -30,6 +30,7 @@ from pager.store.incidents import (
     record_alerts,
     resolve,
 )
+from pager.store.maintenance import Suppressor
 from pager.store.models import Alert, Heartbeat, Incident
 
 SOURCE = "heartbeat"
@@ -75,7 +76,7 @@ async def raise_missing(
     row: Heartbeat,
     missing: Missing,
     policy_version_id: int,
-    suppressed: Callable[[dict[str, str]], bool],
+    suppressed: Suppressor,
     now: datetime,
 ) -> tuple[int, bool]:
     """Open (or join) the incident of a silent heartbeat; (incident id, newly opened)."""

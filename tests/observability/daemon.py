@@ -45,18 +45,22 @@ class Daemon:
             **env,
         }
         log = tmp_path / "daemon.log"
+        daemon = cls.spawn(values, log, tmp_path, f"http://127.0.0.1:{port}")
+        await daemon._wait_ready()
+        return daemon
+
+    @classmethod
+    def spawn(cls, env: dict[str, str], log: Path, cwd: Path, url: str) -> Daemon:
         out = log.open("wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "pager", "serve"],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=values,
-            cwd=tmp_path,
+            env=env,
+            cwd=cwd,
         )
-        daemon = cls(proc, f"http://127.0.0.1:{port}", log, out)
-        await daemon._wait_ready()
-        return daemon
+        return cls(proc, url, log, out)
 
     async def _wait_ready(self, within: float = 30.0) -> None:
         loop = asyncio.get_running_loop()
@@ -113,7 +117,9 @@ class Daemon:
         return self.log.read_text(errors="replace")
 
 
-async def eventually_metric(daemon: Daemon, line_start: str, value: str, within: float = 10.0) -> None:
+async def eventually_metric(
+    daemon: Daemon, line_start: str, value: str, within: float = 10.0
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     got = None
@@ -123,4 +129,3 @@ async def eventually_metric(daemon: Daemon, line_start: str, value: str, within:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{line_start} is {got}, not {value}, after {within}s")
-

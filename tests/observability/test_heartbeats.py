@@ -6,6 +6,7 @@ the real Alertmanager re-sending an always-firing Watchdog.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pager.core.heartbeat import HeartbeatDef, declared, decide, rule_heartbeat_name
+from pager.core.heartbeat import HeartbeatDef, decide, declared, rule_heartbeat_name
 from pager.policy.model import Policy, Rule
 from tests.e2e.alertmanager import Alertmanager, eventually
 from tests.harness import WEBHOOK_TOKEN, Harness
@@ -268,7 +269,7 @@ async def test_real_alertmanager_watchdog_keeps_it_quiet(make_harness):
         await am.fire("alertname=Watchdog", "severity=none", summary="pipeline alive")
         for _ in range(3):
             before = received(h)
-            await eventually(lambda before=before: _more(h, before))
+            await eventually(functools.partial(_more, h, before))
             await h.fast_forward(minutes=4)
         assert await incidents(h) == []
         seen = last_seen(h, "Watchdog")

@@ -52,20 +52,14 @@ class Prometheus:
         )
         port = free_port()
         log = tmp_path / "prometheus.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [
-                    exe,
-                    f"--config.file={config}",
-                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{port}",
-                    "--log.level=warn",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        prom = cls(proc, f"http://127.0.0.1:{port}", log)
+        args = [
+            exe,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ]
+        prom = cls(_spawn(args, log), f"http://127.0.0.1:{port}", log)
         await eventually(prom._ready, what="prometheus ready")
         return prom
 
@@ -103,6 +97,13 @@ class Prometheus:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 async def eventually(
@@ -193,9 +194,7 @@ async def test_every_contract_series_exists_at_zero_before_any_event(make_harnes
     for name in CONTRACT_METRICS:
         wanted = f"{name}_count" if name in HISTOGRAMS else name
         assert wanted in samples, f"{wanted} is not pre-created"
-    values = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value for f in found.values() for s in f
-    }
+    values = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in found.values() for s in f}
     assert values[("pager_incidents_opened_total", (("priority", "P1"),))] == 0
     assert values[("pager_notifications_total", (("channel", "voice"), ("outcome", "sent")))] == 0
     assert values[("pager_time_to_ack_seconds_count", (("priority", "P2"),))] == 0
@@ -208,8 +207,10 @@ async def test_every_contract_series_exists_at_zero_before_any_event(make_harnes
 def test_histogram_buckets_fit_their_quantities() -> None:
     from pager.metrics import HUMAN_BUCKETS, MACHINE_BUCKETS
 
-    assert HUMAN_BUCKETS[0] <= 30 and HUMAN_BUCKETS[-1] >= 24 * 3600  # seconds to a day
-    assert MACHINE_BUCKETS[0] <= 0.01 and MACHINE_BUCKETS[-1] >= 30  # ms to a stuck send
+    assert HUMAN_BUCKETS[0] <= 30  # people: half a minute ...
+    assert HUMAN_BUCKETS[-1] >= 24 * 3600  # ... to a day
+    assert MACHINE_BUCKETS[0] <= 0.01  # the machine: milliseconds ...
+    assert MACHINE_BUCKETS[-1] >= 30  # ... to a stuck provider call
     assert list(HUMAN_BUCKETS) == sorted(HUMAN_BUCKETS)
     assert list(MACHINE_BUCKETS) == sorted(MACHINE_BUCKETS)
 

@@ -13,7 +13,10 @@ from pager.store.models import Base
 
 async def test_migrations_match_the_models(db: Database) -> None:
     def diff(sync_conn: Connection) -> list[object]:
-        return compare_metadata(MigrationContext.configure(sync_conn), Base.metadata)
+        changes: list[object] = compare_metadata(
+            MigrationContext.configure(sync_conn), Base.metadata
+        )
+        return changes
 
     async with db.engine.connect() as conn:
         changes = await conn.run_sync(diff)
