@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import procs
@@ -54,11 +55,27 @@ async def _sample_rss(pid: int, stop: asyncio.Event, into: list[float]) -> None:
 
 
 async def _until_paged(recorder: str, count: int, deadline: float) -> None:
-    while time.time() < deadline and await procs.record_count(recorder) < count:
+    for _ in range(int(max(0.0, deadline - time.time()) / 2) + 1):  # polls a process
+        if await procs.record_count(recorder) >= count:
+            return
         await asyncio.sleep(2)
 
 
-async def measure(cfg: Config, work: Path, kind: str) -> dict[str, object]:
+@dataclass
+class Measured:
+    late: list[float]  # per paged incident, seconds
+    base: list[float]  # the bare timer loop, seconds
+    rss: list[float]  # MB samples
+    peak: float  # VmHWM, MB
+    count: int
+    span: float
+    seeded: float
+    ready: float
+    ready_lead: float  # seconds between ready and the first due timer
+    sends: int
+
+
+async def measure(cfg: Config, work: Path, kind: str) -> Measured:
     """One seeded run on `kind`: lateness per incident, baseline lateness, RSS samples."""
     count, span = cfg.count(10_000, 2_000), cfg.pick(150, 30)
     (work / f"timers-{kind}").mkdir()
@@ -90,18 +107,7 @@ async def measure(cfg: Config, work: Path, kind: str) -> dict[str, object]:
         if match:
             first.setdefault(int(match[1]), r["t"])
     late = [first[i + 1] - due[i] for i in range(count) if i + 1 in first]
-    return {
-        "late": late,
-        "base": base,
-        "rss": rss,
-        "peak": peak,
-        "count": count,
-        "span": span,
-        "seeded": seeded,
-        "ready": ready,
-        "ready_lead": start - ready_at,
-        "sends": len(found),
-    }
+    return Measured(late, base, rss, peak, count, span, seeded, ready, start - ready_at, len(found))
 
 
 async def run(cfg: Config, work: Path) -> Section:
@@ -112,43 +118,39 @@ async def run(cfg: Config, work: Path) -> Section:
     return section
 
 
-def _report(section: Section, kind: str, m: dict[str, object]) -> None:
-    late, base = list(m["late"]), list(m["base"])  # type: ignore[call-overload]
-    count = int(m["count"])  # type: ignore[call-overload]
-    rss = [x for x in m["rss"] if x == x]  # type: ignore[attr-defined]
-    p99, b99 = pct(late, 99), pct(base, 99)
-    missing = count - len(late)
+def _report(section: Section, kind: str, m: Measured) -> None:
+    p99, b99 = pct(m.late, 99), pct(m.base, 99)
+    missing = m.count - len(m.late)
     section.add(
         Row(
-            f"{kind}: lateness p99, s (p50 {fmt(pct(late, 50))} s, max {fmt(pct(late, 100))} s; "
-            f"{count} timers over {m['span']} s, {missing} never paged)",
+            f"{kind}: lateness p99, s (p50 {fmt(pct(m.late, 50))} s, max {fmt(pct(m.late, 100))} "
+            f"s; {m.count} timers over {m.span:g} s, {missing} never paged)",
             fmt(p99),
             fmt(b99),
             ratio(p99, b99),
             f"≤ {TARGET_P99_S:g} s",
             verdict(p99 <= TARGET_P99_S and missing == 0),
-            f"p90 {fmt(pct(late, 90))} s, p99.9 {fmt(pct(late, 99.9))} s (1 run)",
+            f"p90 {fmt(pct(m.late, 90))} s, p99.9 {fmt(pct(m.late, 99.9))} s (1 run)",
         )
     )
-    peak = float(m["peak"])  # type: ignore[arg-type]
+    rss = [x for x in m.rss if x == x]  # drop nan (a sample after exit)
     section.add(
         Row(
-            f"{kind}: daemon RSS, MB, peak while handling {count} open incidents "
+            f"{kind}: daemon RSS, MB, peak while handling {m.count} open incidents "
             f"(median of samples {fmt(_median(rss))})",
-            fmt(peak),
+            fmt(m.peak),
             "",
             "",
             f"≤ {TARGET_RSS_MB:g} MB",
-            verdict(peak <= TARGET_RSS_MB),
+            verdict(m.peak <= TARGET_RSS_MB),
             f"samples {fmt(min(rss, default=float('nan')))}..{fmt(max(rss, default=float('nan')))}",
         )
     )
     section.note(
-        f"{kind}: seeding took {float(m['seeded']):.1f} s (bulk inserts), the daemon was ready "
-        f"{float(m['ready']):.2f} s after start, {float(m['ready_lead']):.1f} s before the first "
-        "timer fell due; "
-        f"{m['sends']} requests reached the fake Twilio; baseline p50 "
-        f"{fmt(pct(base, 50) * 1000)} ms, max {fmt(pct(base, 100) * 1000)} ms"
+        f"{kind}: seeding took {m.seeded:.1f} s (bulk inserts), the daemon was ready "
+        f"{m.ready:.2f} s after start, {m.ready_lead:.1f} s before the first timer fell due; "
+        f"{m.sends} requests reached the fake Twilio; baseline p50 "
+        f"{fmt(pct(m.base, 50) * 1000)} ms, max {fmt(pct(m.base, 100) * 1000)} ms"
     )
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -136,7 +135,7 @@ async def _one(
                 )
                 with daemon:
                     await daemon.wait_ready()
-                    result = await phase(daemon.port, cfg, rec.url)  # type: ignore[operator]
+                    result = await phase(daemon.port, cfg, rec.url)
                     if kind != "baseline" and isinstance(result, _Storm):
                         await _throttle_notes(section, kind, url, result)
                 out.append(result)
@@ -211,7 +210,8 @@ async def _throttle_notes(section: Section, kind: str, url: str, storm: _Storm) 
     listing = ", ".join(f"{p} {c} {k}: {n}" for (p, c, k), n in sorted(sent.items()))
     section.note(
         f"{kind} storm: {storm.storm_alerts} storm alerts answered 2xx "
-        f"(statuses {storm.storm_statuses}); sent to people during storm+drain: {listing or 'none'}; "
+        f"(statuses {storm.storm_statuses}); sent to people during storm+drain: "
+        f"{listing or 'none'}; "
         f"pages over the throttle: {', '.join(over) or 'none'}; {throttled} pages throttled into "
         f"{len(bundles)} pending bundles listing {folded} incidents (due when the 15-minute "
         f"window frees)"
@@ -223,7 +223,3 @@ def _list(value: Any) -> list[Any]:
         loaded = json.loads(value)
         return loaded if isinstance(loaded, list) else []
     return list(value or [])
-
-
-def _now() -> float:
-    return time.time()

@@ -29,9 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN_URL = os.environ.get(
-    "PAGER_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("PAGER_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 WEBHOOK_TOKEN = "bench-hook-token"
 API_TOKEN = "bench-api-token"
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
@@ -103,9 +101,9 @@ class Proc:
             self.popen.kill()
             self.popen.wait()
 
-    async def wait_ready(self, path: str = "/readyz", timeout: float = 60) -> float:
+    async def wait_ready(self, path: str = "/readyz", within: float = 60) -> float:
         """Seconds from start until `path` answered 200."""
-        deadline = self.started + timeout
+        deadline = self.started + within
         async with aiohttp.ClientSession() as session:
             while time.perf_counter() < deadline:
                 if self.popen is not None and self.popen.poll() is not None:
@@ -115,7 +113,7 @@ class Proc:
                         if resp.status == 200:
                             return time.perf_counter() - self.started
                 await asyncio.sleep(0.01)
-        raise TimeoutError(f"{self.argv} not ready in {timeout}s: {self.tail()}")
+        raise TimeoutError(f"{self.argv} not ready in {within}s: {self.tail()}")
 
     def tail(self, lines: int = 15) -> str:
         with contextlib.suppress(OSError):

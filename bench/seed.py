@@ -38,18 +38,23 @@ async def seed_timers(url: str, policies: Path, due: Sequence[float], people: in
             ids = range(start + 1, min(start + CHUNK, len(due)) + 1)
             async with db.write() as session:
                 await session.execute(
-                    insert(Incident), [_incident(i, due[i - 1], people, version, created) for i in ids]
+                    insert(Incident),
+                    [_incident(i, due[i - 1], people, version, created) for i in ids],
                 )
                 await session.execute(insert(Alert), [_alert(i, created) for i in ids])
         if not db.is_sqlite:
             async with db.write() as session:
                 await session.execute(
-                    text("SELECT setval(pg_get_serial_sequence('incidents', 'id'), "
-                         "(SELECT max(id) FROM incidents))")
+                    text(
+                        "SELECT setval(pg_get_serial_sequence('incidents', 'id'), "
+                        "(SELECT max(id) FROM incidents))"
+                    )
                 )
                 await session.execute(
-                    text("SELECT setval(pg_get_serial_sequence('alerts', 'id'), "
-                         "(SELECT max(id) FROM alerts))")
+                    text(
+                        "SELECT setval(pg_get_serial_sequence('alerts', 'id'), "
+                        "(SELECT max(id) FROM alerts))"
+                    )
                 )
     finally:
         await db.close()
@@ -61,7 +66,7 @@ def _incident(
     at = datetime.fromtimestamp(due, UTC)
     return {
         "id": i,
-        "group_key": f"{{}}:{{group=\"t{i}\"}}",
+        "group_key": f'{{}}:{{group="t{i}"}}',
         "open_key": f"bench-timer-{i}",
         "source": "alertmanager",
         "title": f"BenchTimer t{i}",

@@ -115,8 +115,13 @@ def create_relay(records: list[dict[str, Any]]) -> Any:
         arrived = time.time()
         form = await request.post()
         records.append(
-            {"t": arrived, "kind": "sms", "to": str(form.get("To", "")),
-             "body": str(form.get("Body", "")), "n": None}
+            {
+                "t": arrived,
+                "kind": "sms",
+                "to": str(form.get("To", "")),
+                "body": str(form.get("Body", "")),
+                "n": None,
+            }
         )
         return web.json_response({"sid": "SMrelay"}, status=201)
 

@@ -79,8 +79,11 @@ class Section:
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
-        print(f"  {row.metric}: {row.value}  baseline {row.baseline or '-'}  "
-              f"ratio {row.ratio or '-'}  {row.met}", flush=True)
+        print(
+            f"  {row.metric}: {row.value}  baseline {row.baseline or '-'}  "
+            f"ratio {row.ratio or '-'}  {row.met}",
+            flush=True,
+        )
 
     def note(self, text: str) -> None:
         self.notes.append(text)

@@ -60,7 +60,9 @@ class Escalator:
             # The maintenance window it was opened in has ended: page from now.
             add_event(session, incident.id, now, "maintenance_ended", None)
             incident.suppressed = False
-        before = _state(incident, await _paged(session, incident.id))
+        # Whoever resolved it needs no notice that it is resolved.
+        paged = tuple(p for p in await _paged(session, incident.id) if p != incident.resolved_by)
+        before = _state(incident, paged)
 
         def resolve(targets: Sequence[str], at: datetime) -> tuple[Sequence[str], Sequence[str]]:
             found = resolve_targets(policy, targets, at, overrides)
