@@ -203,10 +203,18 @@ def schedule_jobs(scheduler: AsyncIOScheduler, pager: Pager) -> None:
 
 
 def _on_sighup(pager: Pager) -> None:
-    pending: set[asyncio.Task[list[str]]] = set()
+    pending: set[asyncio.Task[None]] = set()
+
+    async def reload_logged() -> None:
+        try:
+            errors = await health.reload_policies(pager)
+        except Exception:
+            log.exception("SIGHUP reload failed; the running policy is kept")
+            return
+        log.info("SIGHUP reload: %s", "; ".join(errors) if errors else "ok")
 
     def reload() -> None:
-        task = asyncio.ensure_future(health.reload_policies(pager))
+        task = asyncio.ensure_future(reload_logged())
         pending.add(task)  # keep a reference until it is done
         task.add_done_callback(pending.discard)
 

@@ -43,6 +43,7 @@ async def reload_policies(pager: Pager) -> list[str]:
     errors = await pager.policies.reload()
     pager.metrics.policy_reload_ok.set(1 if not errors else 0)
     if not errors:
+        pager.metrics.precreate(tuple(pager.policies.active.policy.priorities))
         pager.engine.heartbeats.declare(pager.clock.now())  # new ones count from now
     return [str(e) for e in errors]
 
