@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pager.services import pager_of
+from pager.services import Pager, pager_of
 from pager.store.db import UNAVAILABLE, unavailable
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,13 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         log.error("database unavailable: %s", exc)
         raise ApiError(503, "database unavailable, try again later", "unavailable") from None
+
+
+def admin(request: web.Request) -> Pager:
+    """The app's Pager, once the request carried the admin API token."""
+    pager = pager_of(request)
+    check_token(request, pager.settings.api_token)
+    return pager
 
 
 def check_token(request: web.Request, expected: str | None) -> None:

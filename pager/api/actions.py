@@ -9,20 +9,14 @@ from aiohttp import web
 
 from pager.api.incidents import incident_id
 from pager.api.params import instant, number, text
-from pager.http import ApiError, check_token, json_response, read_json
+from pager.http import ApiError, admin, json_response, read_json
 from pager.practice.reminders import refresh_gauge
-from pager.services import Pager, pager_of
+from pager.services import Pager
 from pager.store import actions as store
 from pager.store.incidents import IncidentNotFound, add_event, get_for_update
 from pager.store.models import ActionItem
 
 STATES = ("open", "done")
-
-
-def _auth(request: web.Request) -> Pager:
-    pager = pager_of(request)
-    check_token(request, pager.settings.api_token)
-    return pager
 
 
 def _view(item: ActionItem, pager: Pager) -> dict[str, Any]:
@@ -47,7 +41,7 @@ def _owner(pager: Pager, body: dict[str, Any]) -> str:
 
 
 async def list_all(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     state = request.query.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"state must be one of {', '.join(STATES)}")
@@ -57,14 +51,14 @@ async def list_all(request: web.Request) -> web.Response:
 
 
 async def list_for_incident(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     async with pager.db.read() as session:
         items = await store.list_items(session, incident_id=incident_id(request))
     return json_response({"actions": [_view(i, pager) for i in items]})
 
 
 async def create(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     ident = incident_id(request)
     body = await read_json(request)
     title, owner, due = (
@@ -100,7 +94,7 @@ async def create(request: web.Request) -> web.Response:
 
 
 async def update(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     item_id = number(request.match_info["id"], "action item id")
     body = await read_json(request)
     unknown = set(body) - {"title", "owner", "due", "state", "by"}

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiohttp import web
 
 from pager.actions import Action, act
 from pager.api.views import incident_detail, incident_summary
-from pager.http import ApiError, check_token, json_response, read_json
-from pager.services import Pager, pager_of
+from pager.http import ApiError, admin, json_response, read_json
 from pager.store import incidents as store
 
 STATES = ("open", "triggered", "acknowledged", "resolved")
-
-
-def _auth(request: web.Request) -> Pager:
-    pager = pager_of(request)
-    check_token(request, pager.settings.api_token)
-    return pager
+T = TypeVar("T")
 
 
 def incident_id(request: web.Request) -> int:
@@ -29,7 +24,7 @@ def incident_id(request: web.Request) -> int:
 
 
 async def list_incidents(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     state = request.query.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"state must be one of {', '.join(STATES)}")
@@ -39,21 +34,24 @@ async def list_incidents(request: web.Request) -> web.Response:
 
 
 async def get_incident(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     ident = incident_id(request)
     async with pager.db.read() as session:
-        try:
-            incident = await store.load_incident(session, ident)
-        except store.IncidentNotFound as exc:
-            raise ApiError(404, str(exc)) from None
-        events = await store.timeline(session, ident)
-        notes = await store.notifications_of(session, ident)
-    return json_response(incident_detail(incident, events, notes))
+        record = await found(store.incident_record(session, ident))
+    return json_response(incident_detail(record.incident, record.events, record.notifications))
+
+
+async def found(lookup: Awaitable[T]) -> T:
+    """The lookup's result, or 404 when the incident does not exist."""
+    try:
+        return await lookup
+    except store.IncidentNotFound as exc:
+        raise ApiError(404, str(exc)) from None
 
 
 def _action_handler(action: Action, past: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
-        pager = _auth(request)
+        pager = admin(request)
         ident = incident_id(request)
         body = await read_json(request)
         by = body.get("by")

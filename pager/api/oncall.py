@@ -10,21 +10,14 @@ from aiohttp import web
 from pager.api.params import instant, number, text
 from pager.core.oncall import level_report, oncall_report
 from pager.core.rotation import find_overlap
-from pager.http import ApiError, check_token, json_response, read_json
+from pager.http import ApiError, admin, json_response, read_json
 from pager.policy.model import Policy, RotationOverride
-from pager.services import Pager, pager_of
 from pager.store import overrides as store
 from pager.store.models import Override
 
 
-def _auth(request: web.Request) -> Pager:
-    pager = pager_of(request)
-    check_token(request, pager.settings.api_token)
-    return pager
-
-
 async def oncall(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     at = instant(request.query["at"], "at") if "at" in request.query else pager.clock.now()
     policy = pager.policies.active.policy
     rotation = request.query.get("rotation")
@@ -63,7 +56,7 @@ def _view(row: Override) -> dict[str, Any]:
 
 
 async def list_overrides(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     rotation = request.query.get("rotation")
     since = None if request.query.get("all") else pager.clock.now()
     async with pager.db.read() as session:
@@ -72,7 +65,7 @@ async def list_overrides(request: web.Request) -> web.Response:
 
 
 async def create_override(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     body = await read_json(request)
     policy = pager.policies.active.policy
     new, rotation = _validated(body, policy)
@@ -122,7 +115,7 @@ def _validated(body: dict[str, Any], policy: Policy) -> tuple[RotationOverride, 
 
 
 async def delete_override(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     override_id = number(request.match_info["id"], "override id")
     async with pager.db.write() as session:
         if not await store.delete_override(session, override_id):

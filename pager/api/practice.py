@@ -8,29 +8,23 @@ from typing import Any
 
 from aiohttp import web
 
-from pager.api.incidents import incident_id
+from pager.api.incidents import found, incident_id
 from pager.api.params import instant, text
 from pager.core.explain import explain as explain_labels
 from pager.core.explain import rules_for
 from pager.core.matchers import MatcherError, parse_matcher
 from pager.core.oncall import level_report
-from pager.http import ApiError, check_token, json_response, read_json
+from pager.http import ApiError, admin, json_response, read_json
 from pager.policy.durations import format_duration
 from pager.practice.drills import DrillError, start_drill
 from pager.practice.review import render_review
 from pager.practice.updates import post_update
-from pager.services import Pager, pager_of
+from pager.services import Pager
 from pager.store import actions as action_store
 from pager.store import incidents as store
 from pager.store import maintenance
 from pager.store import overrides as override_store
 from pager.store.models import MaintenanceWindow
-
-
-def _auth(request: web.Request) -> Pager:
-    pager = pager_of(request)
-    check_token(request, pager.settings.api_token)
-    return pager
 
 
 async def _overrides(pager: Pager) -> Any:
@@ -40,7 +34,7 @@ async def _overrides(pager: Pager) -> Any:
 
 async def priorities(request: web.Request) -> web.Response:
     """Each priority: what it means, what leads to it, how and who it pages now."""
-    pager = _auth(request)
+    pager = admin(request)
     policy = pager.policies.active.policy
     now = pager.clock.now()
     reach = {e.escalation: e for e in level_report(policy, now, await _overrides(pager))}
@@ -96,7 +90,7 @@ def _escalation_view(policy: Any, ident: str, report: Any) -> dict[str, Any]:
 
 async def explain(request: web.Request) -> web.Response:
     """Which rule a label set matches and whom it would page now. No side effect."""
-    pager = _auth(request)
+    pager = admin(request)
     body = await read_json(request)
     labels = body.get("labels")
     if not isinstance(labels, dict) or not all(
@@ -114,7 +108,7 @@ async def explain(request: web.Request) -> web.Response:
 
 
 async def post_status_update(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     ident = incident_id(request)
     body = await read_json(request)
     message = text(body, "text") or ""
@@ -127,23 +121,18 @@ async def post_status_update(request: web.Request) -> web.Response:
 
 
 async def review(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     ident = incident_id(request)
     async with pager.db.read() as session:
-        try:
-            incident = await store.load_incident(session, ident)
-        except store.IncidentNotFound as exc:
-            raise ApiError(404, str(exc)) from None
-        events = await store.timeline(session, ident)
-        notes = await store.notifications_of(session, ident)
+        record = await found(store.incident_record(session, ident))
         items = await action_store.list_items(session, incident_id=ident)
-    markdown = render_review(incident, events, notes, items)
+    markdown = render_review(record.incident, record.events, record.notifications, items)
     return web.Response(text=markdown, content_type="text/markdown", charset="utf-8")
 
 
 async def mark_reviewed(request: web.Request) -> web.Response:
     """The team held the review: stops the 7-day reminder."""
-    pager = _auth(request)
+    pager = admin(request)
     ident = incident_id(request)
     body = await read_json(request)
     now = pager.clock.now()
@@ -165,7 +154,7 @@ async def mark_reviewed(request: web.Request) -> web.Response:
 
 
 async def create_drill(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     body = await read_json(request)
     try:
         ident = await start_drill(
@@ -181,7 +170,7 @@ async def create_drill(request: web.Request) -> web.Response:
 
 
 async def list_drills(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     async with pager.db.read() as session:
         found = await store.list_incidents(session, drill=True)
     return json_response(
@@ -213,7 +202,7 @@ def _window_view(w: MaintenanceWindow) -> dict[str, Any]:
 
 
 async def list_maintenance(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     async with pager.db.read() as session:
         found = await maintenance.windows(session)
     now = pager.clock.now()
@@ -223,7 +212,7 @@ async def list_maintenance(request: web.Request) -> web.Response:
 
 
 async def create_maintenance(request: web.Request) -> web.Response:
-    pager = _auth(request)
+    pager = admin(request)
     body = await read_json(request)
     matchers = body.get("matchers")
     if (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pager.core.localtime import to_instant
+from pager.core.rotation import local_instant
 from pager.policy.model import Hours, minutes_of, weekdays
 
 
@@ -25,8 +25,8 @@ def windows_around(hours: Hours, now: datetime) -> list[tuple[datetime, datetime
         if day.weekday() not in days:
             continue
         end_day = day if end_min > start_min else day + timedelta(days=1)
-        start = to_instant(day + timedelta(minutes=start_min), zone)
-        end = to_instant(end_day + timedelta(minutes=end_min), zone)
+        start = local_instant(day + timedelta(minutes=start_min), zone)
+        end = local_instant(end_day + timedelta(minutes=end_min), zone)
         found.append((start, end))
     return found
 

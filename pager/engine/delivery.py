@@ -41,32 +41,14 @@ async def fall_back(
     if waiting:  # the person's next rule is queued: bring it forward
         first = min(waiting, key=lambda r: r.due_at)
         first.due_at = now
-        add_event(
-            session,
-            incident.id,
-            now,
-            "fallback",
-            None,
-            person=failed.person_id,
-            from_channel=failed.channel,
-            to_channel=first.channel,
-        )
+        _fallback_event(session, failed, first.channel, now)
         return
     if any(r.state in LIVE for r in mine if r.id != failed.id):
         return  # another channel may still reach them
     channel = _next_channel(policy, incident.priority, failed, mine)
     if channel is not None:
         session.add(await _copy(session, incident, failed, channel, now))
-        add_event(
-            session,
-            incident.id,
-            now,
-            "fallback",
-            None,
-            person=failed.person_id,
-            from_channel=failed.channel,
-            to_channel=channel,
-        )
+        _fallback_event(session, failed, channel, now)
         return
     add_event(
         session, incident.id, now, "unreachable", None, person=failed.person_id, step=failed.step
@@ -142,3 +124,17 @@ async def _alerts(session: AsyncSession, incident_id: int) -> list[Alert]:
     return list(
         (await session.execute(select(Alert).where(Alert.incident_id == incident_id))).scalars()
     )
+
+
+def _fallback_event(session: AsyncSession, failed: Notification, to: str, now: datetime) -> None:
+    if failed.incident_id is not None:
+        add_event(
+            session,
+            failed.incident_id,
+            now,
+            "fallback",
+            None,
+            person=failed.person_id,
+            from_channel=failed.channel,
+            to_channel=to,
+        )

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import escalation
@@ -23,8 +23,8 @@ from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
 from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
-from pager.store.incidents import add_event
-from pager.store.models import Alert, Incident, Notification
+from pager.store.incidents import add_event, firing_count
+from pager.store.models import Incident, Notification
 from pager.store.outbox import active_overrides, claim_incidents
 from pager.store.overrides import by_rotation
 
@@ -71,7 +71,7 @@ class Escalator:
         decision = escalation.decide(before, policy, now, resolve)
         _apply(incident, decision)  # first: the pages speak of the new priority
         if decision.orders:
-            alert_count = await _firing(session, incident.id)
+            alert_count = await firing_count(session, incident.id)
             for order in decision.orders:
                 session.add(_notification(incident, order, policy, alert_count, now))
         for note in decision.notes:
@@ -149,12 +149,3 @@ async def _paged(session: AsyncSession, incident_id: int) -> tuple[str, ...]:
         .order_by(Notification.id)
     )
     return tuple(dict.fromkeys(rows.scalars()))
-
-
-async def _firing(session: AsyncSession, incident_id: int) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Alert)
-        .where(Alert.incident_id == incident_id, Alert.status == "firing")
-    )
-    return int(count or 0)

@@ -82,7 +82,7 @@ async def record_alerts(
             await _fire_alert(session, incident, alert, now, new=incident.id in result.opened)
         result.touched.add(incident.id)
     for incident in {i for i in open_by_key.values() if i is not None}:
-        if incident.id in result.touched and not await _firing_count(session, incident.id):
+        if incident.id in result.touched and not await firing_count(session, incident.id):
             await resolve(session, incident, now, by=None, reason="all alerts resolved")
             result.resolved.append(incident.id)
     return result
@@ -212,7 +212,7 @@ async def _alert_row(session: AsyncSession, incident_id: int, fingerprint: str) 
     return found.scalar_one_or_none()
 
 
-async def _firing_count(session: AsyncSession, incident_id: int) -> int:
+async def firing_count(session: AsyncSession, incident_id: int) -> int:
     count = await session.scalar(
         select(func.count())
         .select_from(Alert)
@@ -315,6 +315,21 @@ async def load_incident(session: AsyncSession, incident_id: int) -> Incident:
     if incident is None:
         raise IncidentNotFound(f"no incident {incident_id}")
     return incident
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    incident: Incident
+    events: Sequence[Event]
+    notifications: Sequence[Notification]
+
+
+async def incident_record(session: AsyncSession, incident_id: int) -> IncidentRecord:
+    """The incident with its alerts, timeline and notifications (IncidentNotFound if none)."""
+    incident = await load_incident(session, incident_id)
+    return IncidentRecord(
+        incident, await timeline(session, incident_id), await notifications_of(session, incident_id)
+    )
 
 
 async def timeline(session: AsyncSession, incident_id: int) -> Sequence[Event]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.store.models import Incident, Notification, Override
@@ -79,38 +79,3 @@ async def next_due(session: AsyncSession) -> datetime | None:
 async def active_overrides(session: AsyncSession, now: datetime) -> Sequence[Override]:
     query = select(Override).where(Override.start <= now, Override.end > now).order_by(Override.id)
     return (await session.execute(query)).scalars().all()
-
-
-async def person_sent_since(
-    session: AsyncSession, person_id: str, channel: str, since: datetime
-) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(
-            Notification.person_id == person_id,
-            Notification.channel == channel,
-            Notification.kind.in_(("page", "bundle")),
-            Notification.sent_at >= since,
-        )
-    )
-    return int(count or 0)
-
-
-async def by_provider_id(session: AsyncSession, provider_id: str) -> Notification | None:
-    found = await session.execute(
-        select(Notification).where(Notification.provider_id == provider_id).with_for_update()
-    )
-    return found.scalar_one_or_none()
-
-
-async def cancel_for_incidents(session: AsyncSession, incident_ids: Sequence[int]) -> None:
-    await session.execute(
-        update(Notification)
-        .where(
-            Notification.incident_id.in_(incident_ids),
-            Notification.state == "pending",
-            Notification.kind == "page",
-        )
-        .values(state="cancelled")
-    )
