@@ -19,7 +19,8 @@ from pager.store.models import Override
 async def oncall(request: web.Request) -> web.Response:
     pager = admin(request)
     at = instant(request.query["at"], "at") if "at" in request.query else pager.clock.now()
-    policy = pager.policies.active.policy
+    # A past instant is answered with the policy that was running then.
+    version_id, policy = await pager.policies.running_at(at)
     rotation = request.query.get("rotation")
     if rotation is not None and rotation not in {r.id for r in policy.rotations}:
         raise ApiError(404, f"no rotation {rotation!r}")
@@ -34,7 +35,7 @@ async def oncall(request: web.Request) -> web.Response:
     return json_response(
         {
             "at": at,
-            "policy_version": pager.policies.active.version_id,
+            "policy_version": version_id,
             "rotations": rotations,
             "escalation_policies": levels,
         }

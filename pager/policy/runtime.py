@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,7 @@ from pager.core.classify import Classifier
 from pager.policy.loader import PolicyError, PolicyIssue, load_policy
 from pager.policy.model import Policy
 from pager.store.db import Database
-from pager.store.policies import load_version, save_version
+from pager.store.policies import load_version, record_load, save_version, version_at
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class PolicyRuntime:
                 log.error("policy error: %s", issue)
             return self.last_errors
         version_id = await self.store_version(loaded.policy)
+        async with self.db.write() as session:
+            await record_load(session, version_id, self.clock.now())
         self._active = Active(
             loaded.policy, Classifier(loaded.policy), version_id, tuple(loaded.warnings)
         )
@@ -78,6 +81,14 @@ class PolicyRuntime:
             except IntegrityError:
                 continue
         raise RuntimeError("could not store the policy version")
+
+    async def running_at(self, at: datetime) -> tuple[int, Policy]:
+        """The policy that was running at `at` (the active one if none was before)."""
+        async with self.db.read() as session:
+            version_id = await version_at(session, at)
+        if version_id is None or at >= self.clock.now():
+            return self.active.version_id, self.active.policy
+        return version_id, await self.snapshot(version_id)
 
     async def snapshot(self, version_id: int) -> Policy:
         cached = self._snapshots.get(version_id)

@@ -53,6 +53,16 @@ class PolicyVersion(Base):
     created_at: Mapped[datetime]
 
 
+class PolicyLoad(Base):
+    """Each time a policy version went live, so on-call answers for past times can
+    be given with the policy that was running then."""
+
+    __tablename__ = "policy_loads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
+    loaded_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class Incident(Base):
     __tablename__ = "incidents"
     id: Mapped[int] = mapped_column(primary_key=True)

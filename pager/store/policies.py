@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.store.models import PolicyVersion
+from pager.store.models import PolicyLoad, PolicyVersion
 
 
 def digest(body: dict[str, Any]) -> str:
@@ -26,6 +26,21 @@ async def save_version(session: AsyncSession, body: dict[str, Any], now: datetim
     session.add(row)
     await session.flush()
     return row.id
+
+
+async def record_load(session: AsyncSession, version_id: int, now: datetime) -> None:
+    session.add(PolicyLoad(version_id=version_id, loaded_at=now))
+
+
+async def version_at(session: AsyncSession, at: datetime) -> int | None:
+    """The policy version that was running at `at` (the last one loaded before it)."""
+    found = await session.scalar(
+        select(PolicyLoad.version_id)
+        .where(PolicyLoad.loaded_at <= at)
+        .order_by(PolicyLoad.loaded_at.desc(), PolicyLoad.id.desc())
+        .limit(1)
+    )
+    return int(found) if found is not None else None
 
 
 async def load_version(session: AsyncSession, version_id: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from click.testing import CliRunner
 
@@ -137,3 +138,17 @@ async def test_cli_reports_daemon_errors(make_harness):
     code, out = await cli(h, "oncall", "--rotation", "nope")
     assert code == 1
     assert "404: no rotation 'nope'" in out
+
+
+async def test_past_times_are_answered_with_the_policy_running_then(make_harness, tmp_path):
+    h = await make_harness(BASE)  # loaded Mon 09:00: secondary = [bob]
+    h.clock.advance(timedelta(days=1))
+    (tmp_path / "policies" / "policy.yaml").write_text(
+        BASE.replace("members: [bob]", "members: [carol]")
+    )
+    await h.post("/-/reload")  # Tue 09:00: secondary = [carol]
+    now = await h.get("/api/v1/oncall?rotation=secondary")
+    past = await h.get("/api/v1/oncall?rotation=secondary&at=2026-01-05T12:00:00Z")
+    assert now["rotations"][0]["person"] == "carol"
+    assert past["rotations"][0]["person"] == "bob"
+    assert past["policy_version"] < now["policy_version"]

@@ -23,8 +23,7 @@ SCRIPT = ROOT / "deploy" / "entrypoint-smoke.sh"
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("image") / "venv"
-    subprocess.run(["bash", str(SCRIPT), str(target)], check=True, capture_output=True,
-                   timeout=600)
+    subprocess.run(["bash", str(SCRIPT), str(target)], check=True, capture_output=True, timeout=600)
     return target
 
 
@@ -37,11 +36,20 @@ def free_port() -> int:
 @pytest.fixture
 def served(venv: Path, tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     port = free_port()
-    env = {**os.environ, "PAGER_LISTEN": f"0.0.0.0:{port}",
-           "PAGER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}",
-           "PAGER_WEBHOOK_TOKEN": "w" * 32, "PAGER_API_TOKEN": "a" * 32}
-    proc = subprocess.Popen(["bash", str(SCRIPT), str(venv), "--", "serve"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "PAGER_LISTEN": f"0.0.0.0:{port}",
+        "PAGER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}",
+        "PAGER_WEBHOOK_TOKEN": "w" * 32,
+        "PAGER_API_TOKEN": "a" * 32,
+    }
+    proc = subprocess.Popen(
+        ["bash", str(SCRIPT), str(venv), "--", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     yield port, proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -66,9 +74,16 @@ def test_entrypoint_serves_healthz(served: tuple[int, subprocess.Popen[str]]) ->
 
 def test_entrypoint_refuses_open_network_without_tokens(venv: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
-    env |= {"PAGER_LISTEN": f"0.0.0.0:{free_port()}",
-            "PAGER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}"}
-    done = subprocess.run(["bash", str(SCRIPT), str(venv), "--", "serve"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    env |= {
+        "PAGER_LISTEN": f"0.0.0.0:{free_port()}",
+        "PAGER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}",
+    }
+    done = subprocess.run(
+        ["bash", str(SCRIPT), str(venv), "--", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "refusing to serve on 0.0.0.0" in done.stderr
