@@ -11,6 +11,7 @@ notifier, and `fast_forward()` that runs the engine until it is idle.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -113,8 +114,6 @@ class Harness:
 
 
 def _fingerprint(labels: dict[str, str]) -> str:
-    import hashlib
-
     return hashlib.sha256(json.dumps(sorted(labels.items())).encode()).hexdigest()[:16]
 
 
