@@ -23,10 +23,13 @@ ACTIONS: dict[str, Action] = {
 async def act(pager: Pager, incident_id: int, action: Action, by: str | None, via: str) -> bool:
     """Apply `action`; False when the incident's state did not allow it."""
     now = pager.clock.now()
-    async with pager.db.write() as session:
+
+    async def apply(session: AsyncSession) -> tuple[bool, str, datetime, bool]:
         incident = await store.get_for_update(session, incident_id)
         changed = await action(session, incident, now, by, via)
-        priority, created, drill = incident.priority, incident.created_at, incident.drill
+        return changed, incident.priority, incident.created_at, incident.drill
+
+    changed, priority, created, drill = await pager.db.transact(apply)
     if changed:
         pager.engine.wake()
         if not drill:

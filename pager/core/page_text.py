@@ -159,6 +159,16 @@ def sms_bundle(priority: str, incidents: Sequence[tuple[int, str]], drill: bool 
     return head + _bundle_list(incidents, room) + tail
 
 
+def sms_digest(bodies: Sequence[str]) -> str:
+    """Info messages the throttle held back, in one SMS: `5 updates: [P1] #41 RESOLVED ...; ...`.
+
+    Two segments at most: a digest is for reading later, not for waking anyone.
+    """
+    head = f"{len(bodies)} {'update' if len(bodies) == 1 else 'updates'}: "
+    text = head + "; ".join(clean(b).removesuffix(" FYI only, no action needed.") for b in bodies)
+    return shorten(text, 2 * SEGMENT - 7)
+
+
 def _bundle_list(incidents: Sequence[tuple[int, str]], room: int) -> str:
     titled = [f"#{n} {shorten(clean(title), 30)}".rstrip() for n, title in incidents]
     bare = [f"#{n}" for n, _ in incidents]

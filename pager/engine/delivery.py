@@ -32,7 +32,7 @@ async def fall_back(
     # an engine tick or an ack on this incident, and must decide on its current
     # level and state, or it could move on a level that was just entered.
     incident = await session.get(
-        Incident, failed.incident_id, with_for_update=True, populate_existing=True
+        Incident, failed.incident_id, with_for_update={"key_share": True}, populate_existing=True
     )
     if incident is None or incident.state != TRIGGERED:
         return

@@ -9,10 +9,12 @@ after commit. A crash anywhere before commit simply leaves the rows due.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import escalation
@@ -23,8 +25,8 @@ from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
 from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
-from pager.store.incidents import add_event, firing_count
-from pager.store.models import Incident, Notification
+from pager.store.incidents import add_event
+from pager.store.models import Alert, Incident, Notification
 from pager.store.outbox import active_overrides, claim_incidents
 from pager.store.overrides import by_rotation
 
@@ -43,8 +45,9 @@ class Escalator:
             if not incidents:
                 return 0
             overrides = by_rotation(await active_overrides(session, now))
+            facts = await _Facts.load(session, incidents)
             for incident in incidents:
-                await self._step(session, incident, now, overrides)
+                await self._step(session, incident, now, overrides, facts)
         return len(incidents)
 
     async def _step(
@@ -53,6 +56,7 @@ class Escalator:
         incident: Incident,
         now: datetime,
         overrides: Mapping[str, Sequence[RotationOverride]],
+        facts: _Facts,
     ) -> None:
         policy = await self.policies.snapshot(incident.policy_version_id)
         due = incident.next_action_at or now
@@ -61,8 +65,8 @@ class Escalator:
             add_event(session, incident.id, now, "maintenance_ended", None)
             incident.suppressed = False
         # Whoever resolved it needs no notice that it is resolved.
-        paged = tuple(p for p in await _paged(session, incident.id) if p != incident.resolved_by)
-        before = _state(incident, paged)
+        paged = facts.paged.get(incident.id, ())
+        before = _state(incident, tuple(p for p in paged if p != incident.resolved_by))
 
         def resolve(targets: Sequence[str], at: datetime) -> tuple[Sequence[str], Sequence[str]]:
             found = resolve_targets(policy, targets, at, overrides)
@@ -71,7 +75,7 @@ class Escalator:
         decision = escalation.decide(before, policy, now, resolve)
         _apply(incident, decision)  # first: the pages speak of the new priority
         if decision.orders:
-            alert_count = await firing_count(session, incident.id)
+            alert_count = facts.firing.get(incident.id, 0)
             for order in decision.orders:
                 session.add(_notification(incident, order, policy, alert_count, now))
         for note in decision.notes:
@@ -138,14 +142,43 @@ def _notification(
     )
 
 
-async def _paged(session: AsyncSession, incident_id: int) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class _Facts:
+    """What the decisions of one batch need to know besides the incident rows,
+    read in two queries for the whole batch."""
+
+    paged: dict[int, tuple[str, ...]]  # resolved incidents: the people a page reached
+    firing: dict[int, int]  # firing alerts, for the page text
+
+    @classmethod
+    async def load(cls, session: AsyncSession, incidents: Sequence[Incident]) -> _Facts:
+        ids = [i.id for i in incidents]
+        resolved = [i.id for i in incidents if i.state == "resolved"]
+        firing = await session.execute(
+            select(Alert.incident_id, func.count())
+            .where(Alert.incident_id.in_(ids), Alert.status == "firing")
+            .group_by(Alert.incident_id)
+        )
+        return cls(
+            await _paged(session, resolved) if resolved else {},
+            {int(i): int(n) for i, n in firing.all()},
+        )
+
+
+async def _paged(session: AsyncSession, incident_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The people a page of each incident reached (or may have): they get resolve notices.
+    Pages only folded into a bundle do not count: nobody hears about those one by one."""
     rows = await session.execute(
-        select(Notification.person_id)
+        select(Notification.incident_id, Notification.person_id)
         .where(
-            Notification.incident_id == incident_id,
+            Notification.incident_id.in_(incident_ids),
             Notification.kind == "page",
-            Notification.state.not_in(("cancelled",)),
+            Notification.state.in_(("sending", "sent", "delivered", "unknown")),
         )
         .order_by(Notification.id)
     )
-    return tuple(dict.fromkeys(rows.scalars()))
+    found: dict[int, dict[str, None]] = defaultdict(dict)
+    for incident_id, person in rows.all():
+        if incident_id is not None:
+            found[incident_id].setdefault(person)
+    return {i: tuple(people) for i, people in found.items()}

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import delivery
@@ -52,7 +53,7 @@ class Sender:
     ) -> None:
         self.db, self.notifier, self.policies, self.metrics = db, notifier, policies, metrics
         self.send_timeout = send_timeout
-        self.throttler = Throttler(policies)
+        self.throttler = Throttler(policies, postgres=not db.is_sqlite)
 
     async def run(self, now: datetime) -> int:
         claimed = await self._claim(now)
@@ -66,18 +67,32 @@ class Sender:
         deadline = now + timedelta(seconds=self.send_timeout * 2 + 5)
         claimed: list[Claimed] = []
         async with self.db.write() as session:
-            for row in await claim_notifications(session, now, BATCH, not self.db.is_sqlite):
+            rows = await claim_notifications(session, now, BATCH, not self.db.is_sqlite)
+            await self.throttler.lock(session, rows)
+            # One read of their incidents; _still_wanted then finds them in the session.
+            ids = {r.incident_id for r in rows if r.incident_id is not None}
+            await session.execute(select(Incident).where(Incident.id.in_(ids)))
+            for row in rows:
                 if not await self._still_wanted(session, row, now):
                     continue
-                if row.kind == Kind.BUNDLE and not await self.throttler.fill_bundle(session, row):
+                if not await self._filled(session, row):
                     row.state = "cancelled"  # everything in it was acknowledged meanwhile
                     continue
                 if await self.throttler.hold(session, row, now):
-                    self.metrics.notifications.labels(row.channel, "throttled").inc()
+                    if row.state == "throttled":
+                        self.metrics.notifications.labels(row.channel, "throttled").inc()
                     continue
                 row.state, row.attempts, row.deadline = "sending", row.attempts + 1, deadline
                 claimed.append(Claimed(_message(row), row.priority))
         return claimed
+
+    async def _filled(self, session: AsyncSession, row: Notification) -> bool:
+        """Bundles and digests get their text when they go; False: nothing left in it."""
+        if row.kind == Kind.BUNDLE:
+            return await self.throttler.fill_bundle(session, row)
+        if row.kind == Kind.INFO and row.bundle_of is not None:
+            return await self.throttler.fill_digest(session, row)
+        return True
 
     async def _still_wanted(self, session: AsyncSession, row: Notification, now: datetime) -> bool:
         """A page for an incident no longer triggered is cancelled, not sent."""

@@ -5,6 +5,14 @@ Beyond the limit a page is not sent on its own: it is folded into one pending
 incidents still unacknowledged ("3 more incidents: ..."). A reply to a bundle
 can acknowledge all of them; a bundle call says the same aloud and its
 keypress acts on all of them.
+
+Info messages (stakeholder notices, resolve notices, reminders) are counted
+on their own, so they never delay a page, under the same limits; beyond them
+they fold into one *digest* ("12 more updates: ...").
+
+Messages being sent count as sent, and on PostgreSQL a person's claims are
+serialised with an advisory lock, so neither one batch nor several replicas
+can slip past the limit together.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
@@ -24,21 +32,32 @@ from pager.store.models import Incident, Notification
 WINDOWS = ((timedelta(minutes=15), "per_15m"), (timedelta(hours=1), "per_1h"))
 
 
+PAGE_KINDS = ("page", "bundle")
+INFO_KINDS = ("info",)
+
+
 class Throttler:
-    def __init__(self, policies: PolicyRuntime) -> None:
-        self.policies = policies
+    def __init__(self, policies: PolicyRuntime, postgres: bool = False) -> None:
+        self.policies, self.postgres = policies, postgres
 
     def limit(self, channel: str) -> ThrottleLimit:
         throttle = self.policies.active.policy.throttle
         return throttle.voice if channel == "voice" else throttle.sms
 
     async def free_at(
-        self, session: AsyncSession, person: str, channel: str, now: datetime
+        self,
+        session: AsyncSession,
+        person: str,
+        channel: str,
+        now: datetime,
+        kinds: tuple[str, ...] = PAGE_KINDS,
     ) -> datetime | None:
-        """None when the person may get one more message on `channel` now."""
+        """None when the person may get one more message of `kinds` on `channel` now."""
         limit, free = self.limit(channel), None
+        longest = max(window for window, _ in WINDOWS)
+        recent = await _sent_times(session, person, channel, now - longest, now, kinds)
         for window, name in WINDOWS:
-            sent = await _sent_times(session, person, channel, now - window)
+            sent = [t for t in recent if t > now - window]
             allowed = int(getattr(limit, name))
             if len(sent) >= allowed:
                 # The window frees up when enough of the oldest sends age out of it.
@@ -46,17 +65,34 @@ class Throttler:
                 free = candidate if free is None else max(free, candidate)
         return free
 
+    async def lock(self, session: AsyncSession, rows: Sequence[Notification]) -> None:
+        """On PostgreSQL, one claimer per person and channel at a time across replicas
+        (until commit). Taken in one sorted order, so two batches cannot deadlock."""
+        if not self.postgres:
+            return
+        for person, channel in sorted({(r.person_id, r.channel) for r in rows}):
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                {"k": f"throttle:{person}:{channel}"},
+            )
+
     async def hold(self, session: AsyncSession, row: Notification, now: datetime) -> bool:
-        """True when the row must wait: a page goes into a bundle, a bundle waits."""
-        if row.kind not in ("page", "bundle"):
-            return False
-        free = await self.free_at(session, row.person_id, row.channel, now)
+        """True when the row must wait: a page goes into a bundle, a bundle waits;
+        an info message goes into a digest, a digest waits."""
+        info = row.kind in INFO_KINDS
+        kinds = INFO_KINDS if info else PAGE_KINDS
+        free = await self.free_at(session, row.person_id, row.channel, now, kinds)
         if free is None:
             return False
-        if row.kind == "bundle":
+        if row.kind == "bundle" or (info and row.bundle_of is not None):
             row.due_at = free
             return True
-        bundle = await self._bundle(session, row, free, now)
+        if info:
+            digest = await self._pending(session, row, "info", free, now, digest=True)
+            digest.bundle_of = [*(digest.bundle_of or []), row.id]
+            row.state = "throttled"
+            return True
+        bundle = await self._pending(session, row, "bundle", free, now)
         bundle.bundle_of = sorted({*(bundle.bundle_of or []), row.incident_id})
         row.state = "throttled"
         if row.incident_id is not None:
@@ -72,26 +108,35 @@ class Throttler:
             )
         return True
 
-    async def _bundle(
-        self, session: AsyncSession, row: Notification, due: datetime, now: datetime
+    async def _pending(
+        self,
+        session: AsyncSession,
+        row: Notification,
+        kind: str,
+        due: datetime,
+        now: datetime,
+        digest: bool = False,
     ) -> Notification:
+        """The person's pending bundle (or digest) on this channel, made if none."""
         found = await session.execute(
             select(Notification).where(
                 Notification.person_id == row.person_id,
                 Notification.channel == row.channel,
-                Notification.kind == "bundle",
+                Notification.kind == kind,
                 Notification.state == "pending",
+                Notification.bundle_of.is_not(None),
             )
         )
         bundle = found.scalars().first()
         if bundle is None:
+            name = "digest" if digest else "bundle"
             bundle = Notification(
-                key=f"bundle:{row.person_id}:{row.channel}:{int(now.timestamp() * 1000)}",
+                key=f"{name}:{row.person_id}:{row.channel}:{int(now.timestamp() * 1000)}",
                 incident_id=None,
                 person_id=row.person_id,
                 phone=row.phone,
                 channel=row.channel,
-                kind="bundle",
+                kind=kind,
                 priority=row.priority,
                 step=0,
                 body="",
@@ -103,6 +148,18 @@ class Throttler:
             )
             session.add(bundle)
         return bundle
+
+    async def fill_digest(self, session: AsyncSession, digest: Notification) -> bool:
+        """Write a digest's text from the info messages folded into it."""
+        ids = list(digest.bundle_of or [])
+        rows = await session.execute(
+            select(Notification.body).where(Notification.id.in_(ids)).order_by(Notification.id)
+        )
+        bodies = [" ".join(b.split()) for b in rows.scalars()]
+        if not bodies:
+            return False
+        digest.body = page_text.sms_digest(bodies)
+        return True
 
     async def fill_bundle(self, session: AsyncSession, bundle: Notification) -> bool:
         """Write the bundle's text from the incidents still unacknowledged."""
@@ -151,19 +208,26 @@ def voice_bundle(priority: str, incidents: Sequence[tuple[int, str]], drill: boo
 
 
 async def _sent_times(
-    session: AsyncSession, person: str, channel: str, since: datetime
+    session: AsyncSession,
+    person: str,
+    channel: str,
+    since: datetime,
+    now: datetime,
+    kinds: tuple[str, ...],
 ) -> list[datetime]:
+    """When the person's messages of `kinds` went out within the window, oldest
+    first; one being sent right now (claimed, maybe by another batch) counts as now."""
     rows = await session.execute(
-        select(Notification.sent_at)
-        .where(
+        select(Notification.sent_at, Notification.state).where(
             Notification.person_id == person,
             Notification.channel == channel,
-            Notification.kind.in_(("page", "bundle")),
+            Notification.kind.in_(kinds),
             # Strictly after: a send exactly one window ago has left the window.
             # With `>=` the window "frees" at `now` itself, the bundle is put
             # back to `now` forever and the engine spins without sending it.
-            Notification.sent_at > since,
+            or_(Notification.sent_at > since, Notification.state == "sending"),
         )
-        .order_by(Notification.sent_at)
     )
-    return [t for t in rows.scalars() if t is not None]
+    return sorted(
+        sent if sent is not None and state != "sending" else now for sent, state in rows.all()
+    )

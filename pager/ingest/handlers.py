@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.http import ApiError, check_token, json_response, read_body
 from pager.ingest import heartbeat
@@ -53,25 +53,23 @@ async def _ingest(
 
 
 async def ingest(pager: Pager, alerts: list[AlertIn], *, drill: bool = False) -> IngestResult:
-    """Record alerts in one transaction; retried once when a replica raced us."""
+    """Record alerts in one transaction (again if a replica raced us)."""
     active = pager.policies.active
-    for attempt in range(2):
-        now = pager.clock.now()
-        try:
-            async with pager.db.write() as session:
-                pings = await heartbeat.take_pings(session, active, alerts, now)
-                ctx = IngestContext(
-                    classify=active.classifier.classify,
-                    policy_version_id=active.version_id,
-                    drill=drill,
-                    suppressed=await active_suppressor(session, now),
-                )
-                result = await record_alerts(session, pings.rest, ctx, now)
-                result.resolved += pings.resolved
-            break
-        except IntegrityError:
-            if attempt:
-                raise
+    now = pager.clock.now()
+
+    async def record(session: AsyncSession) -> tuple[IngestResult, heartbeat.Pings]:
+        pings = await heartbeat.take_pings(session, active, alerts, now)
+        ctx = IngestContext(
+            classify=active.classifier.classify,
+            policy_version_id=active.version_id,
+            drill=drill,
+            suppressed=await active_suppressor(session, now),
+        )
+        result = await record_alerts(session, pings.rest, ctx, now)
+        result.resolved += pings.resolved
+        return result, pings
+
+    result, pings = await pager.db.transact(record)
     heartbeat.pinged(pager, pings, now)
     if not drill:
         for priority in result.opened_priorities:

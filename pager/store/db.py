@@ -10,12 +10,13 @@ engine claims rows with FOR UPDATE SKIP LOCKED, so replicas can share it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,10 +25,22 @@ from sqlalchemy.ext.asyncio import (
 )
 
 _IMMEDIATE = "pager_immediate"
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # Errors that may mean "the database is not there right now" (answer 503, retry
 # later); `unavailable()` tells them from bugs such as a bad query.
 UNAVAILABLE: tuple[type[BaseException], ...] = (DBAPIError, OSError, TimeoutError)
+
+
+RACE_STATES = {"40P01", "40001"}  # PostgreSQL deadlock_detected, serialization_failure
+
+
+def _lost_race(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state in RACE_STATES
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -74,6 +87,20 @@ class Database:
                     yield session
             finally:
                 conn.sync_connection.info.pop(_IMMEDIATE, None)  # type: ignore[union-attr]
+
+    async def transact(self, work: Callable[[AsyncSession], Awaitable[T]], attempts: int = 3) -> T:
+        """Run `work` in a write transaction, again (from the start) when it lost a
+        race: a deadlock, a serialization failure or a unique key another replica
+        took first. The last failure is raised."""
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.write() as session:
+                    return await work(session)
+            except DBAPIError as exc:
+                if attempt == attempts or not _lost_race(exc):
+                    raise
+                log.info("transaction lost a race, retrying: %s", exc.orig)
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -59,33 +59,60 @@ def add_event(
 async def record_alerts(
     session: AsyncSession, alerts: Sequence[AlertIn], ctx: IngestContext, now: datetime
 ) -> IngestResult:
-    """Fold a webhook's alerts into incidents: open, update, resolve."""
+    """Fold a webhook's alerts into incidents: open, update, resolve.
+
+    Each incident's alerts are read once per webhook, and nothing is flushed
+    until it must be: a webhook of ten alerts costs a handful of statements."""
     result = IngestResult()
     open_by_key: dict[str, Incident | None] = {}
-    for alert in alerts:
-        c = ctx.classify(alert.labels)
-        key = incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
-        if key not in open_by_key:
-            open_by_key[key] = await _open_incident(session, key)
-        incident = open_by_key[key]
-        if alert.status == "resolved":
-            if incident is None:
-                result.ignored += 1
-                continue
-            await _resolve_alert(session, incident, alert, now)
-        else:
-            if incident is None:
-                incident = await _new_incident(session, key, alert, c, ctx, now)
-                open_by_key[key] = incident
-                result.opened.append(incident.id)
-                result.opened_priorities.append(incident.priority)
-            await _fire_alert(session, incident, alert, now, new=incident.id in result.opened)
-        result.touched.add(incident.id)
+    known = _KnownAlerts(session)
+    with session.no_autoflush:
+        for alert in alerts:
+            c = ctx.classify(alert.labels)
+            key = incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
+            if key not in open_by_key:
+                open_by_key[key] = await _open_incident(session, key)
+            incident = open_by_key[key]
+            if alert.status == "resolved":
+                if incident is None:
+                    result.ignored += 1
+                    continue
+                _resolve_alert(session, incident, await known.of(incident.id), alert, now)
+            else:
+                if incident is None:
+                    incident = await _new_incident(session, key, alert, c, ctx, now)
+                    open_by_key[key] = incident
+                    known.new(incident.id)
+                    result.opened.append(incident.id)
+                    result.opened_priorities.append(incident.priority)
+                rows = await known.of(incident.id)
+                _fire_alert(session, incident, rows, alert, now, new=incident.id in result.opened)
+            result.touched.add(incident.id)
     for incident in {i for i in open_by_key.values() if i is not None}:
-        if incident.id in result.touched and not await firing_count(session, incident.id):
+        if incident.id in result.touched and not known.firing(incident.id):
             await resolve(session, incident, now, by=None, reason="all alerts resolved")
             result.resolved.append(incident.id)
     return result
+
+
+class _KnownAlerts:
+    """The alerts of the incidents one webhook touches, by fingerprint, read once each."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.by_incident: dict[int, dict[str, Alert]] = {}
+
+    def new(self, incident_id: int) -> None:
+        self.by_incident[incident_id] = {}
+
+    async def of(self, incident_id: int) -> dict[str, Alert]:
+        if incident_id not in self.by_incident:
+            rows = await self.session.execute(select(Alert).where(Alert.incident_id == incident_id))
+            self.by_incident[incident_id] = {a.fingerprint: a for a in rows.scalars()}
+        return self.by_incident[incident_id]
+
+    def firing(self, incident_id: int) -> bool:
+        return any(a.status == "firing" for a in self.by_incident.get(incident_id, {}).values())
 
 
 async def _open_incident(session: AsyncSession, key: str) -> Incident | None:
@@ -154,26 +181,31 @@ async def _new_incident(
     return incident
 
 
-async def _fire_alert(
-    session: AsyncSession, incident: Incident, alert: AlertIn, now: datetime, *, new: bool
+def _fire_alert(
+    session: AsyncSession,
+    incident: Incident,
+    rows: dict[str, Alert],
+    alert: AlertIn,
+    now: datetime,
+    *,
+    new: bool,
 ) -> None:
-    row = await _alert_row(session, incident.id, alert.fingerprint)
+    row = rows.get(alert.fingerprint)
     if row is None:
-        session.add(
-            Alert(
-                incident_id=incident.id,
-                fingerprint=alert.fingerprint,
-                status="firing",
-                labels=dict(alert.labels),
-                annotations=dict(alert.annotations),
-                starts_at=alert.starts_at,
-                ends_at=None,
-                generator_url=alert.generator_url,
-                first_seen=now,
-                last_seen=now,
-                count=1,
-            )
+        rows[alert.fingerprint] = row = Alert(
+            incident_id=incident.id,
+            fingerprint=alert.fingerprint,
+            status="firing",
+            labels=dict(alert.labels),
+            annotations=dict(alert.annotations),
+            starts_at=alert.starts_at,
+            ends_at=None,
+            generator_url=alert.generator_url,
+            first_seen=now,
+            last_seen=now,
+            count=1,
         )
+        session.add(row)
         if not new:
             add_event(
                 session,
@@ -193,23 +225,16 @@ async def _fire_alert(
     row.annotations = dict(alert.annotations)
 
 
-async def _resolve_alert(
-    session: AsyncSession, incident: Incident, alert: AlertIn, now: datetime
+def _resolve_alert(
+    session: AsyncSession, incident: Incident, rows: dict[str, Alert], alert: AlertIn, now: datetime
 ) -> None:
-    row = await _alert_row(session, incident.id, alert.fingerprint)
+    row = rows.get(alert.fingerprint)
     if row is None or row.status == "resolved":
         return
     row.status, row.ends_at, row.last_seen = "resolved", alert.ends_at or now, now
     add_event(
         session, incident.id, now, "alert_resolved", alert.source, fingerprint=alert.fingerprint
     )
-
-
-async def _alert_row(session: AsyncSession, incident_id: int, fingerprint: str) -> Alert | None:
-    found = await session.execute(
-        select(Alert).where(Alert.incident_id == incident_id, Alert.fingerprint == fingerprint)
-    )
-    return found.scalar_one_or_none()
 
 
 async def firing_count(session: AsyncSession, incident_id: int) -> int:
@@ -222,11 +247,19 @@ async def firing_count(session: AsyncSession, incident_id: int) -> int:
 
 
 # --- state changes shared by the API, SMS replies and keypresses -------------
+#
+# LOCK ORDER (PostgreSQL): an incident is locked FOR NO KEY UPDATE, and its
+# notification rows are changed before the incident row itself is written.
+# The sender holds notification rows and then inserts timeline events, whose
+# foreign key takes a KEY SHARE lock on the incident; NO KEY UPDATE does not
+# conflict with that, and writing the incident last (clearing its unique
+# open_key needs a full lock) means we never hold it while waiting for rows
+# the sender holds. Database.transact retries the rare deadlock left.
 
 
 async def get_for_update(session: AsyncSession, incident_id: int) -> Incident:
     found = await session.execute(
-        select(Incident).where(Incident.id == incident_id).with_for_update()
+        select(Incident).where(Incident.id == incident_id).with_for_update(key_share=True)
     )
     incident = found.scalar_one_or_none()
     if incident is None:
@@ -240,9 +273,9 @@ async def acknowledge(
     """Stop paging. False when there was nothing to acknowledge."""
     if incident.state != TRIGGERED:
         return False
+    await cancel_pending_pages(session, incident.id)  # first: see LOCK ORDER
     incident.state, incident.acked_at, incident.acked_by = ACKNOWLEDGED, now, by
     incident.next_action_at = now  # the engine schedules ack_expires
-    await cancel_pending_pages(session, incident.id)
     add_event(session, incident.id, now, "acknowledged", by, via=via)
     return True
 
@@ -257,10 +290,10 @@ async def resolve(
 ) -> bool:
     if incident.state == RESOLVED:
         return False
+    await cancel_pending_pages(session, incident.id)  # first: see LOCK ORDER
     incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, now, by
     incident.open_key = None
     incident.next_action_at = now  # the engine sends notify_on_resolve notices
-    await cancel_pending_pages(session, incident.id)
     add_event(session, incident.id, now, "resolved", by, via=via, reason=reason)
     return True
 

@@ -21,7 +21,8 @@ _T = TypeVar("_T", bound=Any)
 
 
 def _claim(query: Select[_T], skip_locked: bool) -> Select[_T]:
-    return query.with_for_update(skip_locked=True) if skip_locked else query
+    # NO KEY UPDATE: timeline inserts (a foreign key's KEY SHARE) need not wait for us.
+    return query.with_for_update(skip_locked=True, key_share=True) if skip_locked else query
 
 
 async def claim_incidents(
