@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -13,6 +13,7 @@ from pager.notify.base import Notifier
 from pager.policy.runtime import PolicyRuntime
 from pager.settings import Settings
 from pager.store.db import Database
+from pager.store.maintenance import MaintenanceCache
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Pager:
     metrics: Metrics
     notifier: Notifier
     engine: Engine
+    maintenance: MaintenanceCache = field(default_factory=MaintenanceCache)
 
 
 PAGER = web.AppKey("pager", Pager)

@@ -242,4 +242,5 @@ async def create_maintenance(request: web.Request) -> web.Response:
         session.add(window)
         await session.flush()
         view = _window_view(window)
+    pager.maintenance.invalidate()
     return json_response(view, status=201)

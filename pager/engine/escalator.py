@@ -31,7 +31,7 @@ from pager.store.outbox import active_overrides, claim_incidents
 from pager.store.overrides import by_rotation
 
 log = logging.getLogger(__name__)
-BATCH = 200
+BATCH = 50  # short transactions: webhooks touching these incidents wait less
 
 
 class Escalator:

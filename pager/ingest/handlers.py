@@ -16,7 +16,6 @@ from pager.ingest import heartbeat
 from pager.ingest.payloads import AlertIn, PayloadError, parse_alertmanager, parse_generic
 from pager.services import Pager, pager_of
 from pager.store.incidents import IngestContext, IngestResult, record_alerts
-from pager.store.maintenance import active_suppressor
 
 
 async def alertmanager(request: web.Request) -> web.Response:
@@ -63,7 +62,7 @@ async def ingest(pager: Pager, alerts: list[AlertIn], *, drill: bool = False) ->
             classify=active.classifier.classify,
             policy_version_id=active.version_id,
             drill=drill,
-            suppressed=await active_suppressor(session, now),
+            suppressed=await pager.maintenance.suppressor(session, now),
         )
         result = await record_alerts(session, pings.rest, ctx, now)
         result.resolved += pings.resolved
