@@ -16,7 +16,8 @@ from pager.core import page_text
 from pager.core.oncall import resolve_targets
 from pager.policy.model import Policy, PriorityDef
 from pager.store.incidents import add_event, count_events
-from pager.store.models import Incident, Notification
+from pager.store.models import Incident
+from pager.store.outbox import info_message
 
 
 def _change(before: str | None, incident: Incident) -> str:
@@ -62,20 +63,9 @@ def tell_stakeholders(
 ) -> None:
     for person_id in stakeholders(policy, incident.priority, now):
         person = policy.person(person_id)
+        key = f"{incident.id}:stakeholder:{what}:{person_id}"
         session.add(
-            Notification(
-                key=f"{incident.id}:stakeholder:{what}:{person_id}",
-                incident_id=incident.id,
-                person_id=person_id,
-                phone=person.phone,
-                channel="sms",
-                kind="info",
-                priority=incident.priority,
-                step=0,
-                body=body,
-                state="pending",
-                due_at=now,
-                attempts=0,
-                created_at=now,
+            info_message(
+                key, incident.id, person_id, person.phone, body, now, priority=incident.priority
             )
         )

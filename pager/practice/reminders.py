@@ -18,7 +18,8 @@ from pager.policy.model import Policy
 from pager.services import Pager
 from pager.store.actions import overdue
 from pager.store.incidents import add_event
-from pager.store.models import ActionItem, Incident, Notification
+from pager.store.models import ActionItem, Incident
+from pager.store.outbox import info_message
 
 REVIEW_AFTER = timedelta(days=7)
 
@@ -41,11 +42,8 @@ async def run_reminders(pager: Pager) -> int:
                 f"Reminder: action item {item.id} from #{item.incident_id} "
                 f"is overdue (due {item.due.date()}): {item.title}"
             )
-            session.add(
-                _info(
-                    f"action:{item.id}:{day}", item.incident_id, person.id, person.phone, body, now
-                )
-            )
+            key = f"reminder:action:{item.id}:{day}"
+            session.add(info_message(key, item.incident_id, person.id, person.phone, body, now))
             queued += 1
         queued += await _review_reminders(pager, session, now)
     await refresh_gauge(pager)
@@ -79,7 +77,11 @@ async def _review_reminders(pager: Pager, session: AsyncSession, now: datetime) 
             "a week ago and has no review yet. pager review "
             f"{incident.id}"
         )
-        session.add(_info(f"review:{incident.id}", incident.id, person.id, person.phone, body, now))
+        session.add(
+            info_message(
+                f"reminder:review:{incident.id}", incident.id, person.id, person.phone, body, now
+            )
+        )
         add_event(session, incident.id, now, "review_reminded", None, person=person.id)
         queued += 1
     return queued
@@ -89,26 +91,6 @@ def _manager(policy: Policy, escalation_id: str) -> str | None:
     last = policy.escalation(escalation_id).levels[-1]
     people = [t.partition(":")[2] for t in last.targets if t.startswith("person:")]
     return people[0] if people else None
-
-
-def _info(
-    key: str, incident_id: int | None, person: str, phone: str, body: str, now: datetime
-) -> Notification:
-    return Notification(
-        key=f"reminder:{key}",
-        incident_id=incident_id,
-        person_id=person,
-        phone=phone,
-        channel="sms",
-        kind="info",
-        priority="-",
-        step=0,
-        body=body,
-        state="pending",
-        due_at=now,
-        attempts=0,
-        created_at=now,
-    )
 
 
 async def refresh_gauge(pager: Pager) -> None:

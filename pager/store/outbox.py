@@ -77,6 +77,33 @@ async def next_due(session: AsyncSession) -> datetime | None:
     return min(known) if known else None
 
 
+def info_message(
+    key: str,
+    incident_id: int | None,
+    person_id: str,
+    phone: str,
+    body: str,
+    now: datetime,
+    priority: str = "-",
+) -> Notification:
+    """An outbox row that tells, never pages: stakeholder notices, reminders."""
+    return Notification(
+        key=key,
+        incident_id=incident_id,
+        person_id=person_id,
+        phone=phone,
+        channel="sms",
+        kind="info",
+        priority=priority,
+        step=0,
+        body=body,
+        state="pending",
+        due_at=now,
+        attempts=0,
+        created_at=now,
+    )
+
+
 async def active_overrides(session: AsyncSession, now: datetime) -> Sequence[Override]:
     query = select(Override).where(Override.start <= now, Override.end > now).order_by(Override.id)
     return (await session.execute(query)).scalars().all()
