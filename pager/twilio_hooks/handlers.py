@@ -19,7 +19,7 @@ from pager.practice.updates import post_update
 from pager.services import Pager, pager_of
 from pager.store import incidents as store
 from pager.store.lookups import newest_page_to, notification
-from pager.store.models import Notification
+from pager.store.models import Incident, Notification
 from pager.twilio_hooks import status, twiml
 from pager.twilio_hooks.signature import verify_twilio_request
 
@@ -113,7 +113,22 @@ async def voice(request: web.Request) -> web.Response:
     if answered_by.startswith(("machine", "fax")):
         await status.record_machine(pager, row.id, answered_by)
         return _xml(twiml.voice_machine(row.body))
+    settled = await _already_settled(pager, row)
+    if settled is not None:  # answered after someone else acted: say so, ask nothing
+        return _xml(twiml.voice_ack_result(settled))
     return _xml(twiml.voice_page(row.body, _gather_url(pager, row.id)))
+
+
+async def _already_settled(pager: Pager, row: Notification) -> str | None:
+    if row.kind != "page" or row.incident_id is None:
+        return None
+    async with pager.db.read() as session:
+        incident = await session.get(Incident, row.incident_id)
+    if incident is None or incident.state == "triggered":
+        return None
+    who = incident.acked_by if incident.state == "acknowledged" else incident.resolved_by
+    by = f" by {who}" if who else ""
+    return f"Incident {incident.id} was already {incident.state}{by}. Nothing to do. Goodbye."
 
 
 async def gather(request: web.Request) -> web.Response:

@@ -394,6 +394,22 @@ async def test_voice_press_1_acknowledges(make_twilio_harness: MakeHarness) -> N
     h.fake.assert_no_more()
 
 
+async def test_call_answered_after_an_ack_says_so_and_asks_nothing(
+    make_twilio_harness: MakeHarness,
+) -> None:
+    h = await make_twilio_harness(BASE)
+    incident = await paged(h)
+    await h.fast_forward(minutes=1)
+    call = h.fake.expect_call(ALICE)  # ringing, not answered yet
+    await h.reply(ALICE, f"{incident}A")  # she acks by SMS meanwhile
+    h.fake.expect_sms(ALICE, f"Acknowledged #{incident}")
+    said = await h.answer(call)
+    assert f"Incident {incident} was already acknowledged by alice" in spoken(said)
+    assert "<Gather" not in said
+    await h.fast_forward(minutes=30)
+    h.fake.assert_no_more()
+
+
 async def test_voice_press_2_escalates(make_twilio_harness: MakeHarness) -> None:
     h = await make_twilio_harness(BASE)
     incident, call = await voice_page(h)
