@@ -219,9 +219,10 @@ class FakeTwilio:
         """The next `n` requests to `number` get 429 / 20429 (too many concurrent requests)."""
         self.fail_times(number, n, status=429, code=20429)
 
-    def slow(self, number: str, seconds: float) -> None:
-        """Requests to `number` are answered (successfully) after `seconds`."""
-        self._rules.setdefault(number, []).append(_Rule(201, None, None, delay=seconds))
+    def slow(self, number: str, seconds: float, times: int | None = None) -> None:
+        """Requests to `number` are answered (successfully) after `seconds`
+        (the next `times` of them; every one when None)."""
+        self._rules.setdefault(number, []).append(_Rule(201, None, times, delay=seconds))
 
     def _rule_for(self, number: str) -> _Rule | None:
         rules = self._rules.get(number, [])

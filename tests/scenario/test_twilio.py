@@ -19,7 +19,7 @@ from pager.app import create_app
 from pager.clock import FakeClock
 from pager.settings import Settings
 from pager.store.db import Database
-from tests.fakes.fake_twilio import FakeTwilio, _Rule, spoken
+from tests.fakes.fake_twilio import FakeTwilio, spoken
 from tests.harness import API_TOKEN, WEBHOOK_TOKEN, write_policy
 from tests.scenario.policies import BASE
 from tests.scenario.twilio_harness import (
@@ -119,8 +119,8 @@ async def test_bare_reply_is_not_taken_by_an_older_unknown_send(
     """A send that timed out has no sent_at: it must not sort as the newest page
     (PostgreSQL puts NULLs first in a descending order, SQLite last)."""
     h = await make_twilio_harness(BASE, send_timeout=0.2)
-    # The first SMS hangs past the send timeout, once (fake.slow() has no count).
-    h.fake._rules[ALICE] = [_Rule(201, None, 1, delay=5.0)]
+    # The first SMS hangs past the send timeout, once.
+    h.fake.slow(ALICE, 5.0, times=1)
     older = await h.fire("alertname=First", "severity=critical")
     await h.settle()
     h.fake.expect_sms(ALICE, f"#{older}")  # the P1 page sent once more after "unknown"
