@@ -17,6 +17,7 @@ from pager.core.delivery import other_channels
 from pager.core.escalation import Order
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
+from pager.policy.runtime import PolicyRuntime
 from pager.store.incidents import TRIGGERED, add_event
 from pager.store.models import Alert, Incident, Notification
 
@@ -24,8 +25,12 @@ LIVE = ("pending", "failed_temp", "sending", "sent", "delivered", "unknown")
 
 
 async def fall_back(
-    session: AsyncSession, failed: Notification, policy: Policy, now: datetime
+    session: AsyncSession, failed: Notification, policies: PolicyRuntime, now: datetime
 ) -> None:
+    """`failed` cannot reach its person on its channel: try their next one."""
+    if failed.kind == "bundle":  # many incidents: the person's current rules apply
+        await _bundle_fall_back(session, failed, policies.active.policy, now)
+        return
     if failed.incident_id is None or failed.kind != "page":
         return
     # Locked (PostgreSQL), and re-read under the lock: a status callback may race
@@ -36,6 +41,7 @@ async def fall_back(
     )
     if incident is None or incident.state != TRIGGERED:
         return
+    policy = await policies.snapshot(incident.policy_version_id)
     mine = await _step_rows(session, failed, person=True)
     waiting = [r for r in mine if r.state in ("pending", "failed_temp") and r.id != failed.id]
     if waiting:  # the person's next rule is queued: bring it forward
@@ -64,6 +70,64 @@ def _next_channel(
     tried = {r.channel for r in mine}
     found = other_channels(rules, allowed, tried)
     return found[0] if found else None
+
+
+async def _bundle_fall_back(
+    session: AsyncSession, failed: Notification, policy: Policy, now: datetime
+) -> None:
+    """A bundle that cannot reach its person goes out on their next channel, once
+    per channel: merged into the bundle already waiting there, if any. Its text
+    is written again when it goes (sender._filled), and the throttle still holds."""
+    person = policy.person_by_id(failed.person_id)
+    if person is None:
+        return
+    tried = {failed.channel, *failed.key.split(":fb:")[1:]}
+    channels = other_channels([r.channel for r in person.notify], ("sms", "voice"), tried)
+    if not channels:
+        return
+    found = await session.execute(
+        select(Notification).where(
+            Notification.person_id == failed.person_id,
+            Notification.channel == channels[0],
+            Notification.kind == "bundle",
+            Notification.state == "pending",
+        )
+    )
+    waiting = found.scalars().first()
+    ids = list(failed.bundle_of or [])
+    if waiting is not None:
+        waiting.bundle_of = sorted({*(waiting.bundle_of or []), *ids})
+    else:
+        session.add(
+            Notification(
+                key=f"{failed.key}:fb:{channels[0]}",
+                incident_id=None,
+                person_id=failed.person_id,
+                phone=failed.phone,
+                channel=channels[0],
+                kind="bundle",
+                priority=failed.priority,
+                step=0,
+                body="",
+                state="pending",
+                due_at=now,
+                attempts=0,
+                created_at=now,
+                bundle_of=ids,
+            )
+        )
+    for incident_id in ids:
+        add_event(
+            session,
+            int(incident_id),
+            now,
+            "fallback",
+            None,
+            person=failed.person_id,
+            from_channel=failed.channel,
+            to_channel=channels[0],
+            bundle=True,
+        )
 
 
 async def _copy(

@@ -155,11 +155,8 @@ class Sender:
         self._note(session, row, result, fate.state, now)
         if fate.resend:
             session.add(resend_copy(row, now))
-        if fate.fall_back and row.incident_id is not None:
-            incident = await session.get(Incident, row.incident_id)
-            if incident is not None:
-                policy = await self.policies.snapshot(incident.policy_version_id)
-                await fall_back(session, row, policy, now)
+        if fate.fall_back:
+            await fall_back(session, row, self.policies, now)
 
     def _note(
         self,

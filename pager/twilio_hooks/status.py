@@ -17,7 +17,7 @@ from pager.engine.delivery import fall_back
 from pager.services import Pager
 from pager.store.incidents import add_event
 from pager.store.lookups import notification
-from pager.store.models import Incident, Notification
+from pager.store.models import Notification
 
 # Provider statuses that change our row; the rest (queued, ringing, ...) are progress.
 DONE = {"delivered": "delivered", "completed": "delivered", "read": "delivered"}
@@ -61,11 +61,7 @@ async def _failed(
     row.state, row.error, row.error_code = "failed_perm", why, code
     pager.metrics.notifications.labels(row.channel, "failed_perm").inc()
     _event(session, row, now, "notification_failed_perm", error=why, code=code)
-    if row.incident_id is not None:
-        incident = await session.get(Incident, row.incident_id)
-        if incident is not None:
-            policy = await pager.policies.snapshot(incident.policy_version_id)
-            await fall_back(session, row, policy, now)
+    await fall_back(session, row, pager.policies, now)
 
 
 def _event(

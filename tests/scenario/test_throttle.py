@@ -56,3 +56,41 @@ async def test_info_messages_never_delay_a_page(make_harness):
     h.notifier.expect("alice", "sms", "OPENED")
     h.notifier.expect("alice", "sms", "OPENED")
     h.notifier.assert_no_more()
+
+
+async def test_a_bundle_that_cannot_reach_falls_back_to_the_next_channel(make_harness):
+    from pager.notify.base import Outcome, SendResult
+
+    h = await make_harness(STORM.replace("P1: {channels: [sms]", "P1: {channels: [sms, voice]"))
+    for i in range(5):
+        await h.fire(f"alertname=Storm{i}", "severity=critical")
+    await h.settle()
+    for _ in range(3):
+        h.notifier.expect("alice", "sms", "[P1]")
+    for _ in range(3):
+        h.notifier.expect("frank", "sms", "OPENED")
+    await h.fast_forward(minutes=1)  # alice's voice rule: 3 calls, the other 2 bundled
+    for _ in range(3):
+        h.notifier.expect("alice", "voice")
+    h.notifier.assert_no_more()
+    # her number stops taking SMS (she replied STOP): the SMS bundle fails for good
+    h.notifier.fail("alice", "sms", SendResult(Outcome.PERMANENT, error="21610", code=21610))
+    await h.fast_forward(minutes=14)  # 15 minutes after the first SMS: the bundles go
+    h.notifier.expect("alice", "sms", "2 more incidents")  # tried, failed for good
+    h.notifier.expect("frank", "sms", "2 updates:")
+    for person in ("bob", "erin"):
+        for _ in range(3):
+            h.notifier.expect(person, "sms", "[P1]")
+    h.notifier.assert_no_more()  # her voice window is still full (3 calls at 1m)
+    await h.fast_forward(minutes=1)
+    # one call: the failed SMS bundle merged into her waiting voice bundle
+    call = h.notifier.expect("alice", "voice", "2 more incidents", "Press 1")
+    assert call.kind == "bundle"
+    h.notifier.assert_no_more()
+    for incident in (4, 5):  # the two in the bundle: the fallback is on their record
+        fell = [
+            e["detail"] for e in (await h.incident(incident))["timeline"] if e["kind"] == "fallback"
+        ]
+        assert fell == [
+            {"person": "alice", "from_channel": "sms", "to_channel": "voice", "bundle": True}
+        ]
