@@ -20,6 +20,7 @@ from pager.policy.model import Policy, PriorityDef
 from pager.policy.runtime import PolicyRuntime
 from pager.store.incidents import TRIGGERED, add_event
 from pager.store.models import Alert, Incident, Notification
+from pager.store.outbox import waiting_bundle
 
 LIVE = ("pending", "failed_temp", "sending", "sent", "delivered", "unknown")
 
@@ -85,15 +86,7 @@ async def _bundle_fall_back(
     channels = other_channels([r.channel for r in person.notify], ("sms", "voice"), tried)
     if not channels:
         return
-    found = await session.execute(
-        select(Notification).where(
-            Notification.person_id == failed.person_id,
-            Notification.channel == channels[0],
-            Notification.kind == "bundle",
-            Notification.state == "pending",
-        )
-    )
-    waiting = found.scalars().first()
+    waiting = await waiting_bundle(session, failed.person_id, channels[0])
     ids = list(failed.bundle_of or [])
     if waiting is not None:
         waiting.bundle_of = sorted({*(waiting.bundle_of or []), *ids})

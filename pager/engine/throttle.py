@@ -28,6 +28,7 @@ from pager.policy.model import ThrottleLimit
 from pager.policy.runtime import PolicyRuntime
 from pager.store.incidents import TRIGGERED, add_event
 from pager.store.models import Incident, Notification
+from pager.store.outbox import waiting_bundle
 
 WINDOWS = ((timedelta(minutes=15), "per_15m"), (timedelta(hours=1), "per_1h"))
 
@@ -118,16 +119,7 @@ class Throttler:
         digest: bool = False,
     ) -> Notification:
         """The person's pending bundle (or digest) on this channel, made if none."""
-        found = await session.execute(
-            select(Notification).where(
-                Notification.person_id == row.person_id,
-                Notification.channel == row.channel,
-                Notification.kind == kind,
-                Notification.state == "pending",
-                Notification.bundle_of.is_not(None),
-            )
-        )
-        bundle = found.scalars().first()
+        bundle = await waiting_bundle(session, row.person_id, row.channel, kind)
         if bundle is None:
             name = "digest" if digest else "bundle"
             bundle = Notification(

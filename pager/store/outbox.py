@@ -77,6 +77,22 @@ async def next_due(session: AsyncSession) -> datetime | None:
     return min(known) if known else None
 
 
+async def waiting_bundle(
+    session: AsyncSession, person_id: str, channel: str, kind: str = "bundle"
+) -> Notification | None:
+    """The person's bundle (or, with kind "info", digest) on `channel` not sent yet."""
+    found = await session.execute(
+        select(Notification).where(
+            Notification.person_id == person_id,
+            Notification.channel == channel,
+            Notification.kind == kind,
+            Notification.state == "pending",
+            Notification.bundle_of.is_not(None),
+        )
+    )
+    return found.scalars().first()
+
+
 def info_message(
     key: str,
     incident_id: int | None,
