@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import other_channels
@@ -18,9 +17,9 @@ from pager.core.escalation import Order
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
 from pager.policy.runtime import PolicyRuntime
-from pager.store.incidents import TRIGGERED, add_event
-from pager.store.models import Alert, Incident, Notification
-from pager.store.outbox import waiting_bundle
+from pager.store.incidents import TRIGGERED, add_event, firing_count
+from pager.store.models import Incident, Notification
+from pager.store.outbox import step_pages, waiting_bundle
 
 LIVE = ("pending", "failed_temp", "sending", "sent", "delivered", "unknown")
 
@@ -43,7 +42,7 @@ async def fall_back(
     if incident is None or incident.state != TRIGGERED:
         return
     policy = await policies.snapshot(incident.policy_version_id)
-    mine = await _step_rows(session, failed, person=True)
+    mine = await step_pages(session, failed.incident_id, failed.step, failed.person_id)
     waiting = [r for r in mine if r.state in ("pending", "failed_temp") and r.id != failed.id]
     if waiting:  # the person's next rule is queued: bring it forward
         first = min(waiting, key=lambda r: r.due_at)
@@ -126,7 +125,7 @@ async def _bundle_fall_back(
 async def _copy(
     session: AsyncSession, incident: Incident, failed: Notification, channel: str, now: datetime
 ) -> Notification:
-    firing = len([a for a in await _alerts(session, incident.id) if a.status == "firing"])
+    firing = await firing_count(session, incident.id)
     order = Order(
         person=failed.person_id,
         channel=channel,  # type: ignore[arg-type]
@@ -158,29 +157,12 @@ async def _maybe_move_on(
     """Nobody of this level reachable: escalate now (if it is still this level)."""
     if failed.step != incident.step:
         return
-    level_rows = await _step_rows(session, failed, person=False)
+    level_rows = await step_pages(session, failed.incident_id, failed.step)
     if any(r.state in LIVE for r in level_rows):
         return
     incident.escalate_at = now
     incident.next_action_at = now
     add_event(session, incident.id, now, "level_unreachable", None, level=incident.level)
-
-
-async def _step_rows(session: AsyncSession, n: Notification, person: bool) -> list[Notification]:
-    query = select(Notification).where(
-        Notification.incident_id == n.incident_id,
-        Notification.step == n.step,
-        Notification.kind == "page",
-    )
-    if person:
-        query = query.where(Notification.person_id == n.person_id)
-    return list((await session.execute(query)).scalars())
-
-
-async def _alerts(session: AsyncSession, incident_id: int) -> list[Alert]:
-    return list(
-        (await session.execute(select(Alert).where(Alert.incident_id == incident_id))).scalars()
-    )
 
 
 def _fallback_event(session: AsyncSession, failed: Notification, to: str, now: datetime) -> None:

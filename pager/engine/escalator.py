@@ -9,12 +9,10 @@ after commit. A crash anywhere before commit simply leaves the rows due.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import escalation
@@ -25,8 +23,8 @@ from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
 from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
-from pager.store.incidents import add_event
-from pager.store.models import Alert, Incident, Notification
+from pager.store.incidents import add_event, firing_counts, reached_people
+from pager.store.models import Incident, Notification
 from pager.store.outbox import active_overrides, claim_incidents
 from pager.store.overrides import by_rotation
 
@@ -152,33 +150,8 @@ class _Facts:
 
     @classmethod
     async def load(cls, session: AsyncSession, incidents: Sequence[Incident]) -> _Facts:
-        ids = [i.id for i in incidents]
         resolved = [i.id for i in incidents if i.state == "resolved"]
-        firing = await session.execute(
-            select(Alert.incident_id, func.count())
-            .where(Alert.incident_id.in_(ids), Alert.status == "firing")
-            .group_by(Alert.incident_id)
-        )
         return cls(
-            await _paged(session, resolved) if resolved else {},
-            {int(i): int(n) for i, n in firing.all()},
+            await reached_people(session, resolved) if resolved else {},
+            await firing_counts(session, [i.id for i in incidents]),
         )
-
-
-async def _paged(session: AsyncSession, incident_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """The people a page of each incident reached (or may have): they get resolve notices.
-    Pages only folded into a bundle do not count: nobody hears about those one by one."""
-    rows = await session.execute(
-        select(Notification.incident_id, Notification.person_id)
-        .where(
-            Notification.incident_id.in_(incident_ids),
-            Notification.kind == "page",
-            Notification.state.in_(("sending", "sent", "delivered", "unknown")),
-        )
-        .order_by(Notification.id)
-    )
-    found: dict[int, dict[str, None]] = defaultdict(dict)
-    for incident_id, person in rows.all():
-        if incident_id is not None:
-            found[incident_id].setdefault(person)
-    return {i: tuple(people) for i, people in found.items()}

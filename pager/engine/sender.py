@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import delivery
@@ -26,7 +25,7 @@ from pager.metrics import Metrics
 from pager.notify.base import Kind, Message, Notifier, Outcome, SendResult
 from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
-from pager.store.incidents import TRIGGERED, add_event
+from pager.store.incidents import TRIGGERED, add_event, load_incidents
 from pager.store.models import Incident, Notification
 from pager.store.outbox import claim_notifications, claim_stuck
 
@@ -71,7 +70,7 @@ class Sender:
             await self.throttler.lock(session, rows)
             # One read of their incidents; _still_wanted then finds them in the session.
             ids = {r.incident_id for r in rows if r.incident_id is not None}
-            await session.execute(select(Incident).where(Incident.id.in_(ids)))
+            await load_incidents(session, list(ids))
             for row in rows:
                 if not await self._still_wanted(session, row, now):
                     continue

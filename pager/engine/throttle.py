@@ -20,15 +20,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
 from pager.policy.model import ThrottleLimit
 from pager.policy.runtime import PolicyRuntime
-from pager.store.incidents import TRIGGERED, add_event
-from pager.store.models import Incident, Notification
-from pager.store.outbox import waiting_bundle
+from pager.store.incidents import add_event, triggered_among
+from pager.store.models import Notification
+from pager.store.outbox import advisory_lock, bodies_of, sent_times, waiting_bundle
 
 WINDOWS = ((timedelta(minutes=15), "per_15m"), (timedelta(hours=1), "per_1h"))
 
@@ -56,7 +55,7 @@ class Throttler:
         """None when the person may get one more message of `kinds` on `channel` now."""
         limit, free = self.limit(channel), None
         longest = max(window for window, _ in WINDOWS)
-        recent = await _sent_times(session, person, channel, now - longest, now, kinds)
+        recent = await sent_times(session, person, channel, now - longest, now, kinds)
         for window, name in WINDOWS:
             sent = [t for t in recent if t > now - window]
             allowed = int(getattr(limit, name))
@@ -69,13 +68,9 @@ class Throttler:
     async def lock(self, session: AsyncSession, rows: Sequence[Notification]) -> None:
         """On PostgreSQL, one claimer per person and channel at a time across replicas
         (until commit). Taken in one sorted order, so two batches cannot deadlock."""
-        if not self.postgres:
-            return
-        for person, channel in sorted({(r.person_id, r.channel) for r in rows}):
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                {"k": f"throttle:{person}:{channel}"},
-            )
+        if self.postgres:
+            for person, channel in sorted({(r.person_id, r.channel) for r in rows}):
+                await advisory_lock(session, f"throttle:{person}:{channel}")
 
     async def hold(self, session: AsyncSession, row: Notification, now: datetime) -> bool:
         """True when the row must wait: a page goes into a bundle, a bundle waits;
@@ -143,11 +138,7 @@ class Throttler:
 
     async def fill_digest(self, session: AsyncSession, digest: Notification) -> bool:
         """Write a digest's text from the info messages folded into it."""
-        ids = list(digest.bundle_of or [])
-        rows = await session.execute(
-            select(Notification.body).where(Notification.id.in_(ids)).order_by(Notification.id)
-        )
-        bodies = [" ".join(b.split()) for b in rows.scalars()]
+        bodies = [" ".join(b.split()) for b in await bodies_of(session, digest.bundle_of or [])]
         if not bodies:
             return False
         digest.body = page_text.sms_digest(bodies)
@@ -155,13 +146,7 @@ class Throttler:
 
     async def fill_bundle(self, session: AsyncSession, bundle: Notification) -> bool:
         """Write the bundle's text from the incidents still unacknowledged."""
-        ids = list(bundle.bundle_of or [])
-        rows = await session.execute(
-            select(Incident.id, Incident.title, Incident.priority, Incident.drill)
-            .where(Incident.id.in_(ids), Incident.state == TRIGGERED)
-            .order_by(Incident.id)
-        )
-        open_ = rows.all()
+        open_ = await triggered_among(session, list(bundle.bundle_of or []))
         if not open_:
             return False
         bundle.bundle_of = [r.id for r in open_]
@@ -197,29 +182,3 @@ def voice_bundle(priority: str, incidents: Sequence[tuple[int, str]], drill: boo
         f"For {'it' if count == 1 else 'all of them'}: {page_text.VOICE_MENU}",
     ]
     return " ".join(p for p in parts if p)
-
-
-async def _sent_times(
-    session: AsyncSession,
-    person: str,
-    channel: str,
-    since: datetime,
-    now: datetime,
-    kinds: tuple[str, ...],
-) -> list[datetime]:
-    """When the person's messages of `kinds` went out within the window, oldest
-    first; one being sent right now (claimed, maybe by another batch) counts as now."""
-    rows = await session.execute(
-        select(Notification.sent_at, Notification.state).where(
-            Notification.person_id == person,
-            Notification.channel == channel,
-            Notification.kind.in_(kinds),
-            # Strictly after: a send exactly one window ago has left the window.
-            # With `>=` the window "frees" at `now` itself, the bundle is put
-            # back to `now` forever and the engine spins without sending it.
-            or_(Notification.sent_at > since, Notification.state == "sending"),
-        )
-    )
-    return sorted(
-        sent if sent is not None and state != "sending" else now for sent, state in rows.all()
-    )

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
 from pager.policy.model import Policy
 from pager.services import Pager
-from pager.store.actions import overdue
-from pager.store.incidents import add_event
-from pager.store.models import ActionItem, Incident
+from pager.store.actions import open_counts, overdue
+from pager.store.incidents import add_event, unreviewed_p1
 from pager.store.outbox import info_message
 
 REVIEW_AFTER = timedelta(days=7)
@@ -53,19 +51,8 @@ async def run_reminders(pager: Pager) -> int:
 
 
 async def _review_reminders(pager: Pager, session: AsyncSession, now: datetime) -> int:
-    rows = await session.execute(
-        select(Incident).where(
-            Incident.state == "resolved",
-            Incident.original_priority == "P1",
-            Incident.priority == "P1",
-            Incident.drill.is_(False),
-            Incident.reviewed_at.is_(None),
-            Incident.review_reminded_at.is_(None),
-            Incident.resolved_at <= now - REVIEW_AFTER,
-        )
-    )
     queued = 0
-    for incident in rows.scalars():
+    for incident in await unreviewed_p1(session, now - REVIEW_AFTER):
         policy = await pager.policies.snapshot(incident.policy_version_id)
         who = incident.acked_by or _manager(policy, incident.escalation_policy)
         person = policy.person_by_id(who) if who else None
@@ -95,9 +82,7 @@ def _manager(policy: Policy, escalation_id: str) -> str | None:
 
 async def refresh_gauge(pager: Pager) -> None:
     now = pager.clock.now()
-    open_items = select(func.count()).select_from(ActionItem).where(ActionItem.state == "open")
     async with pager.db.read() as session:
-        late = int(await session.scalar(open_items.where(ActionItem.due < now)) or 0)
-        total = int(await session.scalar(open_items) or 0)
+        late, total = await open_counts(session, now)
     pager.metrics.action_items_open.labels("true").set(late)
     pager.metrics.action_items_open.labels("false").set(total - late)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.store.models import ActionItem
@@ -34,3 +34,10 @@ async def overdue(session: AsyncSession, now: datetime) -> Sequence[ActionItem]:
 
 async def get_item(session: AsyncSession, item_id: int) -> ActionItem | None:
     return await session.get(ActionItem, item_id)
+
+
+async def open_counts(session: AsyncSession, now: datetime) -> tuple[int, int]:
+    """(open items past due, all open items)."""
+    open_items = select(func.count()).select_from(ActionItem).where(ActionItem.state == "open")
+    late = int(await session.scalar(open_items.where(ActionItem.due < now)) or 0)
+    return late, int(await session.scalar(open_items) or 0)

@@ -7,6 +7,7 @@ decision itself stays in the engine and its pure core.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -397,3 +398,69 @@ async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
         .group_by(Incident.priority, Incident.state)
     )
     return [(p, s, int(n)) for p, s, n in rows.all()]
+
+
+async def reached_people(
+    session: AsyncSession, incident_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    """The people a page of each incident reached (or may have): they get resolve notices.
+    Pages only folded into a bundle do not count: nobody hears about those one by one."""
+    rows = await session.execute(
+        select(Notification.incident_id, Notification.person_id)
+        .where(
+            Notification.incident_id.in_(incident_ids),
+            Notification.kind == "page",
+            Notification.state.in_(("sending", "sent", "delivered", "unknown")),
+        )
+        .order_by(Notification.id)
+    )
+    found: dict[int, dict[str, None]] = defaultdict(dict)
+    for incident_id, person in rows.all():
+        if incident_id is not None:
+            found[incident_id].setdefault(person)
+    return {i: tuple(people) for i, people in found.items()}
+
+
+async def firing_counts(session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, int]:
+    """Firing alerts per incident (incidents with none are left out)."""
+    rows = await session.execute(
+        select(Alert.incident_id, func.count())
+        .where(Alert.incident_id.in_(incident_ids), Alert.status == "firing")
+        .group_by(Alert.incident_id)
+    )
+    return {int(i): int(n) for i, n in rows.all()}
+
+
+async def load_incidents(session: AsyncSession, incident_ids: Sequence[int]) -> Sequence[Incident]:
+    """These incidents in one query (later session.get() calls find them in the session)."""
+    return (
+        (await session.execute(select(Incident).where(Incident.id.in_(incident_ids))))
+        .scalars()
+        .all()
+    )
+
+
+async def triggered_among(session: AsyncSession, incident_ids: Sequence[int]) -> Sequence[Incident]:
+    """Those of these incidents still unacknowledged, by id."""
+    rows = await session.execute(
+        select(Incident)
+        .where(Incident.id.in_(incident_ids), Incident.state == TRIGGERED)
+        .order_by(Incident.id)
+    )
+    return rows.scalars().all()
+
+
+async def unreviewed_p1(session: AsyncSession, resolved_before: datetime) -> Sequence[Incident]:
+    """Real P1 incidents resolved before then, with no review held and no reminder sent."""
+    rows = await session.execute(
+        select(Incident).where(
+            Incident.state == RESOLVED,
+            Incident.original_priority == "P1",
+            Incident.priority == "P1",
+            Incident.drill.is_(False),
+            Incident.reviewed_at.is_(None),
+            Incident.review_reminded_at.is_(None),
+            Incident.resolved_at <= resolved_before,
+        )
+    )
+    return rows.scalars().all()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.store.models import Incident, Notification, Override
@@ -123,3 +123,57 @@ def info_message(
 async def active_overrides(session: AsyncSession, now: datetime) -> Sequence[Override]:
     query = select(Override).where(Override.start <= now, Override.end > now).order_by(Override.id)
     return (await session.execute(query)).scalars().all()
+
+
+async def sent_times(
+    session: AsyncSession,
+    person: str,
+    channel: str,
+    since: datetime,
+    now: datetime,
+    kinds: tuple[str, ...],
+) -> list[datetime]:
+    """When the person's messages of `kinds` went out within the window, oldest
+    first; one being sent right now (claimed, maybe by another batch) counts as now."""
+    rows = await session.execute(
+        select(Notification.sent_at, Notification.state).where(
+            Notification.person_id == person,
+            Notification.channel == channel,
+            Notification.kind.in_(kinds),
+            # Strictly after: a send exactly one window ago has left the window.
+            # With `>=` the window "frees" at `now` itself, the bundle is put
+            # back to `now` forever and the engine spins without sending it.
+            or_(Notification.sent_at > since, Notification.state == "sending"),
+        )
+    )
+    return sorted(
+        sent if sent is not None and state != "sending" else now for sent, state in rows.all()
+    )
+
+
+async def bodies_of(session: AsyncSession, notification_ids: Sequence[Any]) -> list[str]:
+    rows = await session.execute(
+        select(Notification.body)
+        .where(Notification.id.in_(notification_ids))
+        .order_by(Notification.id)
+    )
+    return list(rows.scalars())
+
+
+async def advisory_lock(session: AsyncSession, key: str) -> None:
+    """A PostgreSQL lock on a name, held until the transaction ends."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
+async def step_pages(
+    session: AsyncSession, incident_id: int | None, step: int, person_id: str | None = None
+) -> list[Notification]:
+    """The page rows of one escalation step (of one person, if given)."""
+    query = select(Notification).where(
+        Notification.incident_id == incident_id,
+        Notification.step == step,
+        Notification.kind == "page",
+    )
+    if person_id is not None:
+        query = query.where(Notification.person_id == person_id)
+    return list((await session.execute(query)).scalars())
