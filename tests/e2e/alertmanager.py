@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tests.conftest import SHARED
@@ -46,16 +45,3 @@ class Alertmanager:
 
     async def stop(self) -> None:
         await run(TOOLS / "stop-alertmanager.sh", "--rm", self.dir)
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], within: float = 15.0) -> Any:
-    """Poll until `check` returns something truthy (real Alertmanager takes ~1-2 s)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {within}s; last: {result!r}")
-        await asyncio.sleep(0.1)

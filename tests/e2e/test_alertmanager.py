@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.alertmanager import Alertmanager, eventually
+from tests.e2e.alertmanager import Alertmanager
 from tests.harness import WEBHOOK_TOKEN, Harness
+from tests.polling import eventually
 from tests.scenario.policies import BASE
 
 pytestmark = pytest.mark.alertmanager

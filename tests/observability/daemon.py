@@ -18,6 +18,7 @@ from typing import IO, Any
 import aiohttp
 
 from tests.harness import API_TOKEN, WEBHOOK_TOKEN, write_policy
+from tests.polling import eventually
 
 
 def free_port() -> int:
@@ -120,12 +121,7 @@ class Daemon:
 async def eventually_metric(
     daemon: Daemon, line_start: str, value: str, within: float = 10.0
 ) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    got = None
-    while loop.time() < deadline:
-        got = await daemon.metric(line_start)
-        if got == value:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{line_start} is {got}, not {value}, after {within}s")
+    async def reached() -> bool:
+        return await daemon.metric(line_start) == value
+
+    await eventually(reached, within, what=f"{line_start} == {value}")

@@ -17,10 +17,11 @@ from pager.clock import FakeClock
 from pager.settings import Settings
 from pager.store.db import Database
 from tests.conftest import SHARED, _truncate
-from tests.e2e.alertmanager import Alertmanager, eventually
+from tests.e2e.alertmanager import Alertmanager
 from tests.fakes.fake_notifier import FakeNotifier
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, write_policy
+from tests.polling import eventually
 from tests.scenario.policies import BASE
 
 AM = "/api/v1/alerts/alertmanager"

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 from pager.core.heartbeat import HeartbeatDef, decide, declared, rule_heartbeat_name
 from pager.policy.model import Policy, Rule
-from tests.e2e.alertmanager import Alertmanager, eventually
+from tests.e2e.alertmanager import Alertmanager
 from tests.harness import WEBHOOK_TOKEN, Harness
 from tests.observability.policies import HEARTBEATS
+from tests.polling import eventually
 
 AM = "/api/v1/alerts/alertmanager"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

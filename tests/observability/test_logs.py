@@ -3,7 +3,6 @@ numbers masked to the last 4 digits, and no token ever written."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -12,6 +11,7 @@ from pager.logs import JsonFormatter, TextFormatter, mask, setup_logging
 from tests.fakes.fake_twilio import DEFAULT_SID, DEFAULT_TOKEN, FakeTwilio
 from tests.harness import WEBHOOK_TOKEN
 from tests.observability.daemon import Daemon
+from tests.polling import eventually
 from tests.scenario.policies import BASE
 
 STABLE_KEYS = {"incident_id", "notification_id", "person", "step"}
@@ -100,7 +100,7 @@ async def test_a_daemon_with_tokens_logs_json_and_no_secrets(tmp_path):
         assert (await daemon.request("POST", "/api/v1/alerts", alert, token=WEBHOOK_TOKEN))[
             0
         ] == 401
-        await _until(lambda: "notification sent" in daemon.output())
+        await eventually(lambda: "notification sent" in daemon.output())
     finally:
         output = daemon.stop()
         await fake.close()
@@ -112,12 +112,3 @@ async def test_a_daemon_with_tokens_logs_json_and_no_secrets(tmp_path):
         assert secret not in output
     for phone in PHONES:
         assert phone not in output
-
-
-async def _until(check: Any, within: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {within}s")
-        await asyncio.sleep(0.05)

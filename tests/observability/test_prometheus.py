@@ -8,10 +8,9 @@ checked by promtool in tests/deploy/test_prometheus_rules.py.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from pager.store import incidents as store
 from tests.deploy.test_prometheus_rules import CONTRACT_METRICS
 from tests.harness import Harness
 from tests.observability.daemon import free_port
+from tests.polling import eventually
 from tests.scenario.policies import BASE
 
 HISTOGRAMS = {
@@ -60,7 +60,7 @@ class Prometheus:
             "--log.level=warn",
         ]
         prom = cls(_spawn(args, log), f"http://127.0.0.1:{port}", log)
-        await eventually(prom._ready, what="prometheus ready")
+        await eventually(prom._ready, within=20, what="prometheus ready")
         return prom
 
     async def _ready(self) -> bool:
@@ -106,18 +106,6 @@ def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-async def eventually(
-    check: Callable[[], Awaitable[Any]], within: float = 20.0, what: str = ""
-) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not (result := await check()):
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not within {within}s")
-        await asyncio.sleep(0.1)
-    return result
-
-
 @pytest.fixture
 async def scraped(make_harness, tmp_path) -> AsyncIterator[tuple[Harness, Prometheus]]:
     h = await make_harness(BASE)
@@ -142,7 +130,7 @@ async def test_prometheus_scrapes_the_contract_series(scraped):
     h.notifier.assert_no_more()
 
     ack_count = 'pager_time_to_ack_seconds_count{job="pager",priority="P1"}'
-    await eventually(lambda: _equals(prom, ack_count, 1), what="the ack in a scrape")
+    await eventually(lambda: _equals(prom, ack_count, 1), within=20, what="the ack in a scrape")
 
     assert await prom.value('up{job="pager"}') == 1
     assert await prom.value('pager_incidents_opened_total{priority="P1"}') == 1
