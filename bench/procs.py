@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+
+from pager.store.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("PAGER_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -175,24 +175,11 @@ def workdir() -> Iterator[Path]:
         yield Path(name)
 
 
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
 @contextlib.asynccontextmanager
 async def database(kind: str, where: Path) -> AsyncIterator[str]:
     """A fresh, empty database URL of `kind` ("sqlite" or "postgres"), removed afterwards."""
     if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{where / f'pager-{uuid.uuid4().hex[:8]}.db'}"
         return
-    name = f"pager_bench_{uuid.uuid4().hex[:10]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database(PG_ADMIN_URL, "pager_bench") as url:
+        yield url

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from pager.app import create_app
 from pager.clock import FakeClock
@@ -20,6 +18,7 @@ from pager.settings import Settings
 from pager.store.db import Database
 from pager.store.migrate import migrate
 from pager.store.models import Base
+from pager.store.scratch import create_database, drop_database
 from tests.fakes.fake_notifier import FakeNotifier
 from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, write_policy
 
@@ -31,24 +30,13 @@ PG_ADMIN_URL = os.environ.get("PAGER_TEST_PG", "postgresql+asyncpg://postgres@12
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated once."""
-    name = f"pager_test_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(sql))
-        finally:
-            await engine.dispose()
-
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        url = asyncio.run(create_database(PG_ADMIN_URL, "pager_test"))
     except OSError as exc:
         pytest.fail(
             f"PostgreSQL is not answering at {PG_ADMIN_URL}: {exc} "
             "(.ci/run starts it; or run pg_ctlcluster ... start)"
         )
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
     async def setup() -> None:
         db = Database(url)
@@ -57,7 +45,7 @@ def pg_url() -> Iterator[str]:
 
     asyncio.run(setup())
     yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(drop_database(PG_ADMIN_URL, url))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -80,12 +68,12 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     if database.is_sqlite:
         await migrate(database)
     else:
-        await _truncate(database)
+        await truncate(database)
     yield database
     await database.close()
 
 
-async def _truncate(database: Database) -> None:
+async def truncate(database: Database) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with database.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

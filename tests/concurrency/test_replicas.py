@@ -25,6 +25,7 @@ from pager.services import Pager
 from pager.settings import Settings
 from pager.store.db import Database
 from pager.store.models import Notification
+from tests.conftest import truncate
 from tests.harness import write_policy
 
 pytestmark = pytest.mark.postgres
@@ -72,7 +73,7 @@ async def test_three_engines_page_every_step_exactly_once(
     notifier = CountingNotifier()
     databases = [Database(pg_url, pool_size=4) for _ in range(3)]
     try:
-        await _truncate(databases[0])
+        await truncate(databases[0])
         engines, pagers = [], []
         for db in databases:
             runtime = PolicyRuntime(policies, db, clock)
@@ -134,9 +135,3 @@ async def test_three_engines_page_every_step_exactly_once(
     finally:
         for db in databases:
             await db.close()
-
-
-async def _truncate(db: Database) -> None:
-    from tests.conftest import _truncate as truncate
-
-    await truncate(db)

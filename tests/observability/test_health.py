@@ -16,7 +16,7 @@ from pager.app import create_app
 from pager.clock import FakeClock
 from pager.settings import Settings
 from pager.store.db import Database
-from tests.conftest import SHARED, _truncate
+from tests.conftest import SHARED, truncate
 from tests.e2e.alertmanager import Alertmanager
 from tests.fakes.fake_notifier import FakeNotifier
 from tests.fakes.tcp_proxy import TcpProxy
@@ -62,7 +62,7 @@ async def behind_proxy(
 ) -> AsyncIterator[tuple[Harness, TcpProxy]]:
     """The real app on PostgreSQL reached only through a TCP proxy the test can cut."""
     direct = Database(pg_url)
-    await _truncate(direct)
+    await truncate(direct)
     await direct.close()
     url = make_url(pg_url)
     proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
