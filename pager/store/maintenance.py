@@ -16,12 +16,8 @@ from pager.core.matchers import Matcher, matches_all, parse_matcher
 from pager.store.models import MaintenanceWindow
 
 
-async def windows(
-    session: AsyncSession, active_at: datetime | None = None
-) -> Sequence[MaintenanceWindow]:
+async def windows(session: AsyncSession) -> Sequence[MaintenanceWindow]:
     query = select(MaintenanceWindow).order_by(MaintenanceWindow.start)
-    if active_at is not None:
-        query = query.where(MaintenanceWindow.start <= active_at, MaintenanceWindow.end > active_at)
     return (await session.execute(query)).scalars().all()
 
 
@@ -29,16 +25,9 @@ Suppressor = Callable[[dict[str, str]], MaintenanceWindow | None]
 
 
 async def active_suppressor(session: AsyncSession, now: datetime) -> Suppressor:
-    """labels -> the active window that suppresses them (the longest), or None."""
-    compiled: list[tuple[MaintenanceWindow, list[Matcher]]] = [
-        (w, [parse_matcher(m) for m in w.matchers]) for w in await windows(session, now)
-    ]
-
-    def suppressor(labels: dict[str, str]) -> MaintenanceWindow | None:
-        matching = [w for w, ms in compiled if matches_all(ms, labels)]
-        return max(matching, key=lambda w: w.end) if matching else None
-
-    return suppressor
+    """labels -> the active window that suppresses them (the longest), or None;
+    read from the database now (the webhook path uses MaintenanceCache)."""
+    return await MaintenanceCache(ttl=timedelta(0)).suppressor(session, now)
 
 
 class MaintenanceCache:
@@ -65,10 +54,12 @@ class MaintenanceCache:
             )
             self._windows = [(w, [parse_matcher(m) for m in w.matchers]) for w in rows.scalars()]
             self._loaded_at = now
-        current = [(w, ms) for w, ms in self._windows if w.start <= now < w.end]
+        return _matching([(w, ms) for w, ms in self._windows if w.start <= now < w.end])
 
-        def suppressor(labels: dict[str, str]) -> MaintenanceWindow | None:
-            matching = [w for w, ms in current if matches_all(ms, labels)]
-            return max(matching, key=lambda w: w.end) if matching else None
 
-        return suppressor
+def _matching(current: list[tuple[MaintenanceWindow, list[Matcher]]]) -> Suppressor:
+    def suppressor(labels: dict[str, str]) -> MaintenanceWindow | None:
+        matching = [w for w, ms in current if matches_all(ms, labels)]
+        return max(matching, key=lambda w: w.end) if matching else None
+
+    return suppressor
