@@ -122,7 +122,7 @@ def split_listen(value: str) -> tuple[str, int]:
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Environment first, then the YAML file's keys, then explicit overrides (CLI flags)."""
+    """Explicit overrides (CLI flags) win, then the environment, then the YAML file."""
     values: dict[str, Any] = {}
     if config_file is not None:
         try:
@@ -132,10 +132,10 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         if not isinstance(loaded, dict):
             raise SettingsError(f"{config_file}: must be a mapping of settings")
         values.update({k.lower(): v for k, v in loaded.items()})
-    env_keys = {f.validation_alias.choices[0] for f in Settings.model_fields.values()}  # type: ignore[union-attr]
-    for key in env_keys:
-        if str(key) in os.environ:
-            values.pop(str(key).lower().removeprefix("pager_"), None)
+    for name, field in Settings.model_fields.items():  # the environment wins over the file
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices) and str(alias.choices[0]) in os.environ:
+            values.pop(name, None)
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)
