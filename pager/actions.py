@@ -8,11 +8,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.via import Via
 from pager.services import Pager
 from pager.store import incidents as store
 from pager.store.models import Incident
 
-Action = Callable[[AsyncSession, Incident, datetime, str | None, str], Awaitable[bool]]
+Action = Callable[[AsyncSession, Incident, datetime, str | None, Via], Awaitable[bool]]
 ACTIONS: dict[str, Action] = {
     "ack": store.acknowledge,
     "resolve": store.resolve,
@@ -20,7 +21,7 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-async def act(pager: Pager, incident_id: int, action: Action, by: str | None, via: str) -> bool:
+async def act(pager: Pager, incident_id: int, action: Action, by: str | None, via: Via) -> bool:
     """Apply `action`; False when the incident's state did not allow it."""
     now = pager.clock.now()
 

@@ -7,7 +7,12 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from importlib.metadata import version
 from typing import Any
+
+from pager.core.via import CLI_USER_AGENT
+
+USER_AGENT = f"{CLI_USER_AGENT}{version('pager')}"  # recorded as `via: cli`
 
 
 class ClientError(Exception):
@@ -36,6 +41,7 @@ class Client:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
+        request.add_header("User-Agent", USER_AGENT)
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:

@@ -112,6 +112,11 @@ class Harness:
     async def events(self, incident_id: int) -> list[str]:
         return [e["kind"] for e in (await self.incident(incident_id))["timeline"]]
 
+    async def via(self, incident_id: int, kind: str) -> list[str]:
+        """Where each timeline event of this kind came from (its `via`)."""
+        timeline = (await self.incident(incident_id))["timeline"]
+        return [e["detail"]["via"] for e in timeline if e["kind"] == kind]
+
 
 def _fingerprint(labels: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(sorted(labels.items())).encode()).hexdigest()[:16]

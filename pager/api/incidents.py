@@ -8,6 +8,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from pager.actions import Action, act
+from pager.api.params import via_of
 from pager.api.views import incident_detail, incident_summary
 from pager.http import ApiError, admin, json_response, read_json
 from pager.store import incidents as store
@@ -58,7 +59,7 @@ def _action_handler(action: Action, past: str) -> Callable[[web.Request], Awaita
         if by is not None and (not isinstance(by, str) or not by):
             raise ApiError(400, "by must be a person id")
         try:
-            changed = await act(pager, ident, action, by, "api")
+            changed = await act(pager, ident, action, by, via_of(request))
         except store.IncidentNotFound as exc:
             raise ApiError(404, str(exc)) from None
         if not changed:

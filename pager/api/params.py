@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
+
+from pager.core.via import CLI_USER_AGENT, Via
 from pager.http import ApiError
 
 
@@ -34,3 +37,9 @@ def number(raw: str, name: str) -> int:
     if not raw.isdigit():
         raise ApiError(400, f"{name} {raw!r} is not a number")
     return int(raw)
+
+
+def via_of(request: web.Request) -> Via:
+    """Where an admin API call came from: the `pager` command says so by its User-Agent."""
+    agent = request.headers.get("User-Agent", "")
+    return Via.CLI if agent.startswith(CLI_USER_AGENT) else Via.API

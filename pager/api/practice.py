@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from pager.api.incidents import found, incident_id
-from pager.api.params import instant, text
+from pager.api.params import instant, text, via_of
 from pager.core.explain import explain as explain_labels
 from pager.core.explain import rules_for
 from pager.core.matchers import MatcherError, parse_matcher
@@ -114,7 +114,7 @@ async def post_status_update(request: web.Request) -> web.Response:
     message = text(body, "text") or ""
     by = text(body, "by", required=False)
     try:
-        await post_update(pager, ident, by, message, via="api")
+        await post_update(pager, ident, by, message, via_of(request))
     except store.IncidentNotFound as exc:
         raise ApiError(404, str(exc)) from None
     return json_response({"status": "posted", "id": ident}, status=201)

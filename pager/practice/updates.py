@@ -7,12 +7,13 @@ as acknowledgement, and are not throttled into bundles.
 from __future__ import annotations
 
 from pager.core import page_text
+from pager.core.via import Via
 from pager.engine.stakeholders import tell_stakeholders
 from pager.services import Pager
 from pager.store import incidents as store
 
 
-async def post_update(pager: Pager, incident_id: int, by: str | None, text: str, via: str) -> None:
+async def post_update(pager: Pager, incident_id: int, by: str | None, text: str, via: Via) -> None:
     now = pager.clock.now()
     async with pager.db.write() as session:
         incident = await store.get_for_update(session, incident_id)

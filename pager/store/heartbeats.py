@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.classify import Classification
 from pager.core.heartbeat import Missing
+from pager.core.via import Via
 from pager.ingest.payloads import AlertIn
 from pager.policy.durations import format_duration
 from pager.store.incidents import (
@@ -33,7 +34,7 @@ from pager.store.incidents import (
 from pager.store.maintenance import Suppressor
 from pager.store.models import Alert, Heartbeat, Incident
 
-SOURCE = "heartbeat"
+SOURCE = Via.HEARTBEAT
 
 
 async def all_heartbeats(session: AsyncSession) -> Sequence[Heartbeat]:
@@ -67,7 +68,7 @@ async def record_ping(session: AsyncSession, name: str, now: datetime) -> int | 
         .values(status="resolved", ends_at=now, last_seen=now)
     )
     add_event(session, incident_id, now, "heartbeat_back", SOURCE, heartbeat=name)
-    await resolve(session, incident, now, by=None, via=SOURCE, reason=f"heartbeat {name} is back")
+    await resolve(session, incident, now, None, SOURCE, reason=f"heartbeat {name} is back")
     return incident_id
 
 

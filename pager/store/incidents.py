@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from pager.core.classify import Classification
 from pager.core.grouping import incident_key, incident_title, runbook_for
+from pager.core.via import Via
 from pager.ingest.payloads import AlertIn
 from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
 
@@ -91,7 +92,8 @@ async def record_alerts(
             result.touched.add(incident.id)
     for incident in {i for i in open_by_key.values() if i is not None}:
         if incident.id in result.touched and not known.firing(incident.id):
-            await resolve(session, incident, now, by=None, reason="all alerts resolved")
+            via = Via(alerts[0].source)  # one webhook: one source
+            await resolve(session, incident, now, None, via, reason="all alerts resolved")
             result.resolved.append(incident.id)
     return result
 
@@ -269,7 +271,7 @@ async def get_for_update(session: AsyncSession, incident_id: int) -> Incident:
 
 
 async def acknowledge(
-    session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: str = "api"
+    session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: Via
 ) -> bool:
     """Stop paging. False when there was nothing to acknowledge."""
     if incident.state != TRIGGERED:
@@ -286,7 +288,7 @@ async def resolve(
     incident: Incident,
     now: datetime,
     by: str | None,
-    via: str = "api",
+    via: Via,
     reason: str = "",
 ) -> bool:
     if incident.state == RESOLVED:
@@ -300,7 +302,7 @@ async def resolve(
 
 
 async def escalate(
-    session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: str = "api"
+    session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: Via
 ) -> bool:
     """Move to the next level now (also re-triggers an acknowledged incident)."""
     if incident.state == RESOLVED:

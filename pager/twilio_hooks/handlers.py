@@ -14,6 +14,7 @@ from aiohttp import web
 
 from pager.actions import ACTIONS, act
 from pager.core.sms_commands import Action, Command, help_text, parse_reply
+from pager.core.via import Via
 from pager.http import ApiError
 from pager.practice.updates import post_update
 from pager.services import Pager, pager_of
@@ -67,7 +68,7 @@ async def _command(pager: Pager, person: str, command: Command) -> str:
     name = {Action.ACK: "ack", Action.RESOLVE: "resolve", Action.ESCALATE: "escalate"}[
         command.action
     ]
-    return await _apply(pager, targets, name, person, "sms")
+    return await _apply(pager, targets, name, person, Via.SMS)
 
 
 async def _newest(pager: Pager, person: str) -> list[int]:
@@ -83,7 +84,7 @@ def _incidents_of(row: Notification) -> list[int]:
     return [row.incident_id] if row.incident_id is not None else []
 
 
-async def _apply(pager: Pager, incident_ids: list[int], name: str, person: str, via: str) -> str:
+async def _apply(pager: Pager, incident_ids: list[int], name: str, person: str, via: Via) -> str:
     done: list[str] = []
     skipped: list[str] = []
     for incident_id in incident_ids:
@@ -99,7 +100,7 @@ async def _apply(pager: Pager, incident_ids: list[int], name: str, person: str, 
 
 async def _update(pager: Pager, incident_id: int, person: str, text: str) -> str:
     try:
-        await post_update(pager, incident_id, person, text, via="sms")
+        await post_update(pager, incident_id, person, text, Via.SMS)
     except store.IncidentNotFound:
         return f"No incident #{incident_id}."
     return f"Update posted to #{incident_id}."
@@ -140,7 +141,7 @@ async def gather(request: web.Request) -> web.Response:
     targets = _incidents_of(row)
     if name is None or not targets:
         return _xml(twiml.voice_page(row.body, _gather_url(pager, row.id)))
-    text = await _apply(pager, targets, name, row.person_id, "voice")
+    text = await _apply(pager, targets, name, row.person_id, Via.VOICE)
     return _xml(twiml.voice_ack_result(text))
 
 

@@ -204,19 +204,20 @@ def test_histogram_buckets_fit_their_quantities() -> None:
 
 
 async def test_drills_stay_out_of_time_to_ack_and_resolve(make_harness):
+    from pager.core.via import Via
     from pager.ingest.handlers import ingest
 
     h = await make_harness(BASE)
     drill = AlertIn("d1", "firing", {"alertname": "Drill", "severity": "critical"}, {}, "drill")
     [incident_id] = (await ingest(h.pager, [drill], drill=True)).opened
     await h.fast_forward(minutes=1)
-    assert await act(h.pager, incident_id, store.acknowledge, "alice", "api")
-    assert await act(h.pager, incident_id, store.resolve, "alice", "api")
+    assert await act(h.pager, incident_id, store.acknowledge, "alice", Via.API)
+    assert await act(h.pager, incident_id, store.resolve, "alice", Via.API)
     registry = h.pager.metrics.registry
     for name in ("pager_time_to_ack_seconds_count", "pager_time_to_resolve_seconds_count"):
         assert registry.get_sample_value(name, {"priority": "P1"}) == 0
     assert registry.get_sample_value("pager_incidents_opened_total", {"priority": "P1"}) == 0
 
     real = await h.fire("alertname=Down", "severity=critical")  # the check can fail
-    assert await act(h.pager, real, store.acknowledge, "alice", "api")
+    assert await act(h.pager, real, store.acknowledge, "alice", Via.API)
     assert registry.get_sample_value("pager_time_to_ack_seconds_count", {"priority": "P1"}) == 1

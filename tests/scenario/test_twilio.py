@@ -89,6 +89,7 @@ async def test_sms_reply_acknowledges(make_twilio_harness: MakeHarness, form: st
     assert reply.messages == [f"Acknowledged #{incident}."]
     h.fake.expect_sms(ALICE, "Acknowledged", f"#{incident}")
     assert await h.state(incident) == ("acknowledged", "alice")
+    assert await h.via(incident, "acknowledged") == ["sms"]
     await h.fast_forward(minutes=30)  # no voice at 1m, no bob at 5m
     h.fake.assert_no_more()
 
@@ -389,7 +390,7 @@ async def test_voice_press_1_acknowledges(make_twilio_harness: MakeHarness) -> N
 
     assert f"Acknowledged #{incident}" in spoken(said)
     assert await h.state(incident) == ("acknowledged", "alice")
-    assert "acknowledged" in await h.events(incident)
+    assert await h.via(incident, "acknowledged") == ["voice"]
     await h.fast_forward(minutes=30)
     h.fake.assert_no_more()
 
