@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pager.core.escalation import level_number
 from pager.store.models import Alert, Event, Incident, Notification
 
 
@@ -28,7 +29,7 @@ def incident_summary(i: Incident) -> dict[str, Any]:
         "resolved_at": i.resolved_at,
         "resolved_by": i.resolved_by,
         "escalation": {
-            "level": i.level,
+            "level": level_number(i.level),  # 1 the first level; 0 not paged yet
             "loop": i.loop,
             "step": i.step,
             "next_action_at": i.next_action_at,

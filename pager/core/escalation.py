@@ -2,7 +2,7 @@
 what happens next. Pure: no I/O, no clock; the engine applies the Decision.
 
 Rules (see README, "Escalation"):
-- A new incident enters level 0 at once. Each level pages its people by their
+- A new incident enters level 1 at once. Each level pages its people by their
   `notify` rules (filtered by the priority's channels) and waits `ack_timeout`
   (15m on a last level that names none) before the next level.
 - After the last level, `repeat` runs the levels again; when they are spent the
@@ -11,10 +11,14 @@ Rules (see README, "Escalation"):
 - A priority outside its `hours` is held until the window opens.
 - `upgrade_after` (counted from when paging began, so time held out of hours
   does not count) turns an unresolved incident into `upgrade_to`; if it is
-  still unacknowledged it escalates from level 0 as the new priority.
+  still unacknowledged it escalates from level 1 as the new priority.
 - `ack_expires`: acknowledged but unresolved for that long means paged again
-  from level 0.
+  from level 1.
 - `notify_on_resolve`: everyone paged gets one resolve notice.
+
+Levels are numbered as people say them, from 1 ("level 1"), wherever a person
+reads them: timeline events, the API, the CLI. `State.level` is the index into
+the policy's levels (0 the first, -1 not paged yet); `level_number` converts.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from pager.policy.model import Channel, NotifyRule, Policy, PriorityDef
 
 TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
 LAST_LEVEL_TIMEOUT = timedelta(minutes=15)
+
+
+def level_number(index: int) -> int:
+    """The level as people count it: index 0 is level 1 (and -1, not paged yet, is 0)."""
+    return index + 1
 
 
 @dataclass(frozen=True)
@@ -191,12 +200,14 @@ class _Decider:
         people, empty = self.resolve(spec.targets, self.now)
         step = s.step + 1
         for rotation in empty:
-            self.note("empty_rotation", level=level, rotation=rotation.removeprefix("rotation:"))
+            rotation_id = rotation.removeprefix("rotation:")
+            self.note("empty_rotation", level=level_number(level), rotation=rotation_id)
         s = replace(s, level=level, loop=loop, step=step, exhausted=False)
+        number = level_number(level)
         if not people:
-            self.note("level_skipped", level=level, loop=loop, reason="nobody to page")
+            self.note("level_skipped", level=number, loop=loop, reason="nobody to page")
             return self.advance(s, at)
-        self.note("level", level=level, loop=loop, step=step, people=list(people))
+        self.note("level", level=number, loop=loop, step=step, people=list(people))
         for person in people:
             self.page(s, person, step, at)
         timeout = spec.ack_timeout or LAST_LEVEL_TIMEOUT

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import other_channels
-from pager.core.escalation import Order
+from pager.core.escalation import Order, level_number
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
 from pager.policy.runtime import PolicyRuntime
@@ -162,7 +162,8 @@ async def _maybe_move_on(
         return
     incident.escalate_at = now
     incident.next_action_at = now
-    add_event(session, incident.id, now, "level_unreachable", None, level=incident.level)
+    level = level_number(incident.level)
+    add_event(session, incident.id, now, "level_unreachable", None, level=level)
 
 
 def _fallback_event(session: AsyncSession, failed: Notification, to: str, now: datetime) -> None:

@@ -33,7 +33,10 @@ async def test_escalates_to_level_two_after_ack_timeout(make_harness):
     await h.fast_forward(seconds=1)
     h.notifier.expect("bob", "sms", f"#{incident}")
     h.notifier.assert_no_more()
-    assert (await h.incident(incident))["escalation"]["level"] == 1
+    detail = await h.incident(incident)
+    assert detail["escalation"]["level"] == 2  # counted from 1, as people say "level 2"
+    levels = [e["detail"] for e in detail["timeline"] if e["kind"] == "level"]
+    assert [(lv["level"], lv["people"]) for lv in levels] == [(1, ["alice"]), (2, ["bob"])]
 
 
 async def test_repeat_runs_levels_again_then_exhausts(make_harness):
@@ -180,6 +183,8 @@ async def test_empty_rotation_is_recorded_and_skipped(make_harness):
     assert kinds.index("empty_rotation") < kinds.index("level_skipped") < kinds.index("level")
     empty = next(e for e in events["timeline"] if e["kind"] == "empty_rotation")
     assert empty["detail"]["rotation"] == "nobody"
+    skipped = next(e for e in events["timeline"] if e["kind"] == "level_skipped")
+    assert (empty["detail"]["level"], skipped["detail"]["level"]) == (1, 1)
 
 
 async def test_repeated_alert_does_not_page_again(make_harness):

@@ -364,7 +364,7 @@ async def test_unreachable_person_escalates_early(make_twilio_harness: MakeHarne
     h.fake.expect_sms(BOB, f"#{incident}")  # at once, not after the 5m ack timeout
     events = await h.events(incident)
     assert {"unreachable", "level_unreachable"} <= set(events)
-    assert (await h.incident(incident))["escalation"]["level"] == 1
+    assert (await h.incident(incident))["escalation"]["level"] == 2
     await h.fast_forward(minutes=9, seconds=59)
     h.fake.assert_no_more()
 
@@ -420,7 +420,7 @@ async def test_voice_press_2_escalates(make_twilio_harness: MakeHarness) -> None
 
     assert f"Escalated #{incident}" in spoken(said)
     h.fake.expect_sms(BOB, f"#{incident}")
-    assert (await h.incident(incident))["escalation"]["level"] == 1
+    assert (await h.incident(incident))["escalation"]["level"] == 2
     await h.fast_forward(minutes=9, seconds=59)
     h.fake.assert_no_more()
 
