@@ -8,12 +8,13 @@ from typing import TypeVar
 from aiohttp import web
 
 from pager.actions import Action, act
-from pager.api.params import via_of
+from pager.api.params import instant, number, via_of
 from pager.api.views import incident_detail, incident_summary
 from pager.http import ApiError, admin, json_response, read_json
 from pager.store import incidents as store
 
 STATES = ("open", "triggered", "acknowledged", "resolved")
+PAGE, MAX_PAGE = 100, 500  # incidents per page: the default, and the most one asks for
 T = TypeVar("T")
 
 
@@ -25,13 +26,43 @@ def incident_id(request: web.Request) -> int:
 
 
 async def list_incidents(request: web.Request) -> web.Response:
+    """Newest first, `limit` at a time; `next` is the link to the following page."""
     pager = admin(request)
-    state = request.query.get("state")
+    where, limit = _query(request)
+    async with pager.db.read() as session:
+        found = await store.list_incidents(session, where, limit + 1)
+    page = found[:limit]
+    more = len(found) > limit
+    return json_response(
+        {
+            "incidents": [incident_summary(i) for i in page],
+            "next": _next_link(request, page[-1].id) if more else None,
+        }
+    )
+
+
+def _query(request: web.Request) -> tuple[store.IncidentQuery, int]:
+    q = request.query
+    state = q.get("state")
     if state is not None and state not in STATES:
         raise ApiError(400, f"state must be one of {', '.join(STATES)}")
-    async with pager.db.read() as session:
-        found = await store.list_incidents(session, state)
-    return json_response({"incidents": [incident_summary(i) for i in found]})
+    limit = number(q.get("limit", str(PAGE)), "limit")
+    if not 1 <= limit <= MAX_PAGE:
+        raise ApiError(400, f"limit must be from 1 to {MAX_PAGE}")
+    priorities = tuple(p for value in q.getall("priority", []) for p in value.split(",") if p)
+    where = store.IncidentQuery(
+        state=state,
+        priorities=priorities,
+        since=instant(q["since"], "since") if "since" in q else None,
+        until=instant(q["until"], "until") if "until" in q else None,
+        before=number(q["before"], "before") if "before" in q else None,
+    )
+    return where, limit
+
+
+def _next_link(request: web.Request, last_id: int) -> str:
+    query = [(k, v) for k, v in request.query.items() if k != "before"]
+    return str(request.rel_url.with_query([*query, ("before", str(last_id))]))
 
 
 async def get_incident(request: web.Request) -> web.Response:

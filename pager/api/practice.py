@@ -172,7 +172,7 @@ async def create_drill(request: web.Request) -> web.Response:
 async def list_drills(request: web.Request) -> web.Response:
     pager = admin(request)
     async with pager.db.read() as session:
-        found = await store.list_incidents(session, drill=True)
+        found = await store.list_incidents(session, store.IncidentQuery(drill=True))
     return json_response(
         {
             "drills": [

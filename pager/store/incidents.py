@@ -330,16 +330,36 @@ async def cancel_pending_pages(session: AsyncSession, incident_id: int) -> None:
 # --- reads ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Which incidents a list shows, newest first; `before` is the cursor (an id)."""
+
+    state: str | None = None  # open | triggered | acknowledged | resolved
+    priorities: tuple[str, ...] = ()
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
+    before: int | None = None  # ids below this one: the next page
+    drill: bool | None = None
+
+
 async def list_incidents(
-    session: AsyncSession, state: str | None = None, limit: int = 100, drill: bool | None = None
+    session: AsyncSession, where: IncidentQuery = IncidentQuery(), limit: int = 100
 ) -> Sequence[Incident]:
     query = select(Incident).order_by(Incident.id.desc()).limit(limit)
-    if state == "open":
+    if where.state == "open":
         query = query.where(Incident.state != RESOLVED)
-    elif state:
-        query = query.where(Incident.state == state)
-    if drill is not None:
-        query = query.where(Incident.drill.is_(drill))
+    elif where.state:
+        query = query.where(Incident.state == where.state)
+    if where.priorities:
+        query = query.where(Incident.priority.in_(where.priorities))
+    if where.since is not None:
+        query = query.where(Incident.created_at >= where.since)
+    if where.until is not None:
+        query = query.where(Incident.created_at < where.until)
+    if where.before is not None:
+        query = query.where(Incident.id < where.before)
+    if where.drill is not None:
+        query = query.where(Incident.drill.is_(where.drill))
     return (await session.execute(query)).scalars().all()
 
 
