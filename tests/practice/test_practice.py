@@ -109,7 +109,7 @@ async def test_drill_pages_marked_and_kept_out_of_real_metrics(make_harness):
     ).text()
     assert "DRILL: a game day exercise" in review
     assert "**Time to acknowledge:** 42s" in review
-    from pager.cli import drill_report
+    from pager.commands.drill import drill_report
 
     report = drill_report(await h.incident(started["id"]))
     assert "acknowledged by alice after 42s" in report
