@@ -1,5 +1,8 @@
 """Incident actions shared by the admin API, SMS replies and keypresses:
-one transaction each, then the engine is woken and the metrics told."""
+one transaction each, then the engine is woken and the metrics told.
+
+Acknowledging or resolving a drill completes it (pager.core.drills): it is
+resolved as "drill complete" at once and pages nobody again."""
 
 from __future__ import annotations
 
@@ -27,7 +30,10 @@ async def act(pager: Pager, incident_id: int, action: Action, by: str | None, vi
 
     async def apply(session: AsyncSession) -> tuple[bool, str, datetime, bool]:
         incident = await store.get_for_update(session, incident_id)
-        changed = await action(session, incident, now, by, via)
+        if incident.drill and action in (store.acknowledge, store.resolve):
+            changed = await store.complete_drill(session, incident, now, by, via)  # its answer
+        else:
+            changed = await action(session, incident, now, by, via)
         return changed, incident.priority, incident.created_at, incident.drill
 
     changed, priority, created, drill = await pager.db.transact(apply)

@@ -4,12 +4,15 @@ updates, drills, reviews and maintenance windows."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
 from pager.api.incidents import found, incident_id
 from pager.api.params import instant, text, via_of
+from pager.api.views import drill_outcome
+from pager.core.drills import DEFAULT_WAIT, MAX_WAIT, DrillOutcome
 from pager.core.explain import explain as explain_labels
 from pager.core.explain import rules_for
 from pager.core.matchers import MatcherError, parse_matcher
@@ -24,7 +27,7 @@ from pager.store import actions as action_store
 from pager.store import incidents as store
 from pager.store import maintenance
 from pager.store import overrides as override_store
-from pager.store.models import MaintenanceWindow
+from pager.store.models import Incident, MaintenanceWindow
 
 
 async def _overrides(pager: Pager) -> Any:
@@ -163,31 +166,51 @@ async def create_drill(request: web.Request) -> web.Response:
             text(body, "policy", required=False),
             text(body, "rotation", required=False),
             text(body, "by", required=False),
+            _wait(body),
         )
     except DrillError as exc:
         raise ApiError(400, str(exc)) from None
     return json_response({"status": "started", "id": ident}, status=201)
 
 
+def _wait(body: dict[str, Any]) -> timedelta:
+    """How long the drill waits for its answer before it ends unanswered."""
+    seconds = body.get("wait", DEFAULT_WAIT.total_seconds())
+    limit = int(MAX_WAIT.total_seconds())
+    if (
+        not isinstance(seconds, int | float)
+        or isinstance(seconds, bool)
+        or not 1 <= seconds <= limit
+    ):
+        raise ApiError(400, f"wait must be a number of seconds from 1 to {limit}")
+    return timedelta(seconds=seconds)
+
+
 async def list_drills(request: web.Request) -> web.Response:
+    """Each drill and what happened: still running, complete (who answered, how
+    fast) or unanswered, and whom its pages reached."""
     pager = admin(request)
     async with pager.db.read() as session:
         found = await store.list_incidents(session, store.IncidentQuery(drill=True))
-    return json_response(
-        {
-            "drills": [
-                {
-                    "id": i.id,
-                    "priority": i.priority,
-                    "state": i.state,
-                    "created_at": i.created_at,
-                    "acked_at": i.acked_at,
-                    "acked_by": i.acked_by,
-                }
-                for i in found
-            ]
-        }
-    )
+        reached = await store.reached_people(session, [i.id for i in found])
+    return json_response({"drills": [_drill_view(i, reached.get(i.id, ())) for i in found]})
+
+
+def _drill_view(i: Incident, reached: tuple[str, ...]) -> dict[str, Any]:
+    answered = i.acked_at if i.drill_outcome == DrillOutcome.COMPLETE else None
+    return {
+        "id": i.id,
+        "priority": i.priority,
+        "state": i.state,
+        "outcome": drill_outcome(i),
+        "created_at": i.created_at,
+        "ends_at": i.drill_ends_at,
+        "ended_at": i.resolved_at,
+        "acked_at": i.acked_at,
+        "acked_by": i.acked_by,
+        "time_to_ack_seconds": (answered - i.created_at).total_seconds() if answered else None,
+        "reached": list(reached),
+    }
 
 
 def _window_view(w: MaintenanceWindow) -> dict[str, Any]:

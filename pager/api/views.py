@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pager.core.drills import DrillOutcome
 from pager.core.escalation import level_number
 from pager.store.models import Alert, Event, Incident, Notification
 
@@ -22,6 +23,8 @@ def incident_summary(i: Incident) -> dict[str, Any]:
         "runbook_url": i.runbook_url,
         "labels": i.labels,
         "drill": i.drill,
+        "drill_outcome": drill_outcome(i),
+        "drill_ends_at": i.drill_ends_at,
         "suppressed": i.suppressed,
         "created_at": i.created_at,
         "acked_at": i.acked_at,
@@ -37,6 +40,13 @@ def incident_summary(i: Incident) -> dict[str, Any]:
             "exhausted": i.exhausted,
         },
     }
+
+
+def drill_outcome(i: Incident) -> str | None:
+    """running, complete or unanswered for a drill; None for a real incident."""
+    if not i.drill or (i.drill_outcome is None and i.state == "resolved"):
+        return i.drill_outcome  # a drill resolved before outcomes were recorded: None
+    return i.drill_outcome or DrillOutcome.RUNNING
 
 
 def alert_view(a: Alert) -> dict[str, Any]:

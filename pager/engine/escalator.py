@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core import escalation
+from pager.core import drills, escalation
 from pager.core.oncall import resolve_targets
 from pager.engine.render import render
 from pager.engine.stakeholders import announce
@@ -23,7 +23,7 @@ from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
 from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
-from pager.store.incidents import add_event, firing_counts, reached_people
+from pager.store.incidents import add_event, end_unanswered_drill, firing_counts, reached_people
 from pager.store.models import Incident, Notification
 from pager.store.outbox import active_overrides, claim_incidents
 from pager.store.overrides import by_rotation
@@ -58,6 +58,9 @@ class Escalator:
     ) -> None:
         policy = await self.policies.snapshot(incident.policy_version_id)
         due = incident.next_action_at or now
+        if incident.state != "resolved" and drills.over(incident.drill_ends_at, now):
+            await end_unanswered_drill(session, incident, now)  # resolved: due again at once
+            return
         if incident.suppressed and incident.state != "resolved":
             # The maintenance window it was opened in has ended: page from now.
             add_event(session, incident.id, now, "maintenance_ended", None)
@@ -116,6 +119,11 @@ def _apply(incident: Incident, decision: escalation.Decision) -> None:
     incident.escalate_at, incident.held, incident.exhausted = s.escalate_at, s.held, s.exhausted
     incident.paging_since = s.paging_since
     incident.next_action_at = decision.next_action_at
+    if s.state != escalation.RESOLVED and incident.drill_ends_at is not None:
+        # A drill wakes at its deadline to end, whatever else it waits for.
+        incident.next_action_at = min(
+            decision.next_action_at or incident.drill_ends_at, incident.drill_ends_at
+        )
 
 
 def _notification(

@@ -5,19 +5,24 @@ through the same engine as a real incident, so it proves the whole path: the
 rotation, the notifier, the phones, the people. It is kept apart from real
 incidents in metrics (no MTTA/MTTR, not counted as opened or open) and in the
 incident list it is flagged `drill`.
+
+A drill ends when it has its answer (acknowledged or resolved: resolved as
+"drill complete") or at its deadline, `wait` after it started (resolved as
+"drill ended unanswered"); see pager.core.drills.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from pager.core.classify import Classification
+from pager.core.drills import DEFAULT_WAIT
 from pager.ingest.payloads import AlertIn
 from pager.policy.model import EscalationPolicy, Level, Policy
 from pager.services import Pager
 from pager.store.incidents import IngestContext, record_alerts
-
-DRILL_TIMEOUT_MINUTES = 5
+from pager.store.models import Incident
 
 
 class DrillError(ValueError):
@@ -25,7 +30,12 @@ class DrillError(ValueError):
 
 
 async def start_drill(
-    pager: Pager, priority: str | None, escalation: str | None, rotation: str | None, by: str | None
+    pager: Pager,
+    priority: str | None,
+    escalation: str | None,
+    rotation: str | None,
+    by: str | None,
+    wait: timedelta = DEFAULT_WAIT,
 ) -> int:
     active = pager.policies.active
     policy = active.policy
@@ -64,6 +74,9 @@ async def start_drill(
     now = pager.clock.now()
     async with pager.db.write() as session:
         result = await record_alerts(session, [alert], ctx, now)
+        incident = await session.get(Incident, result.opened[0])
+        if incident is not None:
+            incident.drill_ends_at = now + wait
     pager.metrics.alerts_received.labels("drill", "firing").inc()
     pager.engine.wake()
     return result.opened[0]

@@ -80,6 +80,8 @@ class Incident(Base):
     policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"))
     state: Mapped[str] = mapped_column(String(16), index=True)  # triggered|acknowledged|resolved
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    drill_ends_at: Mapped[datetime | None]  # a drill still unanswered then ends unanswered
+    drill_outcome: Mapped[str | None] = mapped_column(String(16))  # core.drills.DrillOutcome
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)  # maintenance: recorded only
     created_at: Mapped[datetime]
     acked_at: Mapped[datetime | None]

@@ -3,6 +3,8 @@ action items and maintenance windows — scenarios on the FakeClock."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -92,15 +94,11 @@ async def test_drill_pages_marked_and_kept_out_of_real_metrics(make_harness):
     h.clock.advance(timedelta(seconds=42))
     await h.post(f"/api/v1/incidents/{started['id']}/ack", {"by": "alice"})
     await h.settle()
-    h.notifier.expect("frank", "sms", "[DRILL]", "ACKNOWLEDGED")
+    h.notifier.expect("frank", "sms", "[DRILL]", "RESOLVED")  # the drill has its answer
     h.notifier.assert_no_more()
     assert page.incident_id == started["id"]
     assert sample(h, "pager_incidents_opened_total", {"priority": "P1"}) == 0
     assert sample(h, "pager_time_to_ack_seconds_count", {"priority": "P1"}) == 0
-    drills = (await h.get("/api/v1/drills"))["drills"]
-    assert [(d["id"], d["state"], d["acked_by"]) for d in drills] == [
-        (started["id"], "acknowledged", "alice")
-    ]
     review = await (
         await h.client.get(
             f"/api/v1/incidents/{started['id']}/review",
@@ -112,10 +110,96 @@ async def test_drill_pages_marked_and_kept_out_of_real_metrics(make_harness):
     from pager.commands.drill import drill_report
 
     report = drill_report(await h.incident(started["id"]))
+    assert report.startswith(f"drill #{started['id']} (P1): complete")
     assert "acknowledged by alice after 42s" in report
     # a real incident afterwards does count
     await h.fire(*CRITICAL)
     assert sample(h, "pager_incidents_opened_total", {"priority": "P1"}) == 1
+
+
+async def test_an_acknowledged_drill_is_complete_and_never_pages_again(make_harness):
+    h = await make_harness(PRACTICE)  # P1: ack_expires 1h
+    started = await h.post("/api/v1/drills", {"by": "erin"}, status=201)
+    await h.settle()
+    h.notifier.expect("alice", "sms", "[DRILL]")
+    h.notifier.expect("frank", "sms", "[DRILL]", "OPENED")
+    h.clock.advance(timedelta(seconds=30))
+    await h.post(f"/api/v1/incidents/{started['id']}/ack", {"by": "alice"})
+    await h.fast_forward(hours=3)  # past ack_expires, and past the 15m deadline
+    h.notifier.expect("frank", "sms", "[DRILL]", "RESOLVED")
+    h.notifier.assert_no_more()  # no re-page, no "PAGING AGAIN" to frank
+    detail = await h.incident(started["id"])
+    resolved = next(e for e in detail["timeline"] if e["kind"] == "resolved")
+    assert resolved["detail"]["reason"] == "drill complete"
+    assert (resolved["actor"], resolved["detail"]["via"]) == ("alice", "api")
+    [drill] = (await h.get("/api/v1/drills"))["drills"]
+    assert (drill["state"], drill["outcome"], drill["acked_by"]) == (
+        "resolved",
+        "complete",
+        "alice",
+    )
+    assert (drill["time_to_ack_seconds"], drill["reached"]) == (30.0, ["alice"])
+    await h.post(f"/api/v1/incidents/{started['id']}/ack", status=409)  # over: nothing to do
+
+
+async def test_an_unanswered_drill_ends_at_its_deadline(make_harness):
+    h = await make_harness(PRACTICE)
+    started = await h.post("/api/v1/drills", {"wait": 120}, status=201)
+    await h.settle()
+    h.notifier.expect("alice", "sms", "[DRILL]")
+    h.notifier.expect("frank", "sms", "[DRILL]", "OPENED")
+    await h.fast_forward(minutes=1, seconds=59)
+    h.notifier.expect("alice", "voice", "This is a drill")  # her call after 1m
+    [running] = (await h.get("/api/v1/drills"))["drills"]
+    assert (running["outcome"], running["ends_at"]) == ("running", "2026-01-05T09:02:00+00:00")
+    await h.fast_forward(seconds=1)  # 09:02: the deadline, before bob's level at 5m
+    h.notifier.expect("frank", "sms", "[DRILL]", "RESOLVED")
+    h.notifier.expect("alice", "sms", "[DRILL]", "RESOLVED")  # notify_on_resolve
+    await h.fast_forward(hours=2)
+    h.notifier.assert_no_more()
+    [drill] = (await h.get("/api/v1/drills"))["drills"]
+    assert (drill["outcome"], drill["ended_at"]) == ("unanswered", "2026-01-05T09:02:00+00:00")
+    assert drill["time_to_ack_seconds"] is None
+    detail = await h.incident(started["id"])
+    resolved = next(e for e in detail["timeline"] if e["kind"] == "resolved")
+    assert (resolved["detail"]["reason"], resolved["detail"]["via"]) == (
+        "drill ended unanswered",
+        "drill",
+    )
+    from pager.commands.drill import drill_report
+
+    assert "nobody acknowledged within 120s" in drill_report(detail)
+    for wait in (0, -5, "soon", True, 86401):
+        answer = await h.post("/api/v1/drills", {"wait": wait}, status=400)
+        assert answer["error"] == "wait must be a number of seconds from 1 to 86400"
+
+
+async def test_pager_drill_follows_the_drill_until_it_ends(make_harness):
+    h = await make_harness(PRACTICE)
+
+    async def ack_when_started():
+        for _ in range(200):
+            drills = (await h.get("/api/v1/drills"))["drills"]
+            if drills:
+                await h.post(f"/api/v1/incidents/{drills[0]['id']}/ack", {"by": "alice"})
+                return
+            await asyncio.sleep(0.05)
+
+    (code, out), _ = await asyncio.gather(
+        cli(h, "drill", "--by", "erin", "--wait", "600"), ack_when_started()
+    )
+    assert code == 0, out
+    assert "waiting up to 600s for an acknowledgement" in out
+    assert "(P1): complete" in out
+    assert "acknowledged by alice after 0s" in out
+    opened = (await h.incident(1))["timeline"][0]
+    assert "started by erin" in (await h.incident(1))["summary"]
+    assert opened["kind"] == "opened"
+    code, out = await cli(h, "drill", "--detach", "--wait", "60", "--json")
+    assert code == 0, out
+    assert json.loads(out) == {"id": 2, "status": "started"}
+    [second, _first] = (await h.get("/api/v1/drills"))["drills"]
+    assert second["ends_at"] == "2026-01-05T09:01:00+00:00"
 
 
 async def test_drill_of_one_rotation_pages_only_that_rotation(make_harness):
@@ -124,6 +208,8 @@ async def test_drill_of_one_rotation_pages_only_that_rotation(make_harness):
     await h.fast_forward(minutes=30)
     h.notifier.expect("bob", "sms", "[DRILL]")
     h.notifier.expect("frank", "sms", "[DRILL]", "OPENED")
+    h.notifier.expect("bob", "sms", "[DRILL]", "RESOLVED")  # unanswered after 15m: over
+    h.notifier.expect("frank", "sms", "[DRILL]", "RESOLVED")
     h.notifier.assert_no_more()
     body = await h.post("/api/v1/drills", {"rotation": "nope"}, status=400)
     assert "no rotation 'nope'" in body["error"]
