@@ -6,6 +6,7 @@ Validation errors name the variable and what is wrong with it.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from yaml.nodes import MappingNode
 
 
 class SettingsError(Exception):
@@ -123,15 +125,8 @@ def split_listen(value: str) -> tuple[str, int]:
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Explicit overrides (CLI flags) win, then the environment, then the YAML file."""
-    values: dict[str, Any] = {}
-    if config_file is not None:
-        try:
-            loaded = yaml.safe_load(config_file.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise SettingsError(f"{config_file}: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise SettingsError(f"{config_file}: must be a mapping of settings")
-        values.update({k.lower(): v for k, v in loaded.items()})
+    found = read_config(config_file) if config_file is not None else {}
+    values = {name: value for name, (value, _) in found.items()}
     for name, field in Settings.model_fields.items():  # the environment wins over the file
         alias = field.validation_alias
         if isinstance(alias, AliasChoices) and str(alias.choices[0]) in os.environ:
@@ -140,11 +135,48 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         return Settings(**values)
     except ValidationError as exc:
-        raise SettingsError(_explain(exc)) from None
+        where = {name: where for name, (_, where) in found.items() if name in values}
+        raise SettingsError(_explain(exc, where)) from None
 
 
-def _explain(exc: ValidationError) -> str:
-    lines = []
+def read_config(path: Path) -> dict[str, tuple[Any, str]]:
+    """The settings of a `--config` file: name -> (value, "file:line"). Keys are the
+    settings' names, any case; an unknown key is an error naming it and its line."""
+    try:
+        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else {}
+        finally:
+            loader.dispose()
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SettingsError(f"{path}: {' '.join(str(exc).split())}") from None
+    if not isinstance(root, MappingNode) or not isinstance(data, dict):
+        raise SettingsError(f"{path}: must be a mapping of settings, like `listen: 127.0.0.1:8080`")
+    found: dict[str, tuple[Any, str]] = {}
+    unknown = []
+    for key, _ in root.value:
+        where = f"{path}:{key.start_mark.line + 1}"
+        name = str(key.value).lower()
+        if name in Settings.model_fields:
+            found[name] = (data[key.value], where)
+        else:
+            unknown.append(f"{where}: unknown setting {key.value!r}{_did_you_mean(name)}")
+    if unknown:
+        raise SettingsError("; ".join(unknown))
+    return found
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, Settings.model_fields, n=1)
+    return (
+        f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(Settings.model_fields)})"
+    )
+
+
+def _explain(exc: ValidationError, where: dict[str, str]) -> str:
+    """One line: each bad value named by its variable (and file:line if from --config)."""
+    problems = []
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else "settings"
         alias = (
@@ -153,5 +185,6 @@ def _explain(exc: ValidationError) -> str:
             else None
         )
         name = alias.choices[0] if isinstance(alias, AliasChoices) else field
-        lines.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
-    return "invalid settings:\n  " + "\n  ".join(lines)
+        place = f"{where[field]}: {field}" if field in where else name
+        problems.append(f"{place}: {err['msg'].removeprefix('Value error, ')}")
+    return "invalid settings: " + "; ".join(problems)

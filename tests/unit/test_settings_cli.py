@@ -96,3 +96,35 @@ def test_check_exit_codes():
     assert bad.exit_code == 1
     expected = (ROOT / "policies/testdata/bad/bad_duration/expected.txt").read_text().strip()
     assert expected.splitlines()[0] in bad.output
+
+
+def test_an_unknown_key_in_the_config_file_is_an_error_naming_it_and_its_line(tmp_path):
+    config = tmp_path / "pager.yaml"
+    config.write_text("listen: 127.0.0.1:9999\n\nwebhook_tokn: secret\nAPI_TOKEN: x\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(config)
+    assert str(err.value) == (
+        f"{config}:3: unknown setting 'webhook_tokn' (did you mean webhook_token?)"
+    )
+    config.write_text("colour: blue\n")
+    with pytest.raises(SettingsError, match=r"pager.yaml:1: unknown setting 'colour' \(known: "):
+        load_settings(config)
+
+
+def test_a_bad_value_in_the_config_file_names_its_line(tmp_path):
+    config = tmp_path / "pager.yaml"
+    config.write_text("webhook_token: t\nlisten: nowhere\n")
+    with pytest.raises(SettingsError) as err:
+        load_settings(config)
+    assert f"{config}:2: listen: 'nowhere' must be HOST:PORT" in str(err.value)
+    config.write_text("- listen\n")
+    with pytest.raises(SettingsError, match="must be a mapping of settings"):
+        load_settings(config)
+
+
+def test_serve_with_a_misspelt_config_key_does_not_start(tmp_path):
+    config = tmp_path / "pager.yaml"
+    config.write_text("webhook_tokn: secret\n")
+    result = CliRunner().invoke(main, ["serve", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "unknown setting 'webhook_tokn' (did you mean webhook_token?)" in result.output
