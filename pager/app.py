@@ -28,15 +28,12 @@ from pager.policy.runtime import PolicyRuntime
 from pager.practice.reminders import run_reminders
 from pager.services import PAGER, Pager
 from pager.settings import Settings
+from pager.startup import StartupError, policy_failure
 from pager.store.db import Database
 from pager.store.migrate import migrate
 from pager.twilio_hooks import handlers as twilio
 
 log = logging.getLogger(__name__)
-
-
-class StartupError(RuntimeError):
-    """The daemon cannot start; the message says why."""
 
 
 def create_app(
@@ -130,7 +127,7 @@ async def _assemble(
     policies = PolicyRuntime(settings.policies, db, clock)
     errors = await policies.reload()
     if errors:
-        raise StartupError("policy invalid:\n  " + "\n  ".join(str(e) for e in errors))
+        raise StartupError(policy_failure(settings.policies, [str(e) for e in errors]))
     metrics = Metrics(tuple(policies.active.policy.priorities))
     metrics.policy_reload_ok.set(1)
     notifier = notifier or await _notifier(settings)

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from pager.commands import drill, incidents, oncall
 from pager.logs import setup_logging
-from pager.settings import Settings, SettingsError, load_settings, split_listen
+from pager.settings import Settings, SettingsError, load_settings
+from pager.startup import bind, failures_said, preflight
 
 CONFIG = click.option(
     "--config",
@@ -37,6 +38,9 @@ def main() -> None:
     """pager: pages the on-call engineer for Prometheus alerts, until someone acknowledges."""
 
 
+DEBUG = click.option("--debug", is_flag=True, help="Show the traceback of a start-up failure.")
+
+
 @main.command()
 @CONFIG
 @click.option("--listen", help="HOST:PORT to serve on (PAGER_LISTEN).")
@@ -45,18 +49,29 @@ def main() -> None:
 @click.option(
     "--insecure", is_flag=True, help="Allow a non-loopback address without both tokens set."
 )
+@DEBUG
 def serve(
     config_file: Path | None,
     listen: str | None,
     policies: Path | None,
     no_migrate: bool,
     insecure: bool,
+    debug: bool,
 ) -> None:
     """Run the daemon."""
-    from pager.app import StartupError, create_app
+    from pager.app import create_app
 
     settings = _settings(config_file, listen=listen, policies=policies)
     setup_logging(settings.log_format)
+    _refuse_open_address(settings, insecure)
+    with failures_said(settings, debug):  # each start-up failure: one line, not a traceback
+        preflight(settings)
+        sock = bind(settings.listen)
+        app = create_app(settings, run_migrations=not no_migrate)
+        web.run_app(app, sock=sock, print=lambda _msg: None, shutdown_timeout=20, access_log=None)
+
+
+def _refuse_open_address(settings: Settings, insecure: bool) -> None:
     if (
         not settings.listens_on_loopback()
         and not insecure
@@ -67,19 +82,12 @@ def serve(
             "PAGER_API_TOKEN: anyone could post alerts or acknowledge pages. Set both, "
             "or pass --insecure."
         )
-    host, port = split_listen(settings.listen)
-    app = create_app(settings, run_migrations=not no_migrate)
-    try:
-        web.run_app(
-            app, host=host, port=port, print=lambda _msg: None, shutdown_timeout=20, access_log=None
-        )
-    except StartupError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
 @CONFIG
-def migrate(config_file: Path | None) -> None:
+@DEBUG
+def migrate(config_file: Path | None, debug: bool) -> None:
     """Upgrade the database schema to the newest version."""
     from pager.store.db import Database
     from pager.store.migrate import migrate as run_migrate
@@ -93,7 +101,8 @@ def migrate(config_file: Path | None) -> None:
         finally:
             await db.close()
 
-    asyncio.run(run())
+    with failures_said(settings, debug):
+        asyncio.run(run())
     click.echo("database is at the newest schema")
 
 
