@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pager.api.params import instant, number, text
+from pager.api.params import instant, number, text, wall_clock
 from pager.core.oncall import level_report, oncall_report
 from pager.core.rotation import find_overlap
 from pager.http import ApiError, admin, json_response, read_json
@@ -109,7 +109,11 @@ def _validated(body: dict[str, Any], policy: Policy) -> tuple[RotationOverride, 
     replaces = text(body, "replaces", required=False)
     if replaces is not None and replaces not in policy.rotation(rotation).members:
         raise ApiError(400, f"replaces: {replaces!r} is not a member of {rotation}")
-    start, end = instant(body.get("start"), "start"), instant(body.get("end"), "end")
+    zone = policy.rotation(rotation).timezone  # times without an offset are read there
+    start, end = (
+        wall_clock(body.get("start"), "start", zone),
+        wall_clock(body.get("end"), "end", zone),
+    )
     if end <= start:
         raise ApiError(400, "end must be after start")
     return RotationOverride(person=person, start=start, end=end, replaces=replaces), rotation

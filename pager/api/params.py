@@ -4,24 +4,40 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from pager.core.rotation import local_instant
 from pager.core.via import CLI_USER_AGENT, Via
 from pager.http import ApiError
 
 
 def instant(value: Any, name: str) -> datetime:
     """An ISO-8601 instant with an offset (or Z); 400 naming the field otherwise."""
-    if not isinstance(value, str):
-        raise ApiError(400, f"{name} must be an ISO-8601 time like 2026-03-01T09:00:00Z")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise ApiError(400, f"{name}: {value!r} is not an ISO-8601 time") from None
+    parsed = _iso(value, name)
     if parsed.tzinfo is None:
         raise ApiError(400, f"{name}: {value!r} needs an offset, e.g. Z or +01:00")
     return parsed.astimezone(UTC)
+
+
+def wall_clock(value: Any, name: str, zone: str) -> datetime:
+    """An ISO-8601 instant; one without an offset is a wall-clock time in `zone`
+    (a time the clocks skip is the first instant after the jump; a time that
+    happens twice, its first occurrence)."""
+    parsed = _iso(value, name)
+    if parsed.tzinfo is None:
+        return local_instant(parsed, ZoneInfo(zone))
+    return parsed.astimezone(UTC)
+
+
+def _iso(value: Any, name: str) -> datetime:
+    if not isinstance(value, str):
+        raise ApiError(400, f"{name} must be an ISO-8601 time like 2026-03-01T09:00:00Z")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise ApiError(400, f"{name}: {value!r} is not an ISO-8601 time") from None
 
 
 def text(body: dict[str, Any], name: str, required: bool = True) -> str | None:
