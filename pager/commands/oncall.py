@@ -3,6 +3,9 @@ running daemon (no side effect)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 import click
 
 from pager.commands.remote import api, call
@@ -13,21 +16,25 @@ from pager.tables import table
 @click.option("--at", help="ISO-8601 instant (default: now).")
 @click.option("--rotation", help="Only this rotation.")
 def oncall(at: str | None, rotation: str | None) -> None:
-    """Who is on call, per rotation and escalation level (asks the running daemon)."""
+    """Who is on call, per rotation and escalation level (asks the running daemon).
+
+    Times are UTC, with the rotation's own local time beside them."""
     data = call(lambda: api().get("/api/v1/oncall", at=at, rotation=rotation))
-    click.echo(f"On call at {data['at']}\n")
+    click.echo(f"On call at {when(data['at'])}\n")
     rows = [
         (
             r["rotation"],
+            r["timezone"],
             r["person"] or "NOBODY",
-            _short(r["since"]),
-            _short(r["until"]),
+            when(r["since"], r["timezone"]),
+            when(r["until"], r["timezone"]),
             r["next_person"] or "-",
-            "override" if r["override"] else "",
+            f"instead of {r['scheduled'] or 'nobody'}" if r["override"] else "-",
         )
         for r in data["rotations"]
     ]
-    click.echo(table(("rotation", "on call", "since", "until", "next", ""), rows))
+    header = ("rotation", "zone", "on call", "since", "until", "next", "override")
+    click.echo(table(header, rows))
     if rotation is None:
         click.echo("")
         levels = [
@@ -43,8 +50,15 @@ def oncall(at: str | None, rotation: str | None) -> None:
         click.echo(table(("escalation", "level", "targets", "reaches now"), levels))
 
 
-def _short(value: str) -> str:
-    return value.replace("T", " ")[:16] + " UTC" if value.endswith(("+00:00", "Z")) else value
+def when(value: str, zone: str | None = None) -> str:
+    """`2026-03-30 08:00 UTC (Mon 09:00 BST)`: UTC, and the local time in `zone`."""
+    instant = datetime.fromisoformat(value).astimezone(UTC)
+    text = instant.strftime("%Y-%m-%d %H:%M UTC")
+    try:
+        local = instant.astimezone(ZoneInfo(zone)) if zone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        local = None
+    return f"{text} ({local.strftime('%a %H:%M %Z')})" if local else text
 
 
 @click.command()
@@ -99,6 +113,10 @@ def explain(labels: tuple[str, ...]) -> None:
     click.echo(f"escalation: {data['escalation']}")
     if data["heartbeat"]:
         click.echo("heartbeat:  yes (a ping, not an incident)")
+    click.echo(f"hours:      {data['hours']}")
+    if data["held_until"]:
+        opens = when(data["held_until"], data["hours"].rsplit(" ", 1)[-1])
+        click.echo(f"            outside them now: the page would be held until {opens}")
     if data["maintenance_window"]:
         click.echo(f"maintenance window {data['maintenance_window']} is active: recorded only")
     rows = [

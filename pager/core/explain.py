@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pager.core.classify import Classifier
+from pager.core.hours import in_hours, next_opening
 from pager.core.oncall import Overrides, resolve_targets
 from pager.policy.durations import format_duration
-from pager.policy.model import Policy, PriorityDef
+from pager.policy.model import Hours, Policy, PriorityDef
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Explanation:
     description: str
     channels: tuple[str, ...]
     levels: tuple[LevelReach, ...]
+    hours: str  # "always", or the window: "mon-fri 09:00-18:00 Europe/London"
+    held_until: datetime | None  # outside its hours now: the page waits until then
 
 
 def explain(
@@ -60,7 +63,22 @@ def explain(
         prio.description,
         prio.channels,
         tuple(levels),
+        describe_hours(prio.hours),
+        held_until(prio.hours, at),
     )
+
+
+def describe_hours(hours: Hours | str) -> str:
+    if isinstance(hours, str):
+        return hours
+    return f"{hours.days} {hours.from_}-{hours.to} {hours.timezone}"
+
+
+def held_until(hours: Hours | str, at: datetime) -> datetime | None:
+    """When a page opened at `at` would go out: None at once, else the window's opening."""
+    if isinstance(hours, str) or in_hours(hours, at):
+        return None
+    return next_opening(hours, at)
 
 
 def rules_for(policy: Policy, priority: str) -> list[str]:

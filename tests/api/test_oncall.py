@@ -146,12 +146,50 @@ async def test_cli_oncall_prints_a_table(make_harness):
     code, out = await cli(h, "oncall")
     assert code == 0, out
     line = next(x for x in out.splitlines() if x.startswith("primary"))
-    assert line.split()[:2] == ["primary", "alice"]
+    assert line.split()[:3] == ["primary", "UTC", "alice"]
     assert "carol" in line
     assert any(x.split()[:3] == ["platform", "2", "rotation:secondary"] for x in out.splitlines())
     code, out = await cli(h, "oncall", "--at", "2026-01-13T12:00:00Z", "--rotation", "primary")
     assert code == 0
     assert "carol" in out.splitlines()[-1]
+
+
+async def test_cli_oncall_labels_every_column_and_shows_local_time(make_harness):
+    berlin = BASE.replace("{id: primary, timezone: UTC", "{id: primary, timezone: Europe/Berlin")
+    h = await make_harness(berlin)
+    await h.post(
+        "/api/v1/overrides",
+        {
+            "rotation": "secondary",
+            "person": "erin",
+            "start": "2026-01-05T08:00:00Z",
+            "end": "2026-01-05T20:00:00Z",
+        },
+        status=201,
+    )
+    code, out = await cli(h, "oncall")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "On call at 2026-01-05 09:00 UTC"
+    header = next(x for x in lines if x.startswith("rotation"))
+    assert header.split() == [
+        "rotation",
+        "zone",
+        "on",
+        "call",
+        "since",
+        "until",
+        "next",
+        "override",
+    ]
+    primary = next(x for x in lines if x.startswith("primary"))
+    # Berlin's midnight handoff is 23:00 UTC the day before, in winter
+    assert "2026-01-04 23:00 UTC (Mon 00:00 CET)" in primary
+    assert "2026-01-11 23:00 UTC (Mon 00:00 CET)" in primary
+    assert primary.rstrip().endswith(" -")
+    secondary = next(x for x in lines if x.startswith("secondary"))
+    assert secondary.split()[:3] == ["secondary", "UTC", "erin"]
+    assert secondary.rstrip().endswith("instead of bob")
 
 
 async def test_cli_reports_daemon_errors(make_harness):

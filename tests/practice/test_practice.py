@@ -41,6 +41,25 @@ async def test_explain_shows_rule_priority_and_people_without_side_effects(make_
     await h.post("/api/v1/explain", {"labels": ["x"]}, status=400)
 
 
+async def test_explain_outside_the_priority_hours_says_the_page_would_be_held(make_harness):
+    h = await make_harness(PRACTICE.replace("timezone: UTC}}", "timezone: Europe/London}}"))
+    h.clock.set(datetime(2026, 1, 10, 12, 0, tzinfo=UTC))  # a Saturday: P2 is mon-fri
+    data = await h.post("/api/v1/explain", {"labels": {"team": "db"}})
+    assert data["priority"] == "P2"
+    assert data["hours"] == "mon-fri 09:00-18:00 Europe/London"
+    assert data["held_until"] == "2026-01-12T09:00:00+00:00"
+    code, out = await cli(h, "explain", "team=db")
+    assert code == 0, out
+    assert "hours:      mon-fri 09:00-18:00 Europe/London" in out
+    assert (
+        "outside them now: the page would be held until 2026-01-12 09:00 UTC (Mon 09:00 GMT)"
+    ) in out
+    p1 = await h.post("/api/v1/explain", {"labels": {"severity": "critical"}})
+    assert (p1["hours"], p1["held_until"]) == ("always", None)
+    code, out = await cli(h, "explain", "severity=critical")
+    assert "held" not in out
+
+
 async def test_priorities_lists_meaning_rules_and_who_is_paged(make_harness):
     h = await make_harness(PRACTICE)
     data = await h.get("/api/v1/priorities")
