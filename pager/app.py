@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from pager.api import actions, health, incidents, oncall, practice
+from pager.api import actions, health, incidents, maintenance, oncall, practice
 from pager.clock import Clock, SystemClock
 from pager.engine.engine import Engine
 from pager.http import errors_middleware
@@ -80,8 +80,9 @@ def _routes(app: web.Application) -> None:
     r.add_post("/api/v1/explain", practice.explain)
     r.add_get("/api/v1/drills", practice.list_drills)
     r.add_post("/api/v1/drills", practice.create_drill)
-    r.add_get("/api/v1/maintenance", practice.list_maintenance)
-    r.add_post("/api/v1/maintenance", practice.create_maintenance)
+    r.add_get("/api/v1/maintenance", maintenance.list_maintenance)
+    r.add_post("/api/v1/maintenance", maintenance.create_maintenance)
+    r.add_delete("/api/v1/maintenance/{id}", maintenance.end_maintenance)
     r.add_get("/api/v1/oncall", oncall.oncall)
     r.add_get("/api/v1/overrides", oncall.list_overrides)
     r.add_post("/api/v1/overrides", oncall.create_override)

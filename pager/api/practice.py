@@ -1,5 +1,5 @@
 """The incident practice around paging: severity definitions, explain, status
-updates, drills, reviews and maintenance windows."""
+updates, drills and reviews (maintenance windows: pager.api.maintenance)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from typing import Any
 from aiohttp import web
 
 from pager.api.incidents import found, incident_id
-from pager.api.params import instant, text, via_of
+from pager.api.params import text, via_of
 from pager.api.views import drill_outcome
 from pager.core.drills import DEFAULT_WAIT, MAX_WAIT, DrillOutcome
 from pager.core.explain import explain as explain_labels
 from pager.core.explain import rules_for
-from pager.core.matchers import MatcherError, parse_matcher
 from pager.core.oncall import level_report
 from pager.http import ApiError, admin, json_response, read_json
 from pager.policy.durations import format_duration
@@ -27,7 +26,7 @@ from pager.store import actions as action_store
 from pager.store import incidents as store
 from pager.store import maintenance
 from pager.store import overrides as override_store
-from pager.store.models import Incident, MaintenanceWindow
+from pager.store.models import Incident
 
 
 async def _overrides(pager: Pager) -> Any:
@@ -211,59 +210,3 @@ def _drill_view(i: Incident, reached: tuple[str, ...]) -> dict[str, Any]:
         "time_to_ack_seconds": (answered - i.created_at).total_seconds() if answered else None,
         "reached": list(reached),
     }
-
-
-def _window_view(w: MaintenanceWindow) -> dict[str, Any]:
-    return {
-        "id": w.id,
-        "matchers": w.matchers,
-        "start": w.start,
-        "end": w.end,
-        "reason": w.reason,
-        "created_by": w.created_by,
-    }
-
-
-async def list_maintenance(request: web.Request) -> web.Response:
-    pager = admin(request)
-    async with pager.db.read() as session:
-        found = await maintenance.windows(session)
-    now = pager.clock.now()
-    return json_response(
-        {"maintenance": [{**_window_view(w), "active": w.start <= now < w.end} for w in found]}
-    )
-
-
-async def create_maintenance(request: web.Request) -> web.Response:
-    pager = admin(request)
-    body = await read_json(request)
-    matchers = body.get("matchers")
-    if (
-        not isinstance(matchers, list)
-        or not matchers
-        or not all(isinstance(m, str) for m in matchers)
-    ):
-        raise ApiError(400, "matchers must be a non-empty list of matcher strings")
-    for matcher in matchers:
-        try:
-            parse_matcher(matcher)
-        except MatcherError as exc:
-            raise ApiError(400, f"matchers: {exc}") from None
-    start = instant(body.get("start"), "start") if "start" in body else pager.clock.now()
-    end = instant(body.get("end"), "end")
-    if end <= start:
-        raise ApiError(400, "end must be after start")
-    window = MaintenanceWindow(
-        matchers=matchers,
-        start=start,
-        end=end,
-        reason=str(body.get("reason") or ""),
-        created_at=pager.clock.now(),
-        created_by=body.get("by"),
-    )
-    async with pager.db.write() as session:
-        session.add(window)
-        await session.flush()
-        view = _window_view(window)
-    pager.maintenance.invalidate()
-    return json_response(view, status=201)

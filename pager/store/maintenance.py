@@ -2,18 +2,26 @@
 
 Incidents that were already paging keep paging; only new incidents opened
 while a window is active are suppressed, and their timeline says so.
+
+A window can be ended early (`end_window`): one not started yet is deleted; a
+running one ends now, and each open incident it suppressed is told so on its
+timeline (`maintenance_ended`) and pages now, unless another active window
+still covers it (then `suppressed` again, by that window, until it ends).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.matchers import Matcher, matches_all, parse_matcher
-from pager.store.models import MaintenanceWindow
+from pager.store.incidents import RESOLVED, add_event
+from pager.store.models import Event, Incident, MaintenanceWindow
 
 
 async def windows(session: AsyncSession) -> Sequence[MaintenanceWindow]:
@@ -63,3 +71,78 @@ def _matching(current: list[tuple[MaintenanceWindow, list[Matcher]]]) -> Suppres
         return max(matching, key=lambda w: w.end) if matching else None
 
     return suppressor
+
+
+class Ending(StrEnum):
+    DELETED = "deleted"  # it had not started: as if it never was
+    ENDED = "ended"  # it was running: it ends now
+    OVER = "over"  # it had ended already: nothing to do
+
+
+@dataclass(frozen=True)
+class WindowEnd:
+    ending: Ending
+    window: MaintenanceWindow
+    released: tuple[int, ...] = ()  # incidents that page now
+
+
+async def end_window(
+    session: AsyncSession, window_id: int, now: datetime, by: str | None
+) -> WindowEnd | None:
+    """End a window now (see the module docstring); None when there is no such window."""
+    window = await session.get(MaintenanceWindow, window_id, with_for_update=True)
+    if window is None:
+        return None
+    if window.end <= now:
+        return WindowEnd(Ending.OVER, window)
+    if window.start > now:
+        await session.delete(window)
+        return WindowEnd(Ending.DELETED, window)
+    window.end = now
+    await session.flush()
+    still = await active_suppressor(session, now)  # the other windows, without this one
+    released = []
+    for incident in await _suppressed_by(session, window.id):
+        other = still(incident.labels)
+        if other is None:
+            incident.suppressed, incident.next_action_at = False, now
+            add_event(
+                session,
+                incident.id,
+                now,
+                "maintenance_ended",
+                by,
+                maintenance_window=window.id,
+                early=True,
+            )
+            released.append(incident.id)
+        else:
+            incident.next_action_at = other.end
+            add_event(
+                session,
+                incident.id,
+                now,
+                "suppressed",
+                None,
+                maintenance_window=other.id,
+                window_start=other.start.isoformat(),
+                window_end=other.end.isoformat(),
+                reason=other.reason,
+            )
+    return WindowEnd(Ending.ENDED, window, tuple(released))
+
+
+async def _suppressed_by(session: AsyncSession, window_id: int) -> list[Incident]:
+    """Open incidents held back by this window (their latest `suppressed` event names it)."""
+    rows = await session.execute(
+        select(Incident, Event)
+        .join(Event, Event.incident_id == Incident.id)
+        .where(
+            Incident.suppressed.is_(True), Incident.state != RESOLVED, Event.kind == "suppressed"
+        )
+        .order_by(Incident.id, Event.id)
+    )
+    latest: dict[int, tuple[Incident, Event]] = {}
+    for incident, event in rows.all():
+        latest[incident.id] = (incident, event)
+    return [i for i, e in latest.values() if e.detail.get("maintenance_window") == window_id]

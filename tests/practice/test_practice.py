@@ -355,6 +355,98 @@ async def test_future_maintenance_window_starts_and_ends_on_time(make_harness):
     assert [w["active"] for w in listed] == [False]
 
 
+async def delete(h, path, status=200):
+    resp = await h.client.delete(path, headers={"Authorization": "Bearer api-token"})
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def test_a_running_maintenance_window_ended_early_pages_what_it_held(make_harness):
+    h = await make_harness(PRACTICE)
+    window = await h.post(
+        "/api/v1/maintenance",
+        {"matchers": ['service="api"'], "end": "2026-01-05T12:00:00Z", "reason": "upgrade"},
+        status=201,
+    )
+    held = await h.fire(*CRITICAL)
+    await h.fast_forward(minutes=30)
+    h.notifier.assert_no_more()  # recorded, not paged
+    ended = await delete(h, f"/api/v1/maintenance/{window['id']}")
+    assert (ended["status"], ended["end"], ended["released"]) == (
+        "ended",
+        "2026-01-05T09:30:00+00:00",
+        [held],
+    )
+    await h.settle()
+    h.notifier.expect("alice", "sms", "ApiDown")  # at once, not at 12:00
+    h.notifier.expect("frank", "sms", "OPENED")
+    timeline = (await h.incident(held))["timeline"]
+    [end_event] = [e for e in timeline if e["kind"] == "maintenance_ended"]
+    assert end_event["at"] == "2026-01-05T09:30:00+00:00"
+    assert end_event["detail"] == {"maintenance_window": window["id"], "early": True}
+    assert (await h.incident(held))["suppressed"] is False
+    listed = (await h.get("/api/v1/maintenance"))["maintenance"]
+    assert [(w["active"], w["end"]) for w in listed] == [(False, "2026-01-05T09:30:00+00:00")]
+    later = await h.fire("alertname=Later", "severity=critical", "service=api")
+    await h.settle()
+    h.notifier.expect("alice", "sms", "Later")  # the window no longer suppresses
+    h.notifier.expect("frank", "sms", "OPENED")
+    assert (await h.incident(later))["suppressed"] is False
+    gone = await delete(h, f"/api/v1/maintenance/{window['id']}", status=409)
+    assert gone["error"] == (
+        f"maintenance window {window['id']} ended already, at 2026-01-05T09:30:00+00:00"
+    )
+    h.notifier.assert_no_more()
+
+
+async def test_ending_one_window_leaves_an_incident_another_still_covers(make_harness):
+    h = await make_harness(PRACTICE)
+    short = await h.post(
+        "/api/v1/maintenance",
+        {"matchers": ['service="api"'], "end": "2026-01-05T12:00:00Z"},
+        status=201,
+    )
+    held = await h.fire(*CRITICAL)
+    wide = await h.post(
+        "/api/v1/maintenance",
+        {"matchers": ['severity="critical"'], "end": "2026-01-05T10:00:00Z"},
+        status=201,
+    )
+    ended = await delete(h, f"/api/v1/maintenance/{short['id']}")
+    assert ended["released"] == []
+    await h.fast_forward(minutes=59, seconds=59)
+    h.notifier.assert_no_more()  # the other window holds it until 10:00
+    await h.fast_forward(seconds=1)
+    h.notifier.expect("alice", "sms", "ApiDown")
+    h.notifier.expect("frank", "sms", "OPENED")
+    suppressed = [e for e in (await h.incident(held))["timeline"] if e["kind"] == "suppressed"]
+    assert [e["detail"]["maintenance_window"] for e in suppressed] == [short["id"], wide["id"]]
+
+
+async def test_a_future_maintenance_window_is_deleted(make_harness):
+    h = await make_harness(PRACTICE)
+    window = await h.post(
+        "/api/v1/maintenance",
+        {
+            "matchers": ['service="api"'],
+            "start": "2026-01-05T10:00:00Z",
+            "end": "2026-01-05T11:00:00Z",
+        },
+        status=201,
+    )
+    deleted = await delete(h, f"/api/v1/maintenance/{window['id']}")
+    assert (deleted["status"], deleted["released"]) == ("deleted", [])
+    assert (await h.get("/api/v1/maintenance"))["maintenance"] == []
+    await h.fast_forward(hours=1)  # 10:00: no window starts
+    await h.fire(*CRITICAL)
+    await h.settle()
+    h.notifier.expect("alice", "sms", "ApiDown")
+    h.notifier.expect("frank", "sms", "OPENED")
+    h.notifier.assert_no_more()
+    await delete(h, f"/api/v1/maintenance/{window['id']}", status=404)
+    await delete(h, "/api/v1/maintenance/x", status=400)
+
+
 async def test_maintenance_bad_input(make_harness):
     h = await make_harness(PRACTICE)
     body = await h.post(
