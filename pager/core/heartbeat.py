@@ -9,7 +9,9 @@ Guarantees:
   twice is one heartbeat; the first declaration (entries, then rules) wins.
 * A heartbeat is missing once `now >= last_seen + expect_every`. One never
   pinged counts from `since` (the shell passes the daemon's start, or the
-  policy load that declared it), so a fresh daemon does not page at once.
+  policy load that declared it), so a fresh daemon does not page at once;
+  one declared `wait_for_first_ping` is not watched at all until its first
+  ping (a new install whose monitoring is not wired up yet pages nobody).
 * One incident per missing period: a heartbeat already `raised` (an incident
   was opened since its last ping) is not opened again, even if someone
   resolved that incident by hand; the next ping ends the period.
@@ -33,6 +35,7 @@ class HeartbeatDef:
     priority: str
     escalation: str
     rule_index: int | None = None  # None: a `heartbeats:` entry
+    wait_for_first_ping: bool = False  # not watched until it was pinged once
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,14 @@ def declared(policy: Policy) -> tuple[HeartbeatDef, ...]:
     found: dict[str, HeartbeatDef] = {}
     for beat in policy.heartbeats:
         found.setdefault(
-            beat.name, HeartbeatDef(beat.name, beat.expect_every, beat.priority, beat.escalation)
+            beat.name,
+            HeartbeatDef(
+                beat.name,
+                beat.expect_every,
+                beat.priority,
+                beat.escalation,
+                wait_for_first_ping=beat.wait_for_first_ping,
+            ),
         )
     for index, rule in enumerate(policy.rules):
         spec = rule.heartbeat
@@ -74,7 +84,15 @@ def declared(policy: Policy) -> tuple[HeartbeatDef, ...]:
             continue
         name = rule_heartbeat_name(index, rule)
         found.setdefault(
-            name, HeartbeatDef(name, spec.expect_every, spec.priority, spec.escalation, index)
+            name,
+            HeartbeatDef(
+                name,
+                spec.expect_every,
+                spec.priority,
+                spec.escalation,
+                index,
+                spec.wait_for_first_ping,
+            ),
         )
     return tuple(found.values())
 
@@ -101,6 +119,8 @@ def decide(
         if beat.name in raised:
             continue  # already paged for this silence; a ping clears it
         seen = last_seen.get(beat.name)
+        if seen is None and beat.wait_for_first_ping:
+            continue  # not watched until its first ping
         due = due_at(beat, seen, since.get(beat.name, now))
         if now >= due:
             missing.append(Missing(beat, seen, due))

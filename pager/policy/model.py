@@ -193,6 +193,10 @@ class HeartbeatSpec(Strict):
     expect_every: Duration
     priority: Priority
     escalation: Id
+    # true: silent until the first ping arrives (GoAlert's "inactive"); false: a
+    # never-pinged heartbeat is missing `expect_every` after start (a pipeline
+    # that never worked pages too)
+    wait_for_first_ping: bool = False
 
 
 class Rule(Strict):
@@ -216,6 +220,7 @@ class Heartbeat(Strict):
     expect_every: Duration
     priority: Priority
     escalation: Id
+    wait_for_first_ping: bool = False  # as HeartbeatSpec's
 
 
 class Policy(Strict):

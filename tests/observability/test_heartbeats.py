@@ -7,14 +7,16 @@ the real Alertmanager re-sending an always-firing Watchdog.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pager.core.heartbeat import HeartbeatDef, decide, declared, rule_heartbeat_name
+from pager.core.heartbeat import Decision, HeartbeatDef, decide, declared, rule_heartbeat_name
 from pager.policy.model import Policy, Rule
 from tests.e2e.alertmanager import Alertmanager
 from tests.harness import WEBHOOK_TOKEN, Harness
@@ -22,6 +24,7 @@ from tests.observability.policies import HEARTBEATS
 from tests.polling import eventually
 
 AM = "/api/v1/alerts/alertmanager"
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
@@ -126,6 +129,31 @@ async def test_never_pinged_counts_from_the_start(make_harness):
     assert last_seen(h, "Watchdog") == 0  # the series exists before the first ping
     await h.fast_forward(seconds=1)
     assert [i["title"] for i in await incidents(h)] == ["Heartbeat Watchdog missing"]
+
+
+async def test_wait_for_first_ping_is_silent_until_the_first_ping(make_harness):
+    # both kinds: the Watchdog rule, and the `heartbeats:` entry "backup"
+    policy = re.sub(
+        r"(expect_every: .*escalation: platform)}", r"\1, wait_for_first_ping: true}", HEARTBEATS
+    )
+    h = await make_harness(policy)
+    await h.fast_forward(hours=6)  # never pinged: not watched, nobody paged
+    assert await incidents(h) == []
+    h.notifier.assert_no_more()
+    await h.post(AM, watchdog(), token=WEBHOOK_TOKEN)  # from now on, it counts
+    await h.fast_forward(timedelta(minutes=5) - timedelta(seconds=1))
+    assert await incidents(h) == []
+    await h.fast_forward(seconds=1)
+    assert [i["title"] for i in await incidents(h)] == ["Heartbeat Watchdog missing"]
+    h.notifier.expect("alice", "sms", "Heartbeat Watchdog missing")
+
+
+async def test_the_example_policy_pages_nobody_on_a_new_install(make_harness):
+    example = "\n".join(p.read_text() for p in sorted((ROOT / "policies").glob("*.yaml")))
+    h = await make_harness(example)
+    await h.fast_forward(hours=1)  # `make run` left alone for an hour
+    assert (await h.get("/api/v1/incidents"))["incidents"] == []
+    h.notifier.assert_no_more()
 
 
 async def test_resolving_by_hand_does_not_reopen_during_the_same_silence(make_harness):
@@ -237,6 +265,14 @@ def test_missing_exactly_when_overdue_and_not_raised(seen: int | None, now: int,
         assert decision.next_due == due > at
     else:
         assert raised or at >= due
+
+
+def test_a_beat_waiting_for_its_first_ping_is_never_missing_before_it() -> None:
+    waiting = HeartbeatDef("w", timedelta(minutes=5), "P1", "platform", wait_for_first_ping=True)
+    later = T0 + timedelta(days=3)
+    assert decide([waiting], {"w": None}, {}, {"w": T0}, later) == Decision((), None)
+    pinged = decide([waiting], {"w": T0}, {}, {"w": T0}, later)
+    assert [m.beat.name for m in pinged.missing] == ["w"]
 
 
 def test_next_due_is_the_earliest_upcoming() -> None:
