@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint fmt bench clean
 
 $(STAMP): pyproject.toml constraints.txt
+	@echo "installing pager and its dependencies into $(VENV) (once; about a minute)..."
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
+	$(VENV)/bin/pip install --progress-bar off -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+	@echo "installed; $(VENV)/bin/pager is ready"
 
 ## run: serve on 127.0.0.1:8080 with the example policies and an embedded SQLite database
 run: $(STAMP)

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -87,3 +88,17 @@ def test_entrypoint_refuses_open_network_without_tokens(venv: Path, tmp_path: Pa
     )
     assert done.returncode == 1
     assert "refusing to serve on 0.0.0.0" in done.stderr
+
+
+def test_the_package_builds_without_deprecation_warnings(tmp_path: Path) -> None:
+    """`project.license` as a TOML table is deprecated (PEP 639): it is an SPDX string."""
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    assert "BuildBackendWarning" not in build.stdout + build.stderr
+    assert list(tmp_path.glob("pager-*.whl"))
