@@ -4,6 +4,7 @@ running daemon (no side effect)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
@@ -82,17 +83,8 @@ def priorities() -> None:
             click.echo(f"  an acknowledgement expires after {p['ack_expires']}")
         click.echo(f"  rules: {'; '.join(p['rules']) or 'none'}")
         for e in p["escalations"]:
-            rows = [
-                (
-                    str(lv["level"]),
-                    ", ".join(lv["targets"]),
-                    lv["ack_timeout"] or "-",
-                    ", ".join(lv["reaches_now"]) or "NOBODY",
-                )
-                for lv in e["levels"]
-            ]
             click.echo(f"  escalation {e['escalation']} (repeat {e['repeat']}):")
-            click.echo(_indent(table(("level", "targets", "ack timeout", "reaches now"), rows)))
+            click.echo(_indent(_levels(e["levels"], "reaches_now")))
         click.echo("")
 
 
@@ -119,16 +111,20 @@ def explain(labels: tuple[str, ...]) -> None:
         click.echo(f"            outside them now: the page would be held until {opens}")
     if data["maintenance_window"]:
         click.echo(f"maintenance window {data['maintenance_window']} is active: recorded only")
+    click.echo(_levels(data["levels"], "people"))
+
+
+def _levels(levels: list[dict[str, Any]], people: str) -> str:
     rows = [
         (
             str(lv["level"]),
             ", ".join(lv["targets"]),
             lv["ack_timeout"] or "-",
-            ", ".join(lv["people"]) or "NOBODY",
+            ", ".join(lv[people]) or "NOBODY",
         )
-        for lv in data["levels"]
+        for lv in levels
     ]
-    click.echo(table(("level", "targets", "ack timeout", "reaches now"), rows))
+    return table(("level", "targets", "ack timeout", "reaches now"), rows)
 
 
 def _indent(text: str) -> str:

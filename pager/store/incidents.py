@@ -171,18 +171,25 @@ async def _new_incident(
         drill=ctx.drill,
     )
     if window is not None:
-        add_event(
-            session,
-            incident.id,
-            now,
-            "suppressed",
-            None,
-            maintenance_window=window.id,
-            window_start=window.start.isoformat(),
-            window_end=window.end.isoformat(),
-            reason=window.reason,
-        )
+        note_suppressed(session, incident.id, window, now)
     return incident
+
+
+def note_suppressed(
+    session: AsyncSession, incident_id: int, window: MaintenanceWindow, now: datetime
+) -> None:
+    """The timeline event of an incident held back (recorded, not paged) by a window."""
+    add_event(
+        session,
+        incident_id,
+        now,
+        "suppressed",
+        None,
+        maintenance_window=window.id,
+        window_start=window.start.isoformat(),
+        window_end=window.end.isoformat(),
+        reason=window.reason,
+    )
 
 
 def _fire_alert(

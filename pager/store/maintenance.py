@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.matchers import Matcher, matches_all, parse_matcher
-from pager.store.incidents import RESOLVED, add_event
+from pager.store.incidents import RESOLVED, add_event, note_suppressed
 from pager.store.models import Event, Incident, MaintenanceWindow
 
 
@@ -118,17 +118,7 @@ async def end_window(
             released.append(incident.id)
         else:
             incident.next_action_at = other.end
-            add_event(
-                session,
-                incident.id,
-                now,
-                "suppressed",
-                None,
-                maintenance_window=other.id,
-                window_start=other.start.isoformat(),
-                window_end=other.end.isoformat(),
-                reason=other.reason,
-            )
+            note_suppressed(session, incident.id, other, now)
     return WindowEnd(Ending.ENDED, window, tuple(released))
 
 
