@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core.via import Via
 from pager.services import Pager
 from pager.store import incidents as store
+from pager.store.drills import complete_drill
 from pager.store.models import Incident
 
 Action = Callable[[AsyncSession, Incident, datetime, str | None, Via], Awaitable[bool]]
@@ -31,7 +32,7 @@ async def act(pager: Pager, incident_id: int, action: Action, by: str | None, vi
     async def apply(session: AsyncSession) -> tuple[bool, str, datetime, bool]:
         incident = await store.get_for_update(session, incident_id)
         if incident.drill and action in (store.acknowledge, store.resolve):
-            changed = await store.complete_drill(session, incident, now, by, via)  # its answer
+            changed = await complete_drill(session, incident, now, by, via)  # its answer
         else:
             changed = await action(session, incident, now, by, via)
         return changed, incident.priority, incident.created_at, incident.drill

@@ -23,7 +23,8 @@ from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
 from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
-from pager.store.incidents import add_event, end_unanswered_drill, firing_counts, reached_people
+from pager.store.drills import end_unanswered_drill
+from pager.store.incidents import add_event, firing_counts, reached_people
 from pager.store.models import Incident, Notification
 from pager.store.outbox import active_overrides, claim_incidents
 from pager.store.overrides import by_rotation

@@ -17,7 +17,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from pager.core import drills
 from pager.core.classify import Classification
 from pager.core.grouping import incident_key, incident_title, runbook_for
 from pager.core.via import Via
@@ -321,25 +320,6 @@ async def escalate(
     incident.next_action_at = now
     add_event(session, incident.id, now, "escalate_requested", by, via=via)
     return True
-
-
-async def complete_drill(
-    session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: Via
-) -> bool:
-    """A drill has its answer: acknowledged (if it was not yet), then resolved as
-    "drill complete", so it never pages again."""
-    if incident.state == RESOLVED:
-        return False
-    if incident.state == TRIGGERED:
-        await acknowledge(session, incident, now, by, via)
-    incident.drill_outcome = drills.DrillOutcome.COMPLETE
-    return await resolve(session, incident, now, by, via, reason=drills.COMPLETE_REASON)
-
-
-async def end_unanswered_drill(session: AsyncSession, incident: Incident, now: datetime) -> None:
-    """The drill's deadline came before any answer."""
-    incident.drill_outcome = drills.DrillOutcome.UNANSWERED
-    await resolve(session, incident, now, None, Via.DRILL, reason=drills.UNANSWERED_REASON)
 
 
 async def cancel_pending_pages(session: AsyncSession, incident_id: int) -> None:
