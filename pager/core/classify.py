@@ -2,7 +2,8 @@
 
 Guarantees:
 * Rules are tried in policy order; the first whose matchers all match wins
-  (Alertmanager matcher semantics, see :mod:`pager.core.matchers`).
+  (Alertmanager matcher semantics, see :mod:`pager.labels`). One item of a
+  rule's ``matchers`` may hold several (``{a="1",b="2"}``), as in a route.
 * A rule gives its own ``priority``/``escalation``; a field it leaves out comes
   from its ``heartbeat:`` spec if it has one, else from the policy ``default``.
 * No rule matches: the ``default`` applies (``rule_index`` is None).
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pager.core.matchers import Matcher, matches_all, parse_matcher
+from pager.labels import Matcher, matches_all, parse_matchers
 from pager.policy.model import HeartbeatSpec, Policy, Rule
 
 
@@ -66,7 +67,8 @@ def _compile(index: int, rule: Rule, default: Classification) -> _CompiledRule:
         group_by=rule.group_by,
         heartbeat=beat,
     )
-    return _CompiledRule(tuple(parse_matcher(text) for text in rule.matchers), result)
+    matchers = tuple(m for text in rule.matchers for m in parse_matchers(text).matchers)
+    return _CompiledRule(matchers, result)
 
 
 _CACHE: dict[int, tuple[Policy, Classifier]] = {}

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pager.core.matchers import MatcherError, MatchOp, parse_matcher
+from pager.labels import MatcherError, MatchOp, parse_matchers
 from pager.policy.model import Policy, Rule
 
 
@@ -56,11 +56,12 @@ class Decision:
 def rule_heartbeat_name(index: int, rule: Rule) -> str:
     for text in rule.matchers:
         try:
-            matcher = parse_matcher(text)
+            matchers = parse_matchers(text).matchers
         except MatcherError:
             continue
-        if matcher.name == "alertname" and matcher.op is MatchOp.EQUAL:
-            return matcher.value
+        for matcher in matchers:
+            if matcher.name == "alertname" and matcher.op is MatchOp.EQUAL:
+                return matcher.value
     return f"rule-{index}"
 
 

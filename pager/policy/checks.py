@@ -5,7 +5,9 @@ the offending value, and references are checked against every id *declared*
 in the files, valid or not, so one broken person does not also produce an
 "unknown person" error everywhere it is named. Warnings flag what is legal
 but probably a mistake (a P1 rule without a runbook, an empty rotation, a
-heartbeat rule that does not pin ``alertname``).
+heartbeat rule that does not pin ``alertname``, two people with one phone, a
+matcher only Alertmanager's classic parser reads). A matcher Alertmanager's
+two parsers read differently is an error (see :mod:`pager.labels.parse`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 from yaml.nodes import Node
 
-from pager.core.matchers import MatcherError, MatchOp, parse_matcher
+from pager.labels import Matcher, MatcherError, MatchOp, parse_matchers
 from pager.policy.errors import PathPart, PolicyIssue, Severity, format_path
 from pager.policy.model import (
+    ID_MAX,
     Default,
     EscalationPolicy,
     Heartbeat,
@@ -80,6 +83,7 @@ class Reporter:
 
 
 def check_all(parts: Parts, report: Reporter) -> None:
+    _check_phones(parts, report)
     for rotation in parts.rotations:
         _check_rotation(rotation, parts, report)
     for policy in parts.escalation_policies:
@@ -93,6 +97,23 @@ def check_all(parts: Parts, report: Reporter) -> None:
     if parts.default is not None:
         value = parts.default.value
         _check_route(parts.default, (), value.priority, value.escalation, parts, report)
+
+
+def _check_phones(parts: Parts, report: Reporter) -> None:
+    """Replies are told apart by phone number: a shared one acts as its first owner."""
+    owners: dict[str, Located[Person]] = {}
+    for person in parts.people:
+        phone = person.value.phone
+        if not isinstance(phone, str):
+            continue
+        first = owners.setdefault(phone, person)
+        if first is not person:
+            where = f"{first.file}:{line_of(node_at(first.node, ('phone',)))}"
+            message = (
+                f"phone {phone} is also {first.value.id}'s ({where}): a reply from it "
+                f"acts as {first.value.id}"
+            )
+            report.add(person, ("phone",), message, "warning")
 
 
 def _known(parts: Parts, section: str, ident: str) -> bool:
@@ -182,14 +203,13 @@ def _check_route(
 def _check_rule(item: Located[Rule], parts: Parts, report: Reporter) -> None:
     rule = item.value
     pinned = set()  # label names the rule requires to equal or match something
+    alertname = None  # the heartbeat's name, as pager.core.heartbeat reads it
     for index, text in enumerate(rule.matchers):
-        try:
-            matcher = parse_matcher(text)
-        except MatcherError as err:
-            report.add(item, ("matchers", index), str(err))
-            continue
-        if matcher.op in (MatchOp.EQUAL, MatchOp.REGEX):
-            pinned.add(matcher.name)
+        for matcher in _item_matchers(item, index, text, report):
+            if matcher.op in (MatchOp.EQUAL, MatchOp.REGEX):
+                pinned.add(matcher.name)
+            if alertname is None and matcher.name == "alertname" and matcher.op is MatchOp.EQUAL:
+                alertname = matcher.value
     _check_route(item, (), rule.priority, rule.escalation, parts, report)
     if rule.heartbeat is not None:
         beat = rule.heartbeat
@@ -197,9 +217,30 @@ def _check_rule(item: Located[Rule], parts: Parts, report: Reporter) -> None:
         if "alertname" not in pinned:
             message = "heartbeat rule does not match on alertname: every alert it matches is a ping"
             report.add(item, ("matchers",), message, "warning")
+        elif alertname is not None and len(alertname) > ID_MAX:
+            size = len(alertname)
+            message = f"the heartbeat is named by its alertname: {size} characters, max {ID_MAX}"
+            report.add(item, ("matchers",), message)
     elif _effective_priority(rule, parts) == "P1" and not rule.runbook:
         message = "P1 rule has no runbook: add runbook: <url> so the page says what to do"
         report.add(item, (), message, "warning")
+
+
+def _item_matchers(
+    item: Located[Rule], index: int, text: str, report: Reporter
+) -> tuple[Matcher, ...]:
+    """The matchers of one ``matchers`` item (it may hold several), with its issues reported."""
+    sub: tuple[PathPart, ...] = ("matchers", index)
+    try:
+        parsed = parse_matchers(text)
+    except MatcherError as err:
+        report.add(item, sub, str(err))
+        return ()
+    if parsed.warning is not None:
+        report.add(item, sub, parsed.warning, "warning")
+    if not parsed.matchers:
+        report.add(item, sub, f'{text!r} holds no matcher: write one, e.g. severity="critical"')
+    return parsed.matchers
 
 
 def _effective_priority(rule: Rule, parts: Parts) -> str | None:

@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 Severity = Literal["error", "warning"]
 PathPart = str | int
-PRIORITY_PATTERN = r"^P[0-9]+$"  # as pager.policy.model.Priority spells it
+PRIORITY_PATTERN = r"^P[0-9]{1,15}$"  # pager.policy.model.Priority: fits a 16-character column
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def _message(kind: str, msg: str, value: Any, ctx: dict[str, Any]) -> str:
     if kind == "literal_error":
         return f"expected {ctx['expected']}, got {shape_of(value)}"
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == PRIORITY_PATTERN:
-        return f"invalid priority {value!r}: use P1, P2, …"
+        return f"invalid priority {value!r}: use P1, P2, … (at most 16 characters)"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"expected a mapping (key: value), got {shape_of(value)}"
     if kind in ("tuple_type", "list_type"):

@@ -252,7 +252,9 @@ def _priorities(
     for name, value in data.items():
         where = key_node(node, str(name)) or node
         if not isinstance(name, str) or not re.fullmatch(PRIORITY_PATTERN, name):
-            message = f"priorities: invalid priority name {name!r}: use P1, P2, …"
+            message = (
+                f"priorities: invalid priority name {name!r}: use P1, P2, … (16 characters at most)"
+            )
             issues.append(PolicyIssue(source.name, line_of(where), message))
             continue
         if not origins.claim(f"priorities.{name}", source.name, where, issues):

@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from pager.policy.durations import Duration
+from pager.policy.durations import Duration, PositiveDuration
+from pager.policy.errors import PRIORITY_PATTERN
 
 Channel = Literal["sms", "voice"]
 CHANNELS: tuple[Channel, ...] = ("sms", "voice")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+ID_MAX = 128  # the database columns that hold ids (person, rotation, policy, heartbeat)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -35,12 +37,14 @@ def _check_zone(name: str) -> str:
 def _check_id(value: str) -> str:
     if not _ID.fullmatch(value):
         raise ValueError(f"invalid id {value!r}: use letters, digits, '-', '_' and '.'")
+    if len(value) > ID_MAX:
+        raise ValueError(f"id {value[:20]!r}… is {len(value)} characters long: at most {ID_MAX}")
     return value
 
 
 TimeZone = Annotated[str, AfterValidator(_check_zone)]
 Id = Annotated[str, AfterValidator(_check_id)]
-Priority = Annotated[str, Field(pattern=r"^P[0-9]+$")]
+Priority = Annotated[str, Field(pattern=PRIORITY_PATTERN)]  # fits its 16-character column
 
 
 class Strict(BaseModel):
@@ -105,7 +109,7 @@ class Rotation(Strict):
 
 class Level(Strict):
     targets: tuple[str, ...] = Field(min_length=1)
-    ack_timeout: Duration | None = None  # None only on the last level
+    ack_timeout: PositiveDuration | None = None  # None only on the last level
 
     @field_validator("targets")
     @classmethod
@@ -173,7 +177,7 @@ class PriorityDef(Strict):
     channels: tuple[Channel, ...] = CHANNELS
     hours: Literal["always"] | Hours = "always"
     stakeholders: tuple[str, ...] = ()
-    ack_expires: Duration | None = None
+    ack_expires: PositiveDuration | None = None
     notify_on_resolve: bool = False
     upgrade_to: Priority | None = None
     upgrade_after: Duration | None = None
@@ -190,7 +194,7 @@ class Throttle(Strict):
 
 
 class HeartbeatSpec(Strict):
-    expect_every: Duration
+    expect_every: PositiveDuration
     priority: Priority
     escalation: Id
     # true: silent until the first ping arrives (GoAlert's "inactive"); false: a
@@ -217,7 +221,7 @@ class Heartbeat(Strict):
     """A heartbeat pinged by `POST /api/v1/heartbeats/{name}`."""
 
     name: Id
-    expect_every: Duration
+    expect_every: PositiveDuration
     priority: Priority
     escalation: Id
     wait_for_first_ping: bool = False  # as HeartbeatSpec's

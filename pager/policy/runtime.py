@@ -1,21 +1,25 @@
 """The running policy: loaded once, reloaded on request, never replaced by a broken one.
 
 Every successful load is stored as a policy version; incidents keep the
-version they started with, and `snapshot()` gives it back (cached).
+version they started with, and `snapshot()` gives it back (cached). Reading,
+checking and compiling a policy (seconds for a policy of megabytes) runs in
+a worker thread, so webhooks and the engine keep going during a reload.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from pager.clock import Clock
 from pager.core.classify import Classifier
-from pager.policy.loader import PolicyError, PolicyIssue, load_policy
+from pager.policy.loader import LoadedPolicy, PolicyError, PolicyIssue, load_policy
 from pager.policy.model import Policy
 from pager.store.db import Database
 from pager.store.policies import load_version, record_load, save_version, version_at
@@ -52,18 +56,16 @@ class PolicyRuntime:
     async def reload(self) -> tuple[PolicyIssue, ...]:
         """Load the directory; on errors keep the running policy and return them."""
         try:
-            loaded = load_policy(self.directory)
+            loaded, classifier, body = await asyncio.to_thread(_prepare, self.directory)
         except PolicyError as exc:
             self.last_reload_ok, self.last_errors = False, tuple(exc.errors)
             for issue in exc.errors:
                 log.error("policy error: %s", issue)
             return self.last_errors
-        version_id = await self.store_version(loaded.policy)
+        version_id = await self._store(body)
         async with self.db.write() as session:
             await record_load(session, version_id, self.clock.now())
-        self._active = Active(
-            loaded.policy, Classifier(loaded.policy), version_id, tuple(loaded.warnings)
-        )
+        self._active = Active(loaded.policy, classifier, version_id, tuple(loaded.warnings))
         self._snapshots[version_id] = loaded.policy
         self.last_reload_ok, self.last_errors = True, ()
         for issue in loaded.warnings:
@@ -73,7 +75,9 @@ class PolicyRuntime:
 
     async def store_version(self, policy: Policy) -> int:
         """Store a policy version (once per content) and return its id."""
-        body = policy.model_dump(mode="json", by_alias=True)
+        return await self._store(_body(policy))
+
+    async def _store(self, body: dict[str, Any]) -> int:
         for _ in range(2):  # two replicas may store the same version at once
             try:
                 async with self.db.write() as session:
@@ -97,3 +101,13 @@ class PolicyRuntime:
                 cached = Policy.model_validate(await load_version(session, version_id))
             self._snapshots[version_id] = cached
         return cached
+
+
+def _body(policy: Policy) -> dict[str, Any]:
+    return policy.model_dump(mode="json", by_alias=True)
+
+
+def _prepare(directory: Path) -> tuple[LoadedPolicy, Classifier, dict[str, Any]]:
+    """The blocking part of a reload: load, check, compile, serialise (in a thread)."""
+    loaded = load_policy(directory)
+    return loaded, Classifier(loaded.policy), _body(loaded.policy)

@@ -7,7 +7,11 @@ Guarantees:
   and ISO dates stay strings and leading-zero numbers stay text. Pydantic then
   parses times and dates strictly.
 * A key repeated in one mapping is reported (PyYAML would keep the last).
-* A syntax error becomes a PolicyIssue on the line YAML points at.
+* A syntax error becomes a PolicyIssue on the line YAML points at, and so do
+  what PyYAML would otherwise raise past us: a character YAML forbids (a raw
+  NUL), nesting deeper than MAX_DEPTH (PyYAML composes recursively), aliases
+  that expand past MAX_VALUES values, and a NUL or a lone surrogate written
+  as an escape (``"\0"``, ``"\ud800"``), which no database column takes.
 """
 
 from __future__ import annotations
@@ -23,11 +27,27 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pager.policy.errors import PathPart, PolicyIssue, format_path
 
+MAX_DEPTH = 64  # nesting levels; a policy needs about six
+MAX_VALUES = 2_000_000  # nodes once aliases are expanded
+
 
 class PolicyYamlLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 core-schema scalars (see the module docstring)."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class registry
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 for _tag, _regex, _first in (
@@ -61,18 +81,70 @@ def read_source(path: Path, name: str, issues: list[PolicyIssue]) -> SourceFile 
     except (OSError, UnicodeDecodeError) as err:
         issues.append(PolicyIssue(name, 0, f"cannot read the file: {err}"))
         return None
-    loader = PolicyYamlLoader(text)
+    try:
+        loader = PolicyYamlLoader(text)
+    except yaml.YAMLError as err:  # ReaderError: a character YAML does not allow
+        issues.append(_reader_issue(name, text, err))
+        return None
     try:
         root = loader.get_single_node()
-        if root is not None:
-            _check_duplicate_keys(name, root, (), issues, set())
+        if root is not None and not _check_nodes(name, root, issues):
+            return None
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as err:
         issues.append(_syntax_issue(name, err))
         return None
+    except yaml.YAMLError as err:
+        issues.append(_reader_issue(name, text, err))
+        return None
     finally:
         loader.dispose()
     return SourceFile(name, root, data)
+
+
+def _reader_issue(name: str, text: str, err: yaml.YAMLError) -> PolicyIssue:
+    position = getattr(err, "position", 0)
+    line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+    character = getattr(err, "character", None)
+    what = f"character U+{character:04X}" if isinstance(character, int) else "a character"
+    return PolicyIssue(name, line, f"invalid YAML: {what} is not allowed in YAML text")
+
+
+def _check_nodes(name: str, root: Node, issues: list[PolicyIssue]) -> bool:
+    """Size, depth, keys and scalars; False if the file is too big to read on (reported)."""
+    size, depth = _measure(root)
+    if size > MAX_VALUES or depth > MAX_DEPTH:
+        message = (
+            f"aliases expand to {size} values, more than {MAX_VALUES}: write it out"
+            if size > MAX_VALUES
+            else f"aliases nest the data more than {MAX_DEPTH} levels deep"
+        )
+        issues.append(PolicyIssue(name, line_of(root), message))
+        return False
+    _check_duplicate_keys(name, root, (), issues, set())
+    return True
+
+
+def _measure(root: Node) -> tuple[int, int]:
+    """How many nodes, and how deep, once aliases are copied out: one pass, no recursion.
+
+    Aliases share nodes, so sizes are memoised (a billion laughs costs nothing
+    to measure); a cycle is counted once where it closes.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        kids = [n for key, _, child in _children(node) for n in (key, child) if n is not None]
+        if children_done:
+            size[id(node)] = 1 + sum(size.get(id(kid), 1) for kid in kids)
+            depth[id(node)] = 1 + max((depth.get(id(kid), 1) for kid in kids), default=0)
+        elif id(node) not in depth:
+            depth[id(node)] = 1  # in progress: a cycle back to it counts once
+            stack.append((node, True))
+            stack.extend((kid, False) for kid in kids if id(kid) not in depth)
+    return size[id(root)], depth[id(root)]
 
 
 def _syntax_issue(name: str, err: yaml.MarkedYAMLError) -> PolicyIssue:
@@ -89,6 +161,8 @@ def _check_duplicate_keys(
     if id(node) in seen:  # aliases share nodes and may even form cycles
         return
     seen.add(id(node))
+    if isinstance(node, ScalarNode):
+        _check_scalar(name, node, path, issues)
     first_line: dict[PathPart, int] = {}
     for key, part, value in _children(node):
         if key is not None and part in first_line:
@@ -98,6 +172,18 @@ def _check_duplicate_keys(
         elif key is not None:
             first_line[part] = line_of(key)
         _check_duplicate_keys(name, value, (*path, part), issues, seen)
+
+
+def _check_scalar(
+    name: str, node: ScalarNode, path: tuple[PathPart, ...], issues: list[PolicyIssue]
+) -> None:
+    value = str(node.value)
+    where = format_path(path) or "value"
+    if "\x00" in value:
+        issues.append(PolicyIssue(name, line_of(node), f"{where}: holds a NUL character (\\0)"))
+    elif any(0xD800 <= ord(char) <= 0xDFFF for char in value):
+        message = f"{where}: holds a lone surrogate (\\uD800–\\uDFFF), which is not Unicode text"
+        issues.append(PolicyIssue(name, line_of(node), message))
 
 
 def _children(node: Node) -> Iterator[tuple[Node | None, PathPart, Node]]:
