@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import ContentEncodingError
 
 from pager.services import Pager, pager_of
 from pager.store.db import UNAVAILABLE, unavailable
@@ -95,12 +96,23 @@ def check_token(request: web.Request, expected: str | None) -> None:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, decoded from its Content-Encoding (gzip, deflate); 400 if it does not decode."""
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, f"body over the limit of {limit} bytes", "too_large")
-    body = await request.read()  # aiohttp enforces client_max_size while reading
+    try:
+        body = await request.read()  # aiohttp enforces client_max_size while reading
+    except web.RequestPayloadError as exc:
+        raise ApiError(400, _unreadable(request, exc), "malformed") from None
     if len(body) > limit:
         raise ApiError(413, f"body over the limit of {limit} bytes", "too_large")
     return body
+
+
+def _unreadable(request: web.Request, exc: web.RequestPayloadError) -> str:
+    if isinstance(exc.__cause__, ContentEncodingError):
+        encoding = request.headers.get("Content-Encoding", "")
+        return f"body: not valid {encoding} data (Content-Encoding: {encoding})"
+    return f"body could not be read: {exc}"
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:

@@ -1,20 +1,32 @@
 """Webhook bodies, validated: Alertmanager's payload version 4 and the generic form.
 
-Both become a list of `AlertIn`: the one shape the store records. Validation
-errors name the field (`alerts.0.labels: ...`) so a sender can fix its body.
+Both become a list of `AlertIn`: the one shape the store records. Guarantees:
+* Validation errors name the field (`alerts.0.labels: ...`) so a sender can
+  fix its body; a body that passes is one every database can store: no NUL
+  character in any text, no key longer than its column.
+* Times are RFC 3339 as Go writes them: any offset, any number of fraction
+  digits (truncated to microseconds), read the same whatever the host's time
+  zone; Go's zero time (`0001-01-01T00:00:00Z`) means "none". A time that is
+  not RFC 3339, or that leaves the calendar once converted to UTC
+  (`0001-01-01T00:00:00+14:00`), is a 400.
+* A generic alert needs a summary to fire; a resolve needs only its key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+_GO_ZERO = datetime(1, 1, 1, tzinfo=UTC)
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", re.ASCII)
+KEY_MAX = 64  # the column an alert's fingerprint (a generic dedup_key) is stored in
 _M = TypeVar("_M", bound="BaseModel")
 
 
@@ -35,33 +47,58 @@ class AlertIn:
     source: str = "alertmanager"
 
 
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    return value
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError(f"{value!r} is not an RFC 3339 time like 2026-01-05T09:00:00Z")
+    return value
+
+
+def _utc(value: datetime) -> datetime | None:
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+    return None if moment == _GO_ZERO else moment
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+Labels = dict[Text, Text]
+Instant = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
+
+
 class _AMAlert(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: Literal["firing", "resolved"]
-    labels: dict[str, str]
-    annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: str | None = None
-    endsAt: str | None = None
-    generatorURL: str = ""
-    fingerprint: str = Field(min_length=1, max_length=64)
+    labels: Labels
+    annotations: Labels = Field(default_factory=dict)
+    startsAt: Instant | None = None
+    endsAt: Instant | None = None
+    generatorURL: Text = ""
+    fingerprint: Text = Field(min_length=1, max_length=KEY_MAX)
 
 
 class _AMPayload(BaseModel):
     model_config = ConfigDict(extra="ignore")
     version: Literal["4"]
     status: Literal["firing", "resolved"]
-    groupKey: str = Field(min_length=1)
+    groupKey: Text = Field(min_length=1)
     alerts: list[_AMAlert]
-    receiver: str = ""
+    receiver: Text = ""
 
 
 class _Generic(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    summary: str = Field(min_length=1, max_length=1024)
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    summary: Text | None = Field(default=None, min_length=1, max_length=1024)
+    labels: Labels = Field(default_factory=dict)
+    annotations: Labels = Field(default_factory=dict)
     status: Literal["firing", "resolved"] = "firing"
-    dedup_key: str | None = Field(default=None, min_length=1, max_length=200)
+    dedup_key: Text | None = Field(default=None, min_length=1, max_length=KEY_MAX)
 
 
 def parse_alertmanager(body: bytes) -> list[AlertIn]:
@@ -73,8 +110,8 @@ def parse_alertmanager(body: bytes) -> list[AlertIn]:
             labels=a.labels,
             annotations=a.annotations,
             group_key=payload.groupKey,
-            starts_at=_time(a.startsAt),
-            ends_at=_time(a.endsAt),
+            starts_at=a.startsAt,
+            ends_at=a.endsAt,
             generator_url=a.generatorURL,
         )
         for a in payload.alerts
@@ -83,14 +120,18 @@ def parse_alertmanager(body: bytes) -> list[AlertIn]:
 
 def parse_generic(body: bytes) -> list[AlertIn]:
     payload = _validate(_Generic, body)
-    annotations = {"summary": payload.summary, **payload.annotations}
-    key = payload.dedup_key or _label_hash(payload.labels, payload.summary)
+    if payload.summary is None and payload.status == "firing":
+        raise PayloadError("summary: Field required (a firing alert needs one)")
+    if payload.dedup_key is None and not payload.labels and payload.summary is None:
+        raise PayloadError("dedup_key: a resolve needs the dedup_key (or labels) it fired with")
+    summary = {"summary": payload.summary} if payload.summary is not None else {}
+    key = payload.dedup_key or _label_hash(payload.labels, payload.summary or "")
     return [
         AlertIn(
             fingerprint=key,
             status=payload.status,
             labels=payload.labels,
-            annotations=annotations,
+            annotations={**summary, **payload.annotations},
             group_key=f"generic:{key}",
             source="generic",
         )
@@ -110,22 +151,7 @@ def _explain(exc: ValidationError) -> str:
         return f"body is not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
     where = ".".join(str(p) for p in first["loc"]) or "body"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
-
-
-def _time(text: str | None) -> datetime | None:
-    if not text or text == GO_ZERO_TIME:
-        return None
-    # Go sends nanoseconds; Python keeps microseconds.
-    head, dot, rest = text.partition(".")
-    if dot:
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        rest = digits[:6] + rest[len(digits) :]
-        text = f"{head}.{rest}"
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}{more}"
 
 
 def _label_hash(labels: dict[str, str], summary: str) -> str:

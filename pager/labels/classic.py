@@ -16,7 +16,7 @@ from __future__ import annotations
 import re2
 
 from pager.labels.golang import trim_space
-from pager.labels.matcher import Matcher, MatcherError, MatchOp
+from pager.labels.matcher import Matcher, MatcherError, MatchOp, shown
 
 # Go's own pattern, run by RE2 as Go runs it (leftmost-first, linear time).
 _SYNTAX = re2.compile(
@@ -56,7 +56,7 @@ def parse_classic_one(text: str) -> Matcher:
     """``ParseMatcher``: one matcher such as ``team=~"db|storage"``."""
     found = _SYNTAX.search(text.encode("utf-8", "surrogatepass"))
     if found is None:
-        raise MatcherError(f"{text!r} is not name, operator, value")
+        raise MatcherError(f"{shown(text)} is not name, operator, value")
     name, op, raw = (part.decode("utf-8", "surrogatepass") for part in found.groups())
     return Matcher(name, MatchOp(op), _unescape(raw))
 

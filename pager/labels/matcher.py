@@ -55,7 +55,7 @@ class Matcher:
             try:
                 object.__setattr__(self, "_regex", compile_anchored(self.value))
             except RegexError as err:
-                raise MatcherError(f"invalid regex {self.value!r}: {err}") from None
+                raise MatcherError(f"invalid regex {shown(self.value)}: {err}") from None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         actual = labels.get(self.name, "")
@@ -67,6 +67,11 @@ class Matcher:
         if not self.name or any(char in RESERVED or is_space(char) for char in self.name):
             return f"{quote(self.name)}{self.op}{quote(self.value)}"
         return f'{self.name}{self.op}"{openmetrics_escape(self.value)}"'
+
+
+def shown(text: str) -> str:
+    """Text in quotes as its author wrote it (backslashes not doubled), for messages."""
+    return f"'{text}'" if text.isprintable() else repr(text)
 
 
 def openmetrics_escape(value: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pager.labels.classic import parse_classic
-from pager.labels.matcher import AmbiguousMatcherError, Matcher, MatcherError
+from pager.labels.matcher import AmbiguousMatcherError, Matcher, MatcherError, shown
 from pager.labels.utf8 import parse_utf8
 
 
@@ -40,7 +40,7 @@ def parse_matchers(text: str) -> Parsed:
     except MatcherError:
         classic = None
     if modern is None and classic is None:
-        raise MatcherError(f"invalid matcher {text!r}: {reason}")
+        raise MatcherError(f"invalid matcher {shown(text)}: {reason}")
     if modern is None:
         assert classic is not None
         return Parsed(tuple(classic), _fallback_warning(text, classic, reason))
@@ -54,7 +54,7 @@ def parse_matcher(text: str) -> Matcher:
     found = parse_matchers(text).matchers
     if len(found) != 1:
         raise MatcherError(
-            f"invalid matcher {text!r}: expected one matcher, found {len(found)}"
+            f"invalid matcher {shown(text)}: expected one matcher, found {len(found)}"
             + (" (give each as its own item)" if found else "")
         )
     return found[0]
@@ -66,13 +66,13 @@ def spell(matchers: tuple[Matcher, ...] | list[Matcher]) -> str:
 
 def _fallback_warning(text: str, classic: list[Matcher], reason: str) -> str:
     return (
-        f"{text!r} is read by Alertmanager's classic parser only ({reason}); "
+        f"{shown(text)} is read by Alertmanager's classic parser only ({reason}); "
         f"write {spell(classic)} so it stays valid in UTF-8 strict mode"
     )
 
 
 def _ambiguity(text: str, modern: list[Matcher], classic: list[Matcher]) -> str:
     return (
-        f"ambiguous matcher {text!r}: Alertmanager's UTF-8 parser reads {spell(modern)}, "
+        f"ambiguous matcher {shown(text)}: Alertmanager's UTF-8 parser reads {spell(modern)}, "
         f"its classic parser {spell(classic)}; write the one you mean"
     )

@@ -7,10 +7,12 @@ Guarantees:
 * A value is compiled as Alertmanager compiles it, as the text
   ``^(?:`` + value + ``)$``, so even ``a)|(b`` means what it means there.
 * What RE2 in C++ accepts but Go's ``regexp`` refuses is refused too:
-  ``\\C``, ``(?<name>…)`` (Go before 1.22, i.e. Alertmanager 0.27), named groups
-  Go would not take (empty, non-ASCII or repeated names) and groups nested
-  more than 1000 deep. RE2's own limits (a repeat over 1000, also when
-  nested, and a program over its 8 MiB memory budget) are errors as well.
+  ``\\C``, ``(?<name>…)`` (Go before 1.22, i.e. Alertmanager 0.27), group
+  names Go would not take (empty or not ASCII letters, digits and ``_``) and
+  groups nested more than 1000 deep. RE2's own limits (a repeat over 1000,
+  also when nested, and a program over its 8 MiB memory budget) are errors
+  as well; Go allows somewhat larger programs, so a huge pattern may be
+  refused here that Alertmanager would take.
 * RE2 never writes to stderr (``log_errors`` is off); every refusal is a
   RegexError whose message is meant for people.
 """
@@ -81,8 +83,11 @@ def compile_anchored(pattern: str) -> Regex:
 
 
 def _message(err: re2.error) -> str:
+    """RE2's ``missing ): (x`` as ``missing ) at '(x'``."""
     text = err.args[0] if err.args else "invalid pattern"
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    what, colon, where = text.partition(": ")
+    return f"{what} at '{where}'" if colon else text
 
 
 def _explain(pattern: str, anchored_error: str) -> str:
@@ -94,7 +99,7 @@ def _explain(pattern: str, anchored_error: str) -> str:
         for start, hint in _HINTS:
             if start in message:
                 return hint
-        if message.startswith("invalid escape sequence: \\") and message[-1:].isdigit():
+        if message.startswith("invalid escape sequence at '\\") and message[-2:-1].isdigit():
             return f"{message} (backreferences are not supported by RE2)"
         return message
     return f"it does not fit Alertmanager's anchoring ^(?:…)$: {anchored_error}"
@@ -117,7 +122,6 @@ class _Scan:
 
     def __init__(self, pattern: str) -> None:
         self.text, self.i, self.depth = pattern, 0, 0
-        self.names: set[str] = set()
         self.refusal: str | None = None
 
     def run(self) -> None:
@@ -170,10 +174,9 @@ class _Scan:
             return
         if rest.startswith("(?P<"):
             name = rest[4:].partition(">")[0]
-            if not _valid_group_name(name) or name in self.names:
-                self.refusal = f"invalid or repeated group name {name!r} (Go: [A-Za-z0-9_], once)"
+            if not _valid_group_name(name):
+                self.refusal = f"invalid group name {name!r} (Go takes [A-Za-z0-9_]+)"
                 return
-            self.names.add(name)
         self.depth += 1
         if self.depth > MAX_NESTING:
             self.refusal = f"groups nested more than {MAX_NESTING} deep (Go's regexp refuses it)"

@@ -239,7 +239,7 @@ def _item_matchers(
     if parsed.warning is not None:
         report.add(item, sub, parsed.warning, "warning")
     if not parsed.matchers:
-        report.add(item, sub, f'{text!r} holds no matcher: write one, e.g. severity="critical"')
+        report.add(item, sub, f"'{text}' holds no matcher: write one, e.g. severity=\"critical\"")
     return parsed.matchers
 
 

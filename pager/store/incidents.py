@@ -76,9 +76,11 @@ async def record_alerts(
                 open_by_key[key] = await _open_incident(session, key)
             incident = open_by_key[key]
             if alert.status == "resolved":
+                incident = incident or await _incident_firing(session, alert)
                 if incident is None:
                     result.ignored += 1
                     continue
+                open_by_key[incident.open_key or key] = incident
                 _resolve_alert(session, incident, await known.of(incident.id), alert, now)
             else:
                 if incident is None:
@@ -116,6 +118,24 @@ class _KnownAlerts:
 
     def firing(self, incident_id: int) -> bool:
         return any(a.status == "firing" for a in self.by_incident.get(incident_id, {}).values())
+
+
+async def _incident_firing(session: AsyncSession, alert: AlertIn) -> Incident | None:
+    """The open incident of the alert's group that holds it firing, whatever its labels
+    meet now: a resolve may come without them (a generic one by its key alone)."""
+    found = await session.execute(
+        select(Incident)
+        .join(Alert, Alert.incident_id == Incident.id)
+        .where(
+            Incident.open_key.is_not(None),
+            Incident.group_key == alert.group_key,
+            Alert.fingerprint == alert.fingerprint,
+            Alert.status == "firing",
+        )
+        .order_by(Incident.id)
+        .limit(1)
+    )
+    return found.scalars().first()
 
 
 async def _open_incident(session: AsyncSession, key: str) -> Incident | None:

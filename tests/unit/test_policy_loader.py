@@ -91,7 +91,8 @@ def test_every_error_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
         "a.yaml:4: people[0].timezone: unknown time zone 'Mars/Olympus'",
         "a.yaml:6: people[1].phone: phone '555' is not E.164 (like +15550100001)",
         "a.yaml:7: people[1].notify[0].channel: expected 'sms' or 'voice', got 'pigeon'",
-        "b.yaml:3: rotations[0].shift: invalid duration '1x': use e.g. 30s, 5m, 2h, 1d, 1w",
+        "b.yaml:3: rotations[0].shift: invalid duration '1x': use e.g. 30s, 5m, 1h30m, 2d, 1w, "
+            "each unit once, largest first",
         "c.yaml:7: rules[0].escalation: unknown escalation policy 'nope'",
     ]
 
