@@ -97,7 +97,7 @@ def _explain(pattern: str, anchored_error: str) -> str:
     except re2.error as err:
         message = _message(err)
         for start, hint in _HINTS:
-            if start in message:
+            if start in pattern and message.startswith("invalid perl operator"):
                 return hint
         if message.startswith("invalid escape sequence at '\\") and message[-2:-1].isdigit():
             return f"{message} (backreferences are not supported by RE2)"

@@ -70,9 +70,11 @@ def format_duration(value: timedelta) -> str:
 def _coerce(value: Any) -> Any:
     if isinstance(value, str):
         return parse_duration(value)
-    if value == 0 and isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
+        raise ValueError(f"expected a duration such as 5m, got {value!r}")
+    if value == 0 and isinstance(value, int):
         return timedelta(0)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float):
         raise ValueError(f"duration {value!r} needs a unit, e.g. {value}s or {value}m")
     return value
 

@@ -9,6 +9,7 @@ from textwrap import dedent
 
 import pytest
 
+from pager.core.classify import classify
 from pager.policy.errors import PolicyIssue
 from pager.policy.loader import PolicyError, check_directory, load_policy, run_check
 
@@ -92,7 +93,7 @@ def test_every_error_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
         "a.yaml:6: people[1].phone: phone '555' is not E.164 (like +15550100001)",
         "a.yaml:7: people[1].notify[0].channel: expected 'sms' or 'voice', got 'pigeon'",
         "b.yaml:3: rotations[0].shift: invalid duration '1x': use e.g. 30s, 5m, 1h30m, 2d, 1w, "
-            "each unit once, largest first",
+        "each unit once, largest first",
         "c.yaml:7: rules[0].escalation: unknown escalation policy 'nope'",
     ]
 
@@ -101,7 +102,8 @@ def test_an_invalid_item_still_has_its_references_checked(tmp_path: Path) -> Non
     rotations = ROTATIONS.replace("shift: 1w", "shift: soon").replace("bob]\n", "zed]\n", 1)
     _write(tmp_path, a__yaml=PEOPLE + rotations + RULES)
     assert _errors(tmp_path) == [
-        "a.yaml:8: rotations[0].shift: invalid duration 'soon': use e.g. 30s, 5m, 2h, 1d, 1w",
+        "a.yaml:8: rotations[0].shift: invalid duration 'soon': use e.g. 30s, 5m, 1h30m, 2d, "
+        "1w, each unit once, largest first",
         "a.yaml:10: rotations[0].members[1]: unknown person 'zed'",
     ]
 
@@ -183,6 +185,39 @@ def test_warnings(tmp_path: Path) -> None:
         "b.yaml:8: warning: rotations[0]: rotation 'spare' has no members: "
         "only overrides can page through it",
     ]
+
+
+def test_two_people_with_one_phone_are_a_warning(tmp_path: Path) -> None:
+    shared = PEOPLE.replace("+15550100002", "+15550100001")
+    _write(tmp_path, a__yaml=shared + ROTATIONS + RULES)
+    assert [str(warning) for warning in load_policy(tmp_path).warnings] == [
+        "a.yaml:5: warning: people[1].phone: phone +15550100001 is also alice's (a.yaml:3): "
+        "a reply from it acts as alice"
+    ]
+
+
+def test_a_matcher_only_the_classic_parser_reads_is_a_warning(tmp_path: Path) -> None:
+    rules = RULES.replace(
+        "['severity=\"critical\"']", "['severity=\"critical\"', 'job=~\"a\\\\.b\"']"
+    )
+    rules = rules.replace("'job=~\"a\\\\.b\"'", "'job=~\"a\\.b\"'")
+    _write(tmp_path, a__yaml=PEOPLE + ROTATIONS + rules)
+    loaded = load_policy(tmp_path)
+    assert [str(warning) for warning in loaded.warnings] == [
+        "a.yaml:20: warning: rules[0].matchers[1]: 'job=~\"a\\.b\"' is read by Alertmanager's "
+        'classic parser only (column 6: "a\\.b": unknown escape \\.); write '
+        'job=~"a\\\\.b" so it stays valid in UTF-8 strict mode'
+    ]
+    assert loaded.policy.rules[0].matchers[1] == 'job=~"a\\.b"'
+
+
+def test_one_item_may_hold_several_matchers(tmp_path: Path) -> None:
+    rules = RULES.replace("['severity=\"critical\"']", "['{severity=\"critical\",team=db}']")
+    _write(tmp_path, a__yaml=PEOPLE + ROTATIONS + rules)
+
+    policy = load_policy(tmp_path).policy
+    assert classify(policy, {"severity": "critical", "team": "db"}).rule_index == 0
+    assert classify(policy, {"severity": "critical", "team": "web"}).rule_index is None
 
 
 def test_run_check_prints_issues_and_returns_the_status(tmp_path: Path) -> None:
