@@ -68,6 +68,8 @@ def _utc(value: datetime) -> datetime | None:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+Key = Annotated[str, Field(min_length=1, max_length=KEY_MAX), AfterValidator(_no_nul)]
+Summary = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(_no_nul)]
 Labels = dict[Text, Text]
 Instant = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
 
@@ -80,7 +82,7 @@ class _AMAlert(BaseModel):
     startsAt: Instant | None = None
     endsAt: Instant | None = None
     generatorURL: Text = ""
-    fingerprint: Text = Field(min_length=1, max_length=KEY_MAX)
+    fingerprint: Key
 
 
 class _AMPayload(BaseModel):
@@ -94,11 +96,11 @@ class _AMPayload(BaseModel):
 
 class _Generic(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    summary: Text | None = Field(default=None, min_length=1, max_length=1024)
+    summary: Summary | None = None
     labels: Labels = Field(default_factory=dict)
     annotations: Labels = Field(default_factory=dict)
     status: Literal["firing", "resolved"] = "firing"
-    dedup_key: Text | None = Field(default=None, min_length=1, max_length=KEY_MAX)
+    dedup_key: Key | None = None
 
 
 def parse_alertmanager(body: bytes) -> list[AlertIn]:

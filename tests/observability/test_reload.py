@@ -4,8 +4,11 @@ through SIGHUP to a real `pager serve`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 
+from pager.policy import runtime
 from tests.harness import Harness, write_policy
 from tests.observability.daemon import Daemon, eventually_metric
 from tests.scenario.policies import BASE
@@ -80,3 +83,44 @@ async def test_sighup_reloads_a_running_daemon(tmp_path):
         output = daemon.stop()
     assert "nowhere" in output  # every error of the broken policy was logged
     assert "10 minutes" in output
+
+
+async def test_a_reload_parses_off_the_event_loop(make_harness, monkeypatch):
+    """Issue 12: a 5 MB policy held the loop for 16 s. The load waits for a task that
+    only the loop can run, so on the loop it would wait out its guard and fail."""
+    h = await make_harness(BASE)
+    loop_ran = threading.Event()
+    seen: dict[str, object] = {}
+    real = runtime.load_policy
+
+    def load(directory):
+        seen["thread"] = threading.current_thread()
+        seen["loop_ran"] = loop_ran.wait(timeout=30)  # a guard against hanging, not a timing
+        return real(directory)
+
+    monkeypatch.setattr(runtime, "load_policy", load)
+    reload = asyncio.create_task(h.pager.policies.reload())
+    await asyncio.sleep(0)  # let the reload start
+    loop_ran.set()  # the loop is free: this coroutine runs while the policy loads
+    assert await reload == ()
+    assert seen == {"thread": seen["thread"], "loop_ran": True}
+    assert seen["thread"] is not threading.main_thread()
+
+
+async def test_a_policy_that_used_to_crash_the_loader_is_a_400_on_reload(make_harness):
+    """A NUL, 5,000 brackets and 1000000000d raised (500, a traceback); now file:line errors."""
+    h = await make_harness(BASE)
+    directory = h.pager.settings.policies
+    broken = {
+        "people:\n  - id: a\x00b\n": "policy.yaml:38: invalid YAML: character U+0000",
+        "x: " + "[" * 5000 + "]" * 5000 + "\n": "policy.yaml:37: invalid YAML: nested more than",
+        "": "out of range",
+    }
+    for tail, fragment in broken.items():
+        text = BASE + tail if tail else BASE.replace("ack_timeout: 5m", "ack_timeout: 1000000000d")
+        write_policy(directory, text)
+        body = await h.post("/-/reload", status=400)
+        assert fragment in body["error"]
+        assert reload_ok(h) == 0
+    write_policy(directory, BASE)
+    assert (await h.post("/-/reload"))["status"] == "reloaded"

@@ -154,9 +154,12 @@ def _random_cases(count: int) -> list[str]:
 
 
 CASES = list(dict.fromkeys(WRITTEN + _random_cases(240)))
-VALUES = ("", "a", "b", "ab", "api", "api-2", "bar", "x y", "1", 'a"b', "a,b", "\\", "a.b")
-VALUES += ("axb", "aa", "i", "ı", "İ", "K", "ς", "αβ", "٣", "été", "\n", "a\nb", "A")
-LABEL_SETS = [{}] + [{"job": v} for v in VALUES] + [{"a": v, "b": v} for v in VALUES[:12]]
+VALUES: tuple[str, ...] = ("", "a", "b", "ab", "api", "api-2", "bar", "x y", "1", 'a"b')
+VALUES += ("a,b", "\\", "a.b", "axb", "aa", "i", "ı", "İ", "K", "ς", "αβ", "٣", "été", "\n")
+VALUES += ("a\nb", "A")
+LABEL_SETS: list[dict[str, str]] = (
+    [{}] + [{"job": v} for v in VALUES] + [{"a": v, "b": v} for v in VALUES[:12]]
+)
 LABEL_SETS += [{"foo": "bar"}, {"foo": "bar", "dings": "x", "baz": "q", "job": "job1"}]
 LABEL_SETS += [{"a": "1", "b": "2"}, {"a": "1"}, {"foo": "A"}, {"foo": "\\x41"}, {"foo": ""}]
 

@@ -177,7 +177,7 @@ def test_the_default_reading(text: str, expected: list[Matcher], warned: bool) -
     parsed = parse_matchers(text)
     assert list(parsed.matchers) == expected
     assert (parsed.warning is not None) is warned
-    if warned:  # the warning gives a spelling both parsers read the same
+    if parsed.warning is not None:  # it gives a spelling both parsers read the same
         suggestion = parsed.warning.rsplit(" write ", 1)[1].removesuffix(
             " so it stays valid in UTF-8 strict mode"
         )

@@ -8,6 +8,8 @@ exercised the way the scenario tests will use it.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -108,6 +110,60 @@ async def test_the_https_default_port_may_be_signed_explicitly(server):
     headers = sign("https://pager.example.com:443" + path, PARAMS)
 
     assert (await post(server, path, PARAMS, headers))[0] == 200
+
+
+# --- JSON bodies, bound to the signed URL by bodySHA256 ---------------------
+
+JSON_BODY = json.dumps({"CallSid": "CA" + "1" * 32, "CallStatus": "completed", "Attempt": 2})
+
+
+def hashed_path(body: str) -> str:
+    return f"/twilio/status?n=7&bodySHA256={hashlib.sha256(body.encode()).hexdigest()}"
+
+
+async def post_raw(
+    server: tuple[ClientSession, str], raw_path: str, body: str, headers: dict[str, str], kind: str
+) -> tuple[int, object]:
+    session, base = server
+    target = URL(base + raw_path, encoded=True)
+    sent = headers | {"Content-Type": kind}
+    async with session.post(target, data=body.encode(), headers=sent) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_a_json_body_whose_hash_is_signed_yields_its_fields(server):
+    path = hashed_path(JSON_BODY)
+
+    status, body = await post_raw(
+        server, path, JSON_BODY, sign(PUBLIC + path, {}), "application/json"
+    )
+
+    assert (status, body) == (
+        200,
+        {"CallSid": "CA" + "1" * 32, "CallStatus": "completed", "Attempt": "2"},
+    )
+
+
+async def test_a_body_that_does_not_hash_to_the_signed_bodysha256_is_refused(server):
+    """The signature covers the URL only: without the hash check any body would pass."""
+    path = hashed_path(JSON_BODY)
+    forged = JSON_BODY.replace("completed", "busy")
+
+    status, _ = await post_raw(server, path, forged, sign(PUBLIC + path, {}), "application/json")
+
+    assert status == 403
+
+
+async def test_a_form_body_with_bodysha256_is_hashed_too(server):
+    form = "CallSid=CA1&CallStatus=completed"
+    path = hashed_path(form)
+    kind = "application/x-www-form-urlencoded"
+
+    good = await post_raw(server, path, form, sign(PUBLIC + path, {}), kind)
+    forged = await post_raw(server, path, form + "&x=1", sign(PUBLIC + path, {}), kind)
+
+    assert good == (200, {"CallSid": "CA1", "CallStatus": "completed"})
+    assert forged[0] == 403
 
 
 # --- FakeTwilio against a stand-in of the daemon's Twilio routes -------------
