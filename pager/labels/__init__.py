@@ -12,7 +12,7 @@ from pager.labels.matcher import (
     MatchOp,
     matches_all,
 )
-from pager.labels.parse import Parsed, parse_matcher, parse_matchers
+from pager.labels.parse import Parsed, parse_matcher, parse_matchers, parse_stored
 from pager.labels.regex import ENGINE
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "matches_all",
     "parse_matcher",
     "parse_matchers",
+    "parse_stored",
 ]

@@ -60,6 +60,15 @@ def parse_matcher(text: str) -> Matcher:
     return found[0]
 
 
+def parse_stored(text: str) -> tuple[Matcher, ...]:
+    """Text pager accepted before its parsers were Alertmanager's (a stored maintenance
+    window): read as Alertmanager reads it, the classic reading where the two differ."""
+    try:
+        return parse_matchers(text).matchers
+    except AmbiguousMatcherError:
+        return tuple(parse_classic(text))
+
+
 def spell(matchers: tuple[Matcher, ...] | list[Matcher]) -> str:
     return ", ".join(str(m) for m in matchers)
 

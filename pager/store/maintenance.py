@@ -11,6 +11,7 @@ still covers it (then `suppressed` again, by that window, until it ends).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,9 +20,11 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.matchers import Matcher, matches_all, parse_matcher
+from pager.labels import Matcher, MatcherError, matches_all, parse_stored
 from pager.store.incidents import RESOLVED, add_event, note_suppressed
 from pager.store.models import Event, Incident, MaintenanceWindow
+
+log = logging.getLogger(__name__)
 
 
 async def windows(session: AsyncSession) -> Sequence[MaintenanceWindow]:
@@ -60,9 +63,20 @@ class MaintenanceCache:
             rows = await session.execute(
                 select(MaintenanceWindow).where(MaintenanceWindow.end > now)
             )
-            self._windows = [(w, [parse_matcher(m) for m in w.matchers]) for w in rows.scalars()]
+            read = ((w, _matchers(w)) for w in rows.scalars())
+            self._windows = [(w, ms) for w, ms in read if ms is not None]
             self._loaded_at = now
         return _matching([(w, ms) for w, ms in self._windows if w.start <= now < w.end])
+
+
+def _matchers(window: MaintenanceWindow) -> list[Matcher] | None:
+    """A stored window's matchers; None (the window is skipped, never matches all)
+    if one no longer reads: one old row must not fail every webhook."""
+    try:
+        return [m for text in window.matchers for m in parse_stored(text)]
+    except MatcherError as err:
+        log.error("maintenance window %s skipped: %s", window.id, err)
+        return None
 
 
 def _matching(current: list[tuple[MaintenanceWindow, list[Matcher]]]) -> Suppressor:
