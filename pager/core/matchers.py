@@ -1,26 +1,8 @@
 """Alertmanager label matchers: moved to :mod:`pager.labels` (a leaf package).
 
-This module re-exports them so that callers can move at their own pace.
+The names other modules imported from here stay, re-exported, until they move.
 """
 
-from pager.labels import (
-    AmbiguousMatcherError,
-    Matcher,
-    MatcherError,
-    MatchOp,
-    Parsed,
-    matches_all,
-    parse_matcher,
-    parse_matchers,
-)
+from pager.labels import Matcher, MatcherError, MatchOp, matches_all, parse_matcher
 
-__all__ = [
-    "AmbiguousMatcherError",
-    "MatchOp",
-    "Matcher",
-    "MatcherError",
-    "Parsed",
-    "matches_all",
-    "parse_matcher",
-    "parse_matchers",
-]
+__all__ = ["MatchOp", "Matcher", "MatcherError", "matches_all", "parse_matcher"]

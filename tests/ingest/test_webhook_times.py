@@ -35,8 +35,10 @@ def _body(starts_at: str, ends_at: str = "0001-01-01T00:00:00Z") -> bytes:
     return json.dumps(payload).encode()
 
 
-def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def _utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import logging
 import threading
 
 from pager.policy import runtime
+from pager.policy.loader import load_policy
 from tests.harness import Harness, write_policy
 from tests.observability.daemon import Daemon, eventually_metric
 from tests.scenario.policies import BASE
@@ -91,7 +92,7 @@ async def test_a_reload_parses_off_the_event_loop(make_harness, monkeypatch):
     h = await make_harness(BASE)
     loop_ran = threading.Event()
     seen: dict[str, object] = {}
-    real = runtime.load_policy
+    real = load_policy
 
     def load(directory):
         seen["thread"] = threading.current_thread()

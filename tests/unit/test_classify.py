@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pager.core.classify import Classification, Classifier, classifier_for, classify
-from pager.core.matchers import MatcherError
+from pager.labels import MatcherError
 from pager.policy.model import HeartbeatSpec, Policy
 
 
