@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import escalation, ingest, page_latency, procs, resources, scaleout
+from bench import escalation, ingest, matching, page_latency, procs, resources, scaleout
 from bench.config import Config
 from bench.stats import Section
 
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Config, Path], Awaitable[Section]]] = {
     "escalation": escalation.run,
     "resources": resources.run,
     "scaleout": scaleout.run,
+    "matching": matching.run,
 }
 
 
