@@ -65,6 +65,8 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     except web.HTTPRequestEntityTooLarge as exc:
         raise ApiError(413, f"body over the limit: {exc.text}", "too_large") from None
+    except web.RequestPayloadError as exc:  # e.g. a Twilio form whose gzip does not decode
+        raise ApiError(400, _unreadable(request, exc), "malformed") from None
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise

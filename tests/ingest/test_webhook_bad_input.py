@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from pager.store.models import Alert, Incident
 from tests.conftest import SHARED
-from tests.harness import WEBHOOK_TOKEN, Harness
+from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness
 from tests.ingest.test_webhook_errors import rejected, rows
 from tests.scenario.policies import BASE
 
@@ -212,3 +212,18 @@ async def test_what_a_generic_alert_still_needs(make_harness, payload, message) 
     status, body = await post(h, json.dumps(payload).encode(), GENERIC)
     assert (status, body["error"]) == (400, message)
     assert await rows(h) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/twilio/sms", {"Content-Type": "application/x-www-form-urlencoded"}),
+        ("/api/v1/incidents/1/ack", {"Authorization": f"Bearer {API_TOKEN}"}),
+    ],
+)
+async def test_an_undecodable_body_elsewhere_is_a_400_too(make_harness, path, headers) -> None:
+    twilio = {"twilio_account_sid": "AC" + "0" * 32, "twilio_auth_token": "t" * 32}
+    h = await make_harness(BASE, twilio_from="+15005550006", **twilio)
+    sent = headers | {"Content-Encoding": "gzip", "X-Twilio-Signature": "x"}
+    status, body = await post(h, b"not gzip", path, **sent)
+    assert (status, body["error"]) == (400, "body: not valid gzip data (Content-Encoding: gzip)")
