@@ -96,7 +96,8 @@ def test_policy_invalid_or_missing(tmp_path):
     line = one_line(pager(tmp_path, "serve", PAGER_POLICIES=str(BAD_POLICY)))
     assert line == (
         f"Error: PAGER_POLICIES={BAD_POLICY}: the policy is invalid: policy.yaml:9: "
-        "rotations[0].shift: invalid duration '1x': use e.g. 30s, 5m, 2h, 1d, 1w; "
+        "rotations[0].shift: invalid duration '1x': use e.g. 30s, 5m, 1h30m, 2d, 1w, "
+        "each unit once, largest first; "
         f"fix it (`pager check {BAD_POLICY}` lists every problem)"
     )
     missing = tmp_path / "nowhere"
