@@ -78,9 +78,23 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise ApiError(503, "database unavailable, try again later", "unavailable") from None
 
 
+# The admin API also accepts a web console session (pager.web registers how to
+# check one, so this module needs nothing of the console). What such a request
+# does is done as the signed-in person: its `by` is theirs.
+ConsoleSession = Callable[[web.Request], "str | None"]
+CONSOLE_SESSION: web.AppKey[ConsoleSession] = web.AppKey("console_session")
+CONSOLE_PERSON = "pager.console_person"
+
+
 def admin(request: web.Request) -> Pager:
-    """The app's Pager, once the request carried the admin API token."""
+    """The app's Pager, once the request carried the admin API token (or a console session)."""
     pager = pager_of(request)
+    if "Authorization" not in request.headers:
+        check = request.app.get(CONSOLE_SESSION)
+        person = check(request) if check is not None else None
+        if person is not None:
+            request[CONSOLE_PERSON] = person
+            return pager
     check_token(request, pager.settings.api_token)
     return pager
 
@@ -120,12 +134,17 @@ def _unreadable(request: web.Request, exc: web.RequestPayloadError) -> str:
 async def read_json(request: web.Request) -> dict[str, Any]:
     """An optional JSON object body (admin API)."""
     raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, f"body is not valid JSON: {exc}") from None
+    data: Any = {}
+    if raw.strip():
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise ApiError(400, f"body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ApiError(400, "body must be a JSON object")
+    person = request.get(CONSOLE_PERSON)
+    if person is not None and data.setdefault("by", person) != person:
+        raise ApiError(
+            403, f"signed in to the console as {person}: by must be {person!r} or left out"
+        )
     return data

@@ -11,6 +11,7 @@ import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
@@ -68,6 +69,33 @@ class Settings(BaseSettings):
     send_timeout: float = Field(
         10.0, gt=0, le=120, validation_alias=AliasChoices("PAGER_SEND_TIMEOUT", "send_timeout")
     )
+    # The web console (pager.web): who may sign in, and how long a sign-in lasts.
+    web_config: Path | None = Field(
+        None, validation_alias=AliasChoices("PAGER_WEB_CONFIG", "web_config")
+    )
+    auth_proxy_header: str | None = Field(
+        None, validation_alias=AliasChoices("PAGER_AUTH_PROXY_HEADER", "auth_proxy_header")
+    )
+    auth_proxy_trusted: str | None = Field(
+        None, validation_alias=AliasChoices("PAGER_AUTH_PROXY_TRUSTED", "auth_proxy_trusted")
+    )
+    session_key: str | None = Field(
+        None,
+        min_length=32,
+        validation_alias=AliasChoices("PAGER_SESSION_KEY", "session_key"),
+    )
+    session_max_age: int = Field(
+        7 * 24 * 3600,
+        ge=300,
+        le=90 * 24 * 3600,
+        validation_alias=AliasChoices("PAGER_SESSION_MAX_AGE", "session_max_age"),
+    )
+    web_poll_interval: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        validation_alias=AliasChoices("PAGER_WEB_POLL_INTERVAL", "web_poll_interval"),
+    )
 
     @field_validator("listen")
     @classmethod
@@ -83,6 +111,22 @@ class Settings(BaseSettings):
                 "must be an async SQLAlchemy URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://..."
             )
         return value
+
+    @field_validator("auth_proxy_trusted")
+    @classmethod
+    def _cidrs(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_networks(value)
+        return value
+
+    @model_validator(mode="after")
+    def _proxy_header_and_trusted(self) -> Settings:
+        if bool(self.auth_proxy_header) != bool(self.auth_proxy_trusted):
+            raise ValueError(
+                "set both PAGER_AUTH_PROXY_HEADER and PAGER_AUTH_PROXY_TRUSTED (the proxy's "
+                "addresses, e.g. 127.0.0.1/32), or neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def _twilio_all_or_none(self) -> Settings:
@@ -103,6 +147,19 @@ class Settings(BaseSettings):
         return (self.public_url or f"http://{self.listen}").rstrip("/")
 
     @property
+    def url_prefix(self) -> str:
+        """The path of PAGER_PUBLIC_URL ("" or like "/pager"): the console's links start with it."""
+        return urlsplit(self.effective_public_url).path.rstrip("/")
+
+    @property
+    def public_is_https(self) -> bool:
+        return self.effective_public_url.startswith("https://")
+
+    @property
+    def trusted_proxies(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.auth_proxy_trusted) if self.auth_proxy_trusted else ()
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -114,6 +171,24 @@ class Settings(BaseSettings):
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """`127.0.0.1/32, 10.0.0.0/8, ::1` -> networks; a bare address is its own /32 (/128)."""
+    networks = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an address or CIDR like 10.0.0.0/8") from None
+    if not networks:
+        raise ValueError("give at least one address or CIDR, comma-separated")
+    return tuple(networks)
 
 
 def split_listen(value: str) -> tuple[str, int]:

@@ -8,9 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from pager.api.params import instant, number, text, wall_clock
-from pager.core.oncall import level_report, oncall_report
 from pager.core.rotation import find_overlap
 from pager.http import ApiError, admin, json_response, read_json
+from pager.oncall import oncall_at
 from pager.policy.model import Policy, RotationOverride
 from pager.store import overrides as store
 from pager.store.models import Override
@@ -19,25 +19,21 @@ from pager.store.models import Override
 async def oncall(request: web.Request) -> web.Response:
     pager = admin(request)
     at = instant(request.query["at"], "at") if "at" in request.query else pager.clock.now()
-    # A past instant is answered with the policy that was running then.
-    version_id, policy = await pager.policies.running_at(at)
+    found = await oncall_at(pager, at)
     rotation = request.query.get("rotation")
-    if rotation is not None and rotation not in {r.id for r in policy.rotations}:
+    if rotation is not None and rotation not in {r.rotation for r in found.rotations}:
         raise ApiError(404, f"no rotation {rotation!r}")
-    async with pager.db.read() as session:
-        overrides = store.by_rotation(await store.list_overrides(session))
     rotations = [
         {**asdict(r), "override": r.override.model_dump(mode="json") if r.override else None}
-        for r in oncall_report(policy, at, overrides)
+        for r in found.rotations
         if rotation is None or r.rotation == rotation
     ]
-    levels = [asdict(e) for e in level_report(policy, at, overrides)]
     return json_response(
         {
             "at": at,
-            "policy_version": version_id,
+            "policy_version": found.policy_version,
             "rotations": rotations,
-            "escalation_policies": levels,
+            "escalation_policies": [asdict(e) for e in found.escalations],
         }
     )
 

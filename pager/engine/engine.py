@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from pager.clock import Clock
@@ -48,6 +49,17 @@ class Engine:
         self._wake = asyncio.Event()
         self._tick_lock = asyncio.Lock()
         self._stopping = False
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Called on every wake-up (something changed) and after every tick that
+        handled something: how the console's live updates hear of this process's
+        changes at once."""
+        self._listeners.append(listener)
+
+    def _tell(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     async def tick(self) -> int:
         """One pass; returns how many rows it handled."""
@@ -61,6 +73,8 @@ class Engine:
                 self.metrics.set_open(await open_counts(session))
             self.last_tick = now
             self.metrics.engine_last_tick.set(now.timestamp())
+            if handled:
+                self._tell()
             return handled
 
     async def next_due(self) -> datetime | None:
@@ -71,6 +85,7 @@ class Engine:
 
     def wake(self) -> None:
         self._wake.set()
+        self._tell()
 
     async def stop(self, task: asyncio.Task[None], grace: float = 15.0) -> None:
         """Stop claiming work; let a tick in flight finish its sends, then end."""

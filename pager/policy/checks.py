@@ -84,6 +84,7 @@ class Reporter:
 
 def check_all(parts: Parts, report: Reporter) -> None:
     _check_phones(parts, report)
+    _check_emails(parts, report)
     for rotation in parts.rotations:
         _check_rotation(rotation, parts, report)
     for policy in parts.escalation_policies:
@@ -114,6 +115,21 @@ def _check_phones(parts: Parts, report: Reporter) -> None:
                 f"acts as {first.value.id}"
             )
             report.add(person, ("phone",), message, "warning")
+
+
+def _check_emails(parts: Parts, report: Reporter) -> None:
+    """An email signs in through a proxy header, so it must name one person."""
+    first: dict[str, str] = {}
+    for person in parts.people:
+        email = person.value.email
+        if email is None:
+            continue
+        if email.casefold() in first:
+            owner = first[email.casefold()]
+            message = f"email {email!r} is also {owner}'s: give each person their own"
+            report.add(person, ("email",), message)
+        else:
+            first[email.casefold()] = person.value.id
 
 
 def _known(parts: Parts, section: str, ident: str) -> bool:

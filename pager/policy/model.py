@@ -21,6 +21,7 @@ from pager.policy.errors import PRIORITY_PATTERN
 Channel = Literal["sms", "voice"]
 CHANNELS: tuple[Channel, ...] = ("sms", "voice")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ID_MAX = 128  # the database columns that hold ids (person, rotation, policy, heartbeat)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -64,6 +65,7 @@ class Person(Strict):
     id: Id
     name: str = ""
     phone: str
+    email: str | None = None  # matched by the console's sign-in through a proxy header
     timezone: TimeZone = "UTC"
     notify: tuple[NotifyRule, ...] = Field(default_factory=_default_notify, min_length=1)
 
@@ -72,6 +74,13 @@ class Person(Strict):
     def _e164(cls, value: str) -> str:
         if not _E164.fullmatch(value):
             raise ValueError(f"phone {value!r} is not E.164 (like +15550100001)")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError(f"email {value!r} is not an address like alice@example.com")
         return value
 
 
@@ -244,6 +253,10 @@ class Policy(Strict):
 
     def person_by_id(self, ident: str) -> Person | None:
         return next((p for p in self.people if p.id == ident), None)
+
+    def person_by_email(self, email: str) -> Person | None:
+        wanted = email.casefold()
+        return next((p for p in self.people if p.email and p.email.casefold() == wanted), None)
 
     def person_by_phone(self, phone: str) -> Person | None:
         return next((p for p in self.people if p.phone == phone), None)

@@ -513,3 +513,19 @@ async def unreviewed_p1(session: AsyncSession, resolved_before: datetime) -> Seq
         )
     )
     return rows.scalars().all()
+
+
+async def pages_of(
+    session: AsyncSession, incident_ids: Sequence[int]
+) -> dict[int, list[Notification]]:
+    """The page notifications of each incident, oldest first (one query for all)."""
+    rows = await session.execute(
+        select(Notification)
+        .where(Notification.incident_id.in_(incident_ids), Notification.kind == "page")
+        .order_by(Notification.id)
+    )
+    found: dict[int, list[Notification]] = defaultdict(list)
+    for row in rows.scalars():
+        if row.incident_id is not None:
+            found[row.incident_id].append(row)
+    return dict(found)

@@ -213,3 +213,13 @@ class ActionItem(Base):
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     last_reminded_at: Mapped[datetime | None]
+
+
+class SharedSecret(Base):
+    """A secret every replica must agree on (the console's session signing key),
+    made by whichever replica needed it first."""
+
+    __tablename__ = "shared_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
