@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pager.api import actions, health, incidents, maintenance, oncall, practice
 from pager.clock import Clock, SystemClock
 from pager.engine.engine import Engine
-from pager.http import errors_middleware
+from pager.http import CONSOLE_SESSION, errors_middleware
 from pager.ingest import handlers as ingest
 from pager.ingest import heartbeat
 from pager.metrics import Metrics
@@ -32,6 +32,11 @@ from pager.startup import StartupError, policy_failure
 from pager.store.db import Database
 from pager.store.migrate import migrate
 from pager.twilio_hooks import handlers as twilio
+from pager.web import setup as console_setup
+from pager.web.auth import api_session
+from pager.web.setup import setup_console
+from pager.web.state import ASSETS, CONSOLE
+from pager.web.webconfig import UserFile, WebConfigError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,7 @@ def create_app(
 ) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     _routes(app)
+    setup_console(app, settings)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with _running(
@@ -56,7 +62,24 @@ def create_app(
             yield
 
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(_console)
+    app.on_shutdown.append(console_setup.close_streams)
+    app[CONSOLE_SESSION] = api_session
     return app
+
+
+async def _console(app: web.Application) -> AsyncIterator[None]:
+    """The web console's running parts (after the Pager: it needs the database)."""
+    pager = app[PAGER]
+    users = UserFile(pager.settings.web_config)
+    try:
+        users.load()
+    except WebConfigError as exc:
+        lines = "\n  ".join(str(issue) for issue in exc.issues)
+        raise StartupError(f"PAGER_WEB_CONFIG is invalid:\n  {lines}") from None
+    async with console_setup.running(pager, app[ASSETS], users) as console:
+        app[CONSOLE] = console
+        yield
 
 
 def _routes(app: web.Application) -> None:

@@ -83,7 +83,7 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
 # does is done as the signed-in person: its `by` is theirs.
 ConsoleSession = Callable[[web.Request], "str | None"]
 CONSOLE_SESSION: web.AppKey[ConsoleSession] = web.AppKey("console_session")
-CONSOLE_PERSON = "pager.console_person"
+CONSOLE_PERSON = web.RequestKey("console_person", str)
 
 
 def admin(request: web.Request) -> Pager:
