@@ -55,31 +55,30 @@ def create_app(
     setup_console(app, settings)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        users = _console_users(settings)
         async with _running(
             settings, clock or SystemClock(), notifier, db, run_engine, run_migrations
         ) as pager:
             app[PAGER] = pager
-            yield
+            async with console_setup.running(pager, app[ASSETS], users) as console:
+                app[CONSOLE] = console
+                yield
 
     app.cleanup_ctx.append(lifecycle)
-    app.cleanup_ctx.append(_console)
     app.on_shutdown.append(console_setup.close_streams)
     app[CONSOLE_SESSION] = api_session
     return app
 
 
-async def _console(app: web.Application) -> AsyncIterator[None]:
-    """The web console's running parts (after the Pager: it needs the database)."""
-    pager = app[PAGER]
-    users = UserFile(pager.settings.web_config)
+def _console_users(settings: Settings) -> UserFile:
+    """The web console's users, read before anything starts: a broken file stops pager."""
+    users = UserFile(settings.web_config)
     try:
         users.load()
     except WebConfigError as exc:
         lines = "\n  ".join(str(issue) for issue in exc.issues)
         raise StartupError(f"PAGER_WEB_CONFIG is invalid:\n  {lines}") from None
-    async with console_setup.running(pager, app[ASSETS], users) as console:
-        app[CONSOLE] = console
-        yield
+    return users
 
 
 def _routes(app: web.Application) -> None:

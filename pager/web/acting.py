@@ -83,13 +83,15 @@ def because(incident: Incident, verb: str, now: datetime, name: Callable[[str | 
     return f"#{incident.id} cannot be {verb} in its state ({incident.state})."
 
 
-async def _one(pager: Pager, ident: int, verb: str, viewer: Viewer) -> tuple[bool, str | None]:
+async def _one(pager: Pager, ident: int, verb: str, viewer: Viewer) -> str | None:
+    """Do `verb` to the incident; None when done, else why not (ConsoleError 404 if
+    there is no such incident)."""
     action, _ = VERBS[verb]
     try:
         changed = await act(pager, ident, action, viewer.person.id, VIA)
     except store.IncidentNotFound:
-        return False, f"There is no incident #{ident}."
-    return changed, None if changed else await refusal(pager, ident, verb)
+        raise ConsoleError(404, f"There is no incident #{ident}.", "No such incident") from None
+    return None if changed else await refusal(pager, ident, verb)
 
 
 def on_incident(verb: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -99,10 +101,10 @@ def on_incident(verb: str) -> Callable[[web.Request], Awaitable[web.StreamRespon
     ) -> web.StreamResponse:
         ident = incident_id(request)
         back = local_path(data.get("back")) or f"/incidents/{ident}"
-        changed, why = await _one(pager_of(request), ident, verb, viewer)
-        if changed:
+        why = await _one(pager_of(request), ident, verb, viewer)
+        if why is None:
             return redirect(request, back, f"{VERBS[verb][1]} #{ident}.")
-        return await show_again(request, identity, viewer, back, {ident: why or ""}, 409)
+        return await show_again(request, identity, viewer, back, {ident: why}, 409)
 
     return handler
 
@@ -123,11 +125,14 @@ async def bulk(
         )
     done, refused = [], {}
     for ident in ids:
-        changed, why = await _one(pager_of(request), ident, verb, viewer)
-        if changed:
+        try:
+            why = await _one(pager_of(request), ident, verb, viewer)
+        except ConsoleError as exc:
+            why = exc.message
+        if why is None:
             done.append(f"#{ident}")
         else:
-            refused[ident] = why or ""
+            refused[ident] = why
     if not refused:
         return redirect(request, back, f"{VERBS[verb][1]} {', '.join(done)}.")
     if done:
