@@ -56,6 +56,7 @@ def _query(request: web.Request) -> tuple[store.IncidentQuery, int]:
         since=instant(q["since"], "since") if "since" in q else None,
         until=instant(q["until"], "until") if "until" in q else None,
         before=number(q["before"], "before") if "before" in q else None,
+        text=q.get("q") or None,
     )
     return where, limit
 

@@ -367,6 +367,7 @@ class IncidentQuery:
     until: datetime | None = None  # created before
     before: int | None = None  # ids below this one: the next page
     drill: bool | None = None
+    text: str | None = None  # in the title or summary, any case
 
 
 async def list_incidents(
@@ -387,6 +388,11 @@ async def list_incidents(
         query = query.where(Incident.id < where.before)
     if where.drill is not None:
         query = query.where(Incident.drill.is_(where.drill))
+    if where.text:
+        query = query.where(
+            Incident.title.icontains(where.text, autoescape=True)
+            | Incident.summary.icontains(where.text, autoescape=True)
+        )
     return (await session.execute(query)).scalars().all()
 
 

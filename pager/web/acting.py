@@ -17,6 +17,7 @@ from datetime import datetime
 from aiohttp import web
 
 from pager.actions import Action, act
+from pager.core.via import Via
 from pager.practice.updates import post_update
 from pager.services import Pager, pager_of
 from pager.store import incidents as store
@@ -30,7 +31,7 @@ from pager.web.now import render_now
 from pager.web.state import console_of
 from pager.web.views import name_of
 
-VIA = "console"
+VIA = Via.CONSOLE
 VERBS: dict[str, tuple[Action, str]] = {
     "ack": (store.acknowledge, "Acknowledged"),
     "escalate": (store.escalate, "Escalated"),

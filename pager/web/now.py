@@ -54,7 +54,7 @@ async def open_cards(request: web.Request, viewer: Viewer) -> list[Card]:
     pager = pager_of(request)
     now = pager.clock.now()
     async with pager.db.read() as session:
-        found = await store.list_incidents(session, "open", limit=OPEN_SHOWN)
+        found = await store.list_incidents(session, store.IncidentQuery(state="open"), OPEN_SHOWN)
         pages = await store.pages_of(session, [i.id for i in found])
     cards = []
     for incident in sorted(found, key=lambda i: (priority_rank(i.priority), -i.id)):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pager.core.escalation import level_number
 from pager.policy.model import Policy, PriorityDef
 from pager.store.models import Incident, Notification
 from pager.web.fmt import duration
@@ -98,7 +99,7 @@ def status_line(incident: Incident, policy: Policy, now: datetime, paging: Seque
     levels = _levels(policy, incident)
     if incident.level < 0:
         return "Not paged yet"
-    text = f"Level {incident.level + 1}" + (f" of {levels}" if levels else "")
+    text = f"Level {level_number(incident.level)}" + (f" of {levels}" if levels else "")
     if incident.exhausted:
         text += ", every level paged, nobody acknowledged"
     live = [p.name for p in paging if p.live]
@@ -163,9 +164,9 @@ def _timeouts(incident: Incident, policy: Policy) -> list[str]:
     index = min(max(incident.level, 0), len(levels) - 1)
     wait = levels[index].ack_timeout
     if index == len(levels) - 1 or wait is None:
-        return [f"Level {index + 1} is the last: nobody further to escalate to."]
+        return [f"Level {level_number(index)} is the last: nobody further to escalate to."]
     targets = ", ".join(levels[index + 1].targets)
     return [
-        f"Acknowledge within {duration(wait)} of level {index + 1} being paged, "
-        f"or level {index + 2} ({targets}) is paged too."
+        f"Acknowledge within {duration(wait)} of level {level_number(index)} being paged, "
+        f"or level {level_number(index + 1)} ({targets}) is paged too."
     ]
