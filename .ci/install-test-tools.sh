@@ -23,3 +23,6 @@ fi
 # Stoplight Prism for the Twilio contract tests, and the deployment test tools.
 bash "$root/.ci/install-prism.sh"
 bash "$root/.ci/install-deploy-tools.sh"
+
+# Debian's Chromium and axe-core for the web console's browser tests.
+bash "$root/.ci/install-browser-tools.sh"

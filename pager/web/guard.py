@@ -14,9 +14,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
+from pager.services import pager_of
+from pager.store.changes import latest_event_id
 from pager.store.db import UNAVAILABLE, unavailable
 from pager.web.auth import ConsoleError, Identity, Viewer, identify
-from pager.web.render import error_page, to_sign_in
+from pager.web.render import LIVE_MARKER, error_page, to_sign_in
 from pager.web.state import console_of
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,20 @@ UNAVAILABLE_PAGE = ConsoleError(
 
 def page(handler: PageHandler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
-        return await _guarded(request, None, lambda i, v: handler(request, i, v))
+        async def run(identity: Identity, viewer: Viewer) -> web.StreamResponse:
+            await note_marker(request)
+            return await handler(request, identity, viewer)
+
+        return await _guarded(request, None, run)
 
     return wrapped
+
+
+async def note_marker(request: web.Request) -> None:
+    """The newest change, read before the page's content: the page's live stream
+    starts from it, so a change made while the page was being built is not missed."""
+    async with pager_of(request).db.read() as session:
+        request[LIVE_MARKER] = await latest_event_id(session)
 
 
 def form(handler: FormHandler) -> Handler:

@@ -79,7 +79,9 @@ async def render_incident(
         "alerts": incident.alerts,
         "timeline": [Line(e.at, describe(e, lambda p: name_of(policy, p))) for e in record.events],
         "notifications": [Sent(n, delivery(n)) for n in record.notifications],
-        "stakeholders": [t.partition(":")[2] for t in (prio.stakeholders if prio else ())],
+        "stakeholders": [
+            name_of(policy, t.partition(":")[2]) for t in (prio.stakeholders if prio else ())
+        ],
         "errors": errors or {},
         "update_text": update[0] if update else "",
         "update_error": update[1] if update else "",

@@ -42,6 +42,7 @@ async def render_now(
     context = {
         "section": "now",
         "cards": cards,
+        "waiting": sum(1 for c in cards if c.incident.state == "triggered"),
         "mine": [c for c in cards if c.mine],
         "rotations": oncall.rotations,
         "me_on_call": mine,

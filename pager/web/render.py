@@ -19,6 +19,7 @@ from pager.web.auth import ConsoleError, Identity
 from pager.web.state import console_of
 from pager.web.views import name_of
 
+LIVE_MARKER = web.RequestKey("console_live_marker", int)
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -49,7 +50,7 @@ def render(
         "now": pager.clock.now(),
         "note": note,
         "here": str(request.rel_url),
-        "live_marker": console.broadcaster.marker,
+        "live_marker": request.get(LIVE_MARKER, console.broadcaster.marker),
         "section": "",
         "errors": {},
         "name": lambda person: name_of(pager.policies.active.policy, person),

@@ -31,3 +31,7 @@ def start_console(
 @pytest.fixture
 async def console(start_console: Callable[..., Awaitable[Console]]) -> Console:
     return await start_console()
+
+
+# The browser tests' fixtures (one Chromium for the whole session).
+from tests.web.browser import browser, live, tabs  # noqa: E402, F401

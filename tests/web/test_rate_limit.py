@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from pager.web.ratelimit import RateLimit
 from pager.web.state import ADDRESS_LIMIT, PERSON_LIMIT
-from tests.web.console import Console
+from tests.web.console import Console, write_web_config
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -47,11 +47,13 @@ async def test_failed_attempts_on_one_person_are_limited(console: Console):
     assert 'pager_web_sign_ins_total{outcome="ok"} 2.0' in metrics
 
 
-async def test_attempts_from_one_address_are_limited(console: Console):
+async def test_attempts_from_one_address_are_limited(start_console, tmp_path):
     limit, _ = ADDRESS_LIMIT
+    many = {f"user{n}": "pw" for n in range(limit)}  # one wrong guess each: no person limit
+    console = await start_console(web_config=write_web_config(tmp_path / "many.yml", many))
     for n in range(limit):
-        await console.sign_in(f"nobody{n}", "x", status=401)
-    await console.sign_in("alice", status=429)
+        await console.sign_in(f"user{n}", "wrong", status=401)
+    await console.sign_in("user0", "pw", status=429)
 
 
 async def test_the_metrics_exist_at_zero_before_anyone_signs_in(console: Console):
