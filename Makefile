@@ -13,7 +13,9 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 	@echo "installed; $(VENV)/bin/pager is ready"
 
-## run: serve on 127.0.0.1:8080 with the example policies and an embedded SQLite database
+## run: serve on 127.0.0.1:8080 with the example policies and an embedded SQLite database;
+## the web console's users are in web.yml (`.venv/bin/pager web-user add alice` makes the first)
+run: export PAGER_WEB_CONFIG ?= web.yml
 run: $(STAMP)
 	$(VENV)/bin/pager serve
 

@@ -28,7 +28,7 @@ from pager.policy.runtime import PolicyRuntime
 from pager.practice.reminders import run_reminders
 from pager.services import PAGER, Pager
 from pager.settings import Settings
-from pager.startup import StartupError, policy_failure
+from pager.startup import StartupError, policy_failure, web_config_failure
 from pager.store.db import Database
 from pager.store.migrate import migrate
 from pager.twilio_hooks import handlers as twilio
@@ -76,8 +76,7 @@ def _console_users(settings: Settings) -> UserFile:
     try:
         users.load()
     except WebConfigError as exc:
-        lines = "\n  ".join(str(issue) for issue in exc.issues)
-        raise StartupError(f"PAGER_WEB_CONFIG is invalid:\n  {lines}") from None
+        raise StartupError(web_config_failure(exc)) from None
     return users
 
 

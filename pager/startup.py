@@ -3,7 +3,8 @@
 `pager serve` and `pager migrate` run their start-up inside `failures_said()`:
 a failure becomes one `Error: ...` line on stderr and exit status 1, never a
 traceback (that only with `--debug`). `preflight()` checks what can be checked
-before anything starts (the policy, the SQLite directory) and `bind()` takes
+before anything starts (the policy, the web console's users file, the SQLite
+directory) and `bind()` takes
 the port first, so a port in use is said before the database is touched.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from pager.policy.loader import PolicyError, load_policy
 from pager.settings import Settings, split_listen
+from pager.web.webconfig import WebConfigError, parse_web_config
 
 MAX_POLICY_ERRORS = 3  # on the one line; `pager check` shows them all
 
@@ -49,6 +51,11 @@ def preflight(settings: Settings) -> None:
     except PolicyError as exc:
         issues = [str(i) for i in exc.errors]
         raise StartupError(policy_failure(settings.policies, issues)) from None
+    if settings.web_config is not None and settings.web_config.exists():
+        try:
+            parse_web_config(settings.web_config)
+        except WebConfigError as exc:
+            raise StartupError(web_config_failure(exc)) from None
     if settings.is_sqlite:
         database = make_url(settings.database_url).database or ""
         folder = Path(database).parent if database not in ("", ":memory:") else None
@@ -67,6 +74,13 @@ def policy_failure(directory: Path, errors: list[str]) -> str:
         f"PAGER_POLICIES={directory}: the policy is invalid: {shown}{more}; "
         f"fix it (`pager check {directory}` lists every problem)"
     )
+
+
+def web_config_failure(exc: WebConfigError) -> str:
+    shown = "; ".join(str(issue) for issue in exc.issues[:MAX_POLICY_ERRORS])
+    hidden = len(exc.issues) - MAX_POLICY_ERRORS
+    more = f" (and {hidden} more)" if hidden > 0 else ""
+    return f"PAGER_WEB_CONFIG: the web console's users file is invalid: {shown}{more}"
 
 
 def bind(listen: str) -> socket.socket:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from pager.app import create_app
 from pager.clock import FakeClock
@@ -20,6 +21,7 @@ from pager.store.migrate import migrate
 from pager.store.models import Base
 from pager.store.scratch import create_database, drop_database
 from tests.fakes.fake_notifier import FakeNotifier
+from tests.fakes.tcp_proxy import TcpProxy
 from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, write_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,3 +109,39 @@ def make_harness(
         return Harness(client, clock, notifier)
 
     return start
+
+
+@pytest.fixture
+async def cuttable(
+    pg_url: str, tmp_path: Path, clock: FakeClock, aiohttp_client: Any
+) -> AsyncIterator[Callable[..., Awaitable[tuple[Harness, TcpProxy]]]]:
+    """Start the real app on PostgreSQL reached only through a TCP proxy the test
+    can cut: a database that goes away, for real."""
+    opened: list[tuple[TcpProxy, Database]] = []
+
+    async def start(policy: str, **settings: Any) -> tuple[Harness, TcpProxy]:
+        direct = Database(pg_url)
+        await truncate(direct)
+        await direct.close()
+        url = make_url(pg_url)
+        proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        values = {
+            "database_url": proxied,
+            "policies": write_policy(tmp_path / "policies", policy),
+            "webhook_token": WEBHOOK_TOKEN,
+            "api_token": API_TOKEN,
+            **settings,
+        }
+        db = Database(proxied)
+        opened.append((proxy, db))
+        notifier = FakeNotifier()
+        app = create_app(
+            Settings(**values), clock=clock, notifier=notifier, db=db, run_engine=False
+        )
+        return Harness(await aiohttp_client(app), clock, notifier), proxy
+
+    yield start
+    for proxy, db in opened:
+        await proxy.close()
+        await db.close()

@@ -5,22 +5,15 @@ retries deliver every alert once it is back."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from pager.app import create_app
-from pager.clock import FakeClock
-from pager.settings import Settings
-from pager.store.db import Database
-from tests.conftest import SHARED, truncate
+from tests.conftest import SHARED
 from tests.e2e.alertmanager import Alertmanager
-from tests.fakes.fake_notifier import FakeNotifier
 from tests.fakes.tcp_proxy import TcpProxy
-from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, write_policy
+from tests.harness import WEBHOOK_TOKEN, Harness
 from tests.polling import eventually
 from tests.scenario.policies import BASE
 
@@ -57,29 +50,10 @@ async def test_healthz_follows_the_engine_ticks(make_harness):
 
 
 @pytest.fixture
-async def behind_proxy(
-    pg_url: str, tmp_path, clock: FakeClock, aiohttp_client
-) -> AsyncIterator[tuple[Harness, TcpProxy]]:
+async def behind_proxy(cuttable) -> tuple[Harness, TcpProxy]:
     """The real app on PostgreSQL reached only through a TCP proxy the test can cut."""
-    direct = Database(pg_url)
-    await truncate(direct)
-    await direct.close()
-    url = make_url(pg_url)
-    proxy = await TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    settings = Settings(
-        database_url=proxied,
-        policies=write_policy(tmp_path / "policies", BASE),
-        webhook_token=WEBHOOK_TOKEN,
-        api_token=API_TOKEN,
-    )
-    db = Database(proxied)
-    notifier = FakeNotifier()
-    app = create_app(settings, clock=clock, notifier=notifier, db=db, run_engine=False)
-    client = await aiohttp_client(app)
-    yield Harness(client, clock, notifier), proxy
-    await proxy.close()
-    await db.close()
+    started: tuple[Harness, TcpProxy] = await cuttable(BASE)
+    return started
 
 
 def rejected(h: Harness, reason: str) -> float:
