@@ -7,8 +7,11 @@ Guarantees:
   way the watcher asks the database one cheap question (the newest timeline
   event id) and tells every stream only if the answer moved.
 * Bounded: one database check per interval (or poke, at most one per
-  `min_gap`) for all subscribers together, a cap on streams, and per stream a
-  coalesced change plus a few announcements, never an unbounded queue.
+  `min_gap`) for all streams together, none at all while no console is open,
+  a cap on streams, and per stream a coalesced change plus a few
+  announcements, never an unbounded queue.
+* Nothing is missed: a stream says which change its page was built at
+  (`since`); if the world has moved on, it hears so at once.
 * Closed on shutdown: `close()` ends every stream, so the server stops at once.
 """
 
@@ -42,17 +45,21 @@ class Opened:
 class Change:
     marker: int  # the newest timeline event id
     opened: tuple[Opened, ...] = ()
+    baseline: bool = False  # only says where things are (the watcher just woke up)
 
 
 @dataclass(eq=False)  # hashed by identity: one per stream
 class Subscription:
-    marker: int
+    since: int | None  # the change the stream's page has seen; None: whatever is now
     closed: bool = False
     _opened: list[Opened] = field(default_factory=list)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def push(self, change: Change) -> None:
-        self.marker = change.marker
+        if change.baseline and self.since in (None, change.marker):
+            self.since = change.marker  # nothing the page has not seen
+            return
+        self.since = change.marker
         self._opened = [*self._opened, *change.opened][-MAX_ANNOUNCEMENTS:]
         self._ready.set()
 
@@ -68,7 +75,7 @@ class Subscription:
             return None
         self._ready.clear()
         opened, self._opened = tuple(self._opened), []
-        return Change(self.marker, opened)
+        return Change(self.since or 0, opened)
 
 
 class Broadcaster:
@@ -79,18 +86,24 @@ class Broadcaster:
         self.checks = 0  # database checks made (all subscribers together)
         self._subs: set[Subscription] = set()
         self._poked = asyncio.Event()
+        self._joined = asyncio.Event()
+        self._idle = True  # nobody watching: no checks; `marker` may be stale
         self._closed = False
 
     def poke(self) -> None:
         """Something changed here: look now rather than at the next interval."""
         self._poked.set()
 
-    def join(self) -> Subscription:
+    def join(self, since: int | None) -> Subscription:
         """A new stream's subscription; `leave()` it when the stream ends."""
         if len(self._subs) >= MAX_STREAMS:
             raise TooManyStreams(f"more than {MAX_STREAMS} live streams")
-        sub = Subscription(self.marker, closed=self._closed)
+        sub = Subscription(since, closed=self._closed)
         self._subs.add(sub)
+        if self._idle:
+            self._joined.set()  # the watcher wakes, and its first look answers `since`
+        elif since is not None and since != self.marker:
+            sub.push(Change(self.marker))
         return sub
 
     def leave(self, sub: Subscription) -> None:
@@ -101,9 +114,16 @@ class Broadcaster:
         return len(self._subs)
 
     async def run(self) -> None:
-        """The watcher: runs until close()."""
-        await self._guarded(first=True)
+        """The watcher: runs until close(), idle while no stream is open."""
         while not self._closed:
+            if not self._subs:
+                self._idle = True
+                self._joined.clear()
+                await self._joined.wait()
+                continue
+            if self._idle:
+                self._idle = not await self._guarded(baseline=True)
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poked.wait(), self.interval)
             self._poked.clear()
@@ -111,27 +131,31 @@ class Broadcaster:
                 await self._guarded()
                 await asyncio.sleep(self.min_gap)  # coalesce bursts of pokes
 
-    async def _guarded(self, first: bool = False) -> None:
+    async def _guarded(self, baseline: bool = False) -> bool:
         try:
-            await self.check(first)
+            await self.check(baseline)
+            return True
         except UNAVAILABLE as exc:
             log.warning("live updates: database unavailable: %s", exc)
+            await asyncio.sleep(self.interval)
+            return False
 
-    async def check(self, first: bool = False) -> None:
+    async def check(self, baseline: bool = False) -> None:
         async with self.db.read() as session:
             latest = await changes.latest_event_id(session)
             self.checks += 1
-            if latest == self.marker:
+            if latest == self.marker and not baseline:
                 return
-            opened = () if first else await changes.opened_after(session, self.marker)
+            opened = () if baseline else await changes.opened_after(session, self.marker)
         self.marker = latest
-        change = Change(latest, tuple(announcement(i) for i in opened))
+        change = Change(latest, tuple(announcement(i) for i in opened), baseline)
         for sub in self._subs:
             sub.push(change)
 
     def close(self) -> None:
         self._closed = True
         self._poked.set()
+        self._joined.set()
         for sub in self._subs:
             sub.close()
 

@@ -30,9 +30,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     if identity.viewer is None:
         return web.Response(status=401, text="not signed in")
     console = console_of(request)
-    since = request.headers.get("Last-Event-ID") or request.query.get("since")
+    since = request.headers.get("Last-Event-ID") or request.query.get("since") or ""
     try:
-        sub = console.broadcaster.join()
+        sub = console.broadcaster.join(int(since) if since.isdigit() else None)
     except TooManyStreams:
         return web.Response(status=503, text="too many live streams; reload later")
     stream = EventSourceResponse()
@@ -40,7 +40,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     try:
         await stream.prepare(request)
         async with stream:
-            await _stream(request, console, identity, sub, stream, since)
+            await _stream(request, console, identity, sub, stream)
     except ConnectionResetError:
         pass  # the tab went away
     finally:
@@ -55,10 +55,7 @@ async def _stream(
     identity: Identity,
     sub: Subscription,
     stream: EventSourceResponse,
-    since: str | None,
 ) -> None:
-    if since is not None and since != str(sub.marker):
-        await _send(request, console, stream, Change(sub.marker))
     clock = pager_of(request).clock
     while stream.is_connected() and not sub.closed:
         if identity.session.expired(clock.now()):

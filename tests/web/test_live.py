@@ -62,11 +62,40 @@ async def test_an_alert_reaches_an_open_stream_with_an_announcement(console: Con
 async def test_a_reconnecting_tab_that_missed_a_change_hears_of_it_at_once(console: Console):
     await console.sign_in("alice")
     await console.h.fire("alertname=Down", "severity=critical")
-    await eventually(lambda: live(console).marker > 0, what="the change seen")
     async with console.client.get("/events", headers={"Last-Event-ID": "0"}) as stream:
         got: Events = []
         await asyncio.wait_for(read_events(stream, got, 1), 10)
-    assert got == [("change", str(live(console).marker), str(live(console).marker))]
+    marker = live(console).marker
+    assert marker > 0
+    assert got == [("change", str(marker), str(marker))]
+
+
+async def test_a_tab_that_saw_the_newest_change_is_not_told_it_again(console: Console):
+    await console.sign_in("alice")
+    await console.h.fire("alertname=Down", "severity=critical")
+    page = await console.page("/")
+    since = page.split("/events?since=")[1].split('"')[0]
+    assert int(since) > 0  # the page says which change it was built at
+    async with console.client.get(f"/events?since={since}") as stream:
+        got: Events = []
+        reader = asyncio.ensure_future(read_events(stream, got, 1))
+        await eventually(lambda: live(console).checks > 0, what="the watcher looked")
+        await asyncio.sleep(0.3)
+        assert got == []
+        await console.h.fire("alertname=Other", "severity=critical")
+        await asyncio.wait_for(reader, 10)
+    assert got[0][0] == "change"
+    assert int(got[0][1]) > int(since)
+
+
+async def test_nobody_watching_means_no_database_checks(start_console):
+    console = await start_console(web_poll_interval=0.02)
+    await console.h.fire("alertname=Down", "severity=critical")  # pokes the watcher
+    await asyncio.sleep(0.3)
+    assert live(console).checks == 0
+    await console.sign_in("alice")
+    async with console.client.get("/events"):
+        await eventually(lambda: live(console).checks > 3, what="checks while watched")
 
 
 async def test_a_stream_needs_a_session(console: Console):
