@@ -205,3 +205,14 @@ async def test_served_under_a_sub_path_behind_a_reverse_proxy(tmp_path, tabs: Ta
     finally:
         await live.stop()
         await proxy.close()
+
+
+async def test_a_live_refresh_keeps_the_keyboard_focus(live: LiveConsole, tabs: Tabs):
+    first = await fire_p1(live)
+    page = await tabs.open()
+    await sign_in(page, live.url)
+    await expect(page.locator("#live")).to_have_text("live")
+    await page.locator(f"#ack-{first}").focus()
+    second = await fire_p1(live, "AnotherAlert")
+    await expect(page.locator(f"#incident-{second}")).to_be_visible()  # the list was swapped
+    assert await page.evaluate("document.activeElement.id") == f"ack-{first}"
