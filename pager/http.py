@@ -140,6 +140,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
             data = json.loads(raw)
         except ValueError as exc:
             raise ApiError(400, f"body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ApiError(400, "body is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(400, "body must be a JSON object")
     person = request.get(CONSOLE_PERSON)

@@ -3,20 +3,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from aiohttp import web
 
 from pager.api.incidents import incident_id
-from pager.api.params import instant, number, text
-from pager.http import ApiError, admin, json_response, read_json
+from pager.http import ApiError, admin, json_response
+from pager.inputs import Body, Instant, Name, PersonRef, Query, Required, body, ident, parse
 from pager.practice.reminders import refresh_gauge
 from pager.services import Pager
 from pager.store import actions as store
 from pager.store.incidents import IncidentNotFound, add_event, get_for_update
 from pager.store.models import ActionItem
 
-STATES = ("open", "done")
+State = Literal["open", "done"]
+
+
+class ListQuery(Query):
+    state: State | None = None
+    owner: Name | None = None
+
+
+class ActionIn(Body):
+    title: Required
+    owner: PersonRef
+    due: Instant
+    by: PersonRef | None = None
+
+
+class ActionPatch(Body):
+    title: Required | None = None
+    owner: PersonRef | None = None
+    due: Instant | None = None
+    state: State | None = None
+    by: PersonRef | None = None
 
 
 def _view(item: ActionItem, pager: Pager) -> dict[str, Any]:
@@ -33,20 +54,11 @@ def _view(item: ActionItem, pager: Pager) -> dict[str, Any]:
     }
 
 
-def _owner(pager: Pager, body: dict[str, Any]) -> str:
-    owner = text(body, "owner") or ""
-    if pager.policies.active.policy.person_by_id(owner) is None:
-        raise ApiError(400, f"owner {owner!r} is not a person in the policy")
-    return owner
-
-
 async def list_all(request: web.Request) -> web.Response:
     pager = admin(request)
-    state = request.query.get("state")
-    if state is not None and state not in STATES:
-        raise ApiError(400, f"state must be one of {', '.join(STATES)}")
+    query = parse(ListQuery, request.query)
     async with pager.db.read() as session:
-        items = await store.list_items(session, state=state, owner=request.query.get("owner"))
+        items = await store.list_items(session, state=query.state, owner=query.owner)
     return json_response({"actions": [_view(i, pager) for i in items]})
 
 
@@ -59,34 +71,34 @@ async def list_for_incident(request: web.Request) -> web.Response:
 
 async def create(request: web.Request) -> web.Response:
     pager = admin(request)
-    ident = incident_id(request)
-    body = await read_json(request)
-    title, owner, due = (
-        text(body, "title") or "",
-        _owner(pager, body),
-        instant(body.get("due"), "due"),
-    )
+    number = incident_id(request)
+    new = await body(request, ActionIn, pager.policies.active.policy)
     now = pager.clock.now()
     async with pager.db.write() as session:
         try:
-            await get_for_update(session, ident)
+            await get_for_update(session, number)
         except IncidentNotFound as exc:
             raise ApiError(404, str(exc)) from None
         item = ActionItem(
-            incident_id=ident, title=title, owner=owner, due=due, state="open", created_at=now
+            incident_id=number,
+            title=new.title,
+            owner=new.owner,
+            due=new.due,
+            state="open",
+            created_at=now,
         )
         session.add(item)
         await session.flush()
         add_event(
             session,
-            ident,
+            number,
             now,
             "action_item_added",
-            text(body, "by", required=False),
+            new.by,
             action_item=item.id,
-            title=title,
-            owner=owner,
-            due=due.isoformat(),
+            title=new.title,
+            owner=new.owner,
+            due=new.due.isoformat(),
         )
         view = _view(item, pager)
     await refresh_gauge(pager)
@@ -95,36 +107,34 @@ async def create(request: web.Request) -> web.Response:
 
 async def update(request: web.Request) -> web.Response:
     pager = admin(request)
-    item_id = number(request.match_info["id"], "action item id")
-    body = await read_json(request)
-    unknown = set(body) - {"title", "owner", "due", "state", "by"}
-    if unknown:
-        raise ApiError(400, f"unknown fields: {', '.join(sorted(unknown))}")
+    item_id = ident(request.match_info["id"], "action item id")
+    patch = await body(request, ActionPatch, pager.policies.active.policy)
+    changes = patch.model_dump(mode="json", exclude_unset=True, exclude={"by"})
     now = pager.clock.now()
     async with pager.db.write() as session:
         item = await store.get_item(session, item_id)
         if item is None:
             raise ApiError(404, f"no action item {item_id}")
-        if "title" in body:
-            item.title = text(body, "title") or item.title
-        if "owner" in body:
-            item.owner = _owner(pager, body)
-        if "due" in body:
-            item.due = instant(body["due"], "due")
-        if "state" in body:
-            if body["state"] not in STATES:
-                raise ApiError(400, f"state must be one of {', '.join(STATES)}")
-            item.state = body["state"]
-            item.closed_at = now if item.state == "done" else None
+        _apply(item, patch, now)
         add_event(
             session,
             item.incident_id,
             now,
             "action_item_updated",
-            text(body, "by", required=False),
+            patch.by,
             action_item=item.id,
-            changes={k: v for k, v in body.items() if k != "by"},
+            changes=changes,
         )
         view = _view(item, pager)
     await refresh_gauge(pager)
     return json_response(view)
+
+
+def _apply(item: ActionItem, patch: ActionPatch, now: datetime) -> None:
+    """The fields a PATCH gave; a field sent as null keeps its value."""
+    item.title = patch.title or item.title
+    item.owner = patch.owner or item.owner
+    item.due = patch.due or item.due
+    if patch.state is not None:
+        item.state = patch.state
+        item.closed_at = now if patch.state == "done" else None

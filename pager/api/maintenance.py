@@ -11,13 +11,38 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import field_validator
 
-from pager.api.params import instant, number, text
 from pager.core.matchers import MatcherError, parse_matcher
-from pager.http import ApiError, admin, json_response, read_json
+from pager.http import ApiError, admin, json_response
+from pager.inputs import Body, Instant, PersonRef, Text, body, ident
 from pager.store import maintenance
 from pager.store.maintenance import Ending
 from pager.store.models import MaintenanceWindow
+
+
+class MaintenanceIn(Body):
+    matchers: list[Text]
+    start: Instant | None = None
+    end: Instant
+    reason: Text = ""
+    by: PersonRef | None = None
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers(cls, matchers: list[str]) -> list[str]:
+        if not matchers:
+            raise ValueError("must be a non-empty list of matcher strings")
+        for matcher in matchers:
+            try:
+                parse_matcher(matcher)
+            except MatcherError as exc:
+                raise ValueError(str(exc)) from None
+        return matchers
+
+
+class EndIn(Body):
+    by: PersonRef | None = None
 
 
 def _window_view(w: MaintenanceWindow) -> dict[str, Any]:
@@ -43,30 +68,17 @@ async def list_maintenance(request: web.Request) -> web.Response:
 
 async def create_maintenance(request: web.Request) -> web.Response:
     pager = admin(request)
-    body = await read_json(request)
-    matchers = body.get("matchers")
-    if (
-        not isinstance(matchers, list)
-        or not matchers
-        or not all(isinstance(m, str) for m in matchers)
-    ):
-        raise ApiError(400, "matchers must be a non-empty list of matcher strings")
-    for matcher in matchers:
-        try:
-            parse_matcher(matcher)
-        except MatcherError as exc:
-            raise ApiError(400, f"matchers: {exc}") from None
-    start = instant(body.get("start"), "start") if "start" in body else pager.clock.now()
-    end = instant(body.get("end"), "end")
-    if end <= start:
+    given = await body(request, MaintenanceIn, pager.policies.active.policy)
+    start = given.start or pager.clock.now()
+    if given.end <= start:
         raise ApiError(400, "end must be after start")
     window = MaintenanceWindow(
-        matchers=matchers,
+        matchers=list(given.matchers),
         start=start,
-        end=end,
-        reason=str(body.get("reason") or ""),
+        end=given.end,
+        reason=given.reason,
         created_at=pager.clock.now(),
-        created_by=body.get("by"),
+        created_by=given.by,
     )
     async with pager.db.write() as session:
         session.add(window)
@@ -78,8 +90,8 @@ async def create_maintenance(request: web.Request) -> web.Response:
 
 async def end_maintenance(request: web.Request) -> web.Response:
     pager = admin(request)
-    window_id = number(request.match_info["id"], "maintenance window id")
-    by = text(await read_json(request), "by", required=False)
+    window_id = ident(request.match_info["id"], "maintenance window id")
+    by = (await body(request, EndIn, pager.policies.active.policy)).by
     now = pager.clock.now()
     async with pager.db.write() as session:
         done = await maintenance.end_window(session, window_id, now, by)

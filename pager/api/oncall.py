@@ -4,23 +4,57 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from pager.api.params import instant, number, text, wall_clock
 from pager.core.rotation import find_overlap
-from pager.http import ApiError, admin, json_response, read_json
+from pager.http import ApiError, admin, json_response
+from pager.inputs import (
+    Body,
+    Instant,
+    Name,
+    PersonRef,
+    Query,
+    Text,
+    WallClock,
+    body,
+    ident,
+    in_zone,
+    parse,
+)
 from pager.oncall import oncall_at
 from pager.policy.model import Policy, RotationOverride
 from pager.store import overrides as store
 from pager.store.models import Override
 
 
+class OncallQuery(Query):
+    at: Instant | None = None
+    rotation: Name | None = None
+
+
+class OverridesQuery(Query):
+    rotation: Name | None = None
+    all: str | None = None
+
+
+class OverrideIn(Body):
+    rotation: Name
+    person: PersonRef
+    replaces: Name | None = None
+    start: WallClock  # without an offset: in the rotation's zone
+    end: WallClock
+    note: Text = ""
+    by: PersonRef | None = None
+
+
 async def oncall(request: web.Request) -> web.Response:
     pager = admin(request)
-    at = instant(request.query["at"], "at") if "at" in request.query else pager.clock.now()
+    query = parse(OncallQuery, request.query)
+    at = query.at or pager.clock.now()
     found = await oncall_at(pager, at)
-    rotation = request.query.get("rotation")
+    rotation = query.rotation
     if rotation is not None and rotation not in {r.rotation for r in found.rotations}:
         raise ApiError(404, f"no rotation {rotation!r}")
     rotations = [
@@ -54,18 +88,18 @@ def _view(row: Override) -> dict[str, Any]:
 
 async def list_overrides(request: web.Request) -> web.Response:
     pager = admin(request)
-    rotation = request.query.get("rotation")
-    since = None if request.query.get("all") else pager.clock.now()
+    query = parse(OverridesQuery, request.query)
+    since = None if query.all else pager.clock.now()
     async with pager.db.read() as session:
-        rows = await store.list_overrides(session, since, rotation)
+        rows = await store.list_overrides(session, since, query.rotation)
     return json_response({"overrides": [_view(r) for r in rows]})
 
 
 async def create_override(request: web.Request) -> web.Response:
     pager = admin(request)
-    body = await read_json(request)
     policy = pager.policies.active.policy
-    new, rotation = _validated(body, policy)
+    given = await body(request, OverrideIn, policy)
+    new, rotation = _validated(given, policy)
     async with pager.db.write() as session:
         existing = await store.list_overrides(session, new.start, rotation)
         spec = policy.rotation(rotation)
@@ -83,9 +117,9 @@ async def create_override(request: web.Request) -> web.Response:
             replaces=new.replaces,
             start=new.start,
             end=new.end,
-            note=str(body.get("note") or ""),
+            note=given.note,
             created_at=pager.clock.now(),
-            created_by=body.get("by"),
+            created_by=given.by,
         )
         session.add(row)
         await session.flush()
@@ -94,30 +128,24 @@ async def create_override(request: web.Request) -> web.Response:
     return json_response(view, status=201)
 
 
-def _validated(body: dict[str, Any], policy: Policy) -> tuple[RotationOverride, str]:
-    rotation = text(body, "rotation") or ""
+def _validated(given: OverrideIn, policy: Policy) -> tuple[RotationOverride, str]:
+    """What the body's fields mean together (each was checked on its own already)."""
+    rotation, replaces = given.rotation, given.replaces
     if rotation not in {r.id for r in policy.rotations}:
         raise ApiError(404, f"no rotation {rotation!r}")
-    person = text(body, "person") or ""
-    people = {p.id for p in policy.people}
-    if person not in people:
-        raise ApiError(400, f"person {person!r} is not in the policy")
-    replaces = text(body, "replaces", required=False)
     if replaces is not None and replaces not in policy.rotation(rotation).members:
         raise ApiError(400, f"replaces: {replaces!r} is not a member of {rotation}")
-    zone = policy.rotation(rotation).timezone  # times without an offset are read there
-    start, end = (
-        wall_clock(body.get("start"), "start", zone),
-        wall_clock(body.get("end"), "end", zone),
-    )
+    zone = ZoneInfo(policy.rotation(rotation).timezone)  # times without an offset are read there
+    start, end = in_zone(given.start, zone), in_zone(given.end, zone)
     if end <= start:
         raise ApiError(400, "end must be after start")
-    return RotationOverride(person=person, start=start, end=end, replaces=replaces), rotation
+    override = RotationOverride(person=given.person, start=start, end=end, replaces=replaces)
+    return override, rotation
 
 
 async def delete_override(request: web.Request) -> web.Response:
     pager = admin(request)
-    override_id = number(request.match_info["id"], "override id")
+    override_id = ident(request.match_info["id"], "override id")
     async with pager.db.write() as session:
         if not await store.delete_override(session, override_id):
             raise ApiError(404, f"no override {override_id}")

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import web
+from pydantic import Field
 
 from pager.api.incidents import found, incident_id
-from pager.api.params import text, via_of
 from pager.api.views import drill_outcome
 from pager.core.drills import DEFAULT_WAIT, MAX_WAIT, DrillOutcome
 from pager.core.explain import explain as explain_labels
 from pager.core.explain import rules_for
 from pager.core.oncall import level_report
-from pager.http import ApiError, admin, json_response, read_json
+from pager.http import ApiError, admin, json_response
+from pager.inputs import Body, Name, PersonRef, Required, Text, body, via_of
 from pager.policy.durations import format_duration
 from pager.practice.drills import DrillError, start_drill
 from pager.practice.review import render_review
@@ -27,6 +28,30 @@ from pager.store import incidents as store
 from pager.store import maintenance
 from pager.store import overrides as override_store
 from pager.store.models import Incident
+
+
+class ExplainIn(Body):
+    labels: dict[str, str]
+
+
+class UpdateIn(Body):
+    text: Required
+    by: PersonRef | None = None
+
+
+class ReviewIn(Body):
+    notes: Text = ""
+    by: PersonRef | None = None
+
+
+class DrillIn(Body):
+    priority: Name | None = None
+    policy: Name | None = None
+    rotation: Name | None = None
+    by: PersonRef | None = None
+    wait: Annotated[float, Field(ge=1, le=MAX_WAIT.total_seconds())] = (
+        DEFAULT_WAIT.total_seconds()
+    )  # seconds the drill waits for its answer before it ends unanswered
 
 
 async def _overrides(pager: Pager) -> Any:
@@ -93,12 +118,7 @@ def _escalation_view(policy: Any, ident: str, report: Any) -> dict[str, Any]:
 async def explain(request: web.Request) -> web.Response:
     """Which rule a label set matches and whom it would page now. No side effect."""
     pager = admin(request)
-    body = await read_json(request)
-    labels = body.get("labels")
-    if not isinstance(labels, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
-    ):
-        raise ApiError(400, "labels must be an object of strings")
+    labels = (await body(request, ExplainIn)).labels
     active = pager.policies.active
     now = pager.clock.now()
     result = explain_labels(active.policy, active.classifier, labels, now, await _overrides(pager))
@@ -111,23 +131,21 @@ async def explain(request: web.Request) -> web.Response:
 
 async def post_status_update(request: web.Request) -> web.Response:
     pager = admin(request)
-    ident = incident_id(request)
-    body = await read_json(request)
-    message = text(body, "text") or ""
-    by = text(body, "by", required=False)
+    number = incident_id(request)
+    update = await body(request, UpdateIn, pager.policies.active.policy)
     try:
-        await post_update(pager, ident, by, message, via_of(request))
+        await post_update(pager, number, update.by, update.text, via_of(request))
     except store.IncidentNotFound as exc:
         raise ApiError(404, str(exc)) from None
-    return json_response({"status": "posted", "id": ident}, status=201)
+    return json_response({"status": "posted", "id": number}, status=201)
 
 
 async def review(request: web.Request) -> web.Response:
     pager = admin(request)
-    ident = incident_id(request)
+    number = incident_id(request)
     async with pager.db.read() as session:
-        record = await found(store.incident_record(session, ident))
-        items = await action_store.list_items(session, incident_id=ident)
+        record = await found(store.incident_record(session, number))
+        items = await action_store.list_items(session, incident_id=number)
     markdown = render_review(record.incident, record.events, record.notifications, items)
     return web.Response(text=markdown, content_type="text/markdown", charset="utf-8")
 
@@ -135,54 +153,28 @@ async def review(request: web.Request) -> web.Response:
 async def mark_reviewed(request: web.Request) -> web.Response:
     """The team held the review: stops the 7-day reminder."""
     pager = admin(request)
-    ident = incident_id(request)
-    body = await read_json(request)
+    number = incident_id(request)
+    review = await body(request, ReviewIn, pager.policies.active.policy)
     now = pager.clock.now()
     async with pager.db.write() as session:
         try:
-            incident = await store.get_for_update(session, ident)
+            incident = await store.get_for_update(session, number)
         except store.IncidentNotFound as exc:
             raise ApiError(404, str(exc)) from None
         incident.reviewed_at = now
-        store.add_event(
-            session,
-            ident,
-            now,
-            "reviewed",
-            text(body, "by", required=False),
-            notes=str(body.get("notes") or ""),
-        )
-    return json_response({"status": "reviewed", "id": ident})
+        store.add_event(session, number, now, "reviewed", review.by, notes=review.notes)
+    return json_response({"status": "reviewed", "id": number})
 
 
 async def create_drill(request: web.Request) -> web.Response:
     pager = admin(request)
-    body = await read_json(request)
+    d = await body(request, DrillIn, pager.policies.active.policy)
+    wait = timedelta(seconds=d.wait)
     try:
-        ident = await start_drill(
-            pager,
-            text(body, "priority", required=False),
-            text(body, "policy", required=False),
-            text(body, "rotation", required=False),
-            text(body, "by", required=False),
-            _wait(body),
-        )
+        number = await start_drill(pager, d.priority, d.policy, d.rotation, d.by, wait)
     except DrillError as exc:
         raise ApiError(400, str(exc)) from None
-    return json_response({"status": "started", "id": ident}, status=201)
-
-
-def _wait(body: dict[str, Any]) -> timedelta:
-    """How long the drill waits for its answer before it ends unanswered."""
-    seconds = body.get("wait", DEFAULT_WAIT.total_seconds())
-    limit = int(MAX_WAIT.total_seconds())
-    if (
-        not isinstance(seconds, int | float)
-        or isinstance(seconds, bool)
-        or not 1 <= seconds <= limit
-    ):
-        raise ApiError(400, f"wait must be a number of seconds from 1 to {limit}")
-    return timedelta(seconds=seconds)
+    return json_response({"status": "started", "id": number}, status=201)
 
 
 async def list_drills(request: web.Request) -> web.Response:

@@ -98,7 +98,7 @@ async def test_override_bad_input(make_harness):
         ({**base, "rotation": "nope"}, 404, "no rotation 'nope'"),
         ({**base, "start": "tomorrow"}, 400, "start: 'tomorrow' is not an ISO-8601 time"),
         ({**base, "end": "2026-01-05T00:00:00Z"}, 400, "end must be after start"),
-        ({**base, "person": "zed"}, 400, "person 'zed' is not in the policy"),
+        ({**base, "person": "zed"}, 400, "person: 'zed' is not a person in the policy"),
         ({**base, "replaces": "bob"}, 400, "'bob' is not a member of primary"),
     ]
     for body, status, message in cases:

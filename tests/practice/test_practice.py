@@ -190,7 +190,7 @@ async def test_an_unanswered_drill_ends_at_its_deadline(make_harness):
     assert "nobody acknowledged within 120s" in drill_report(detail)
     for wait in (0, -5, "soon", True, 86401):
         answer = await h.post("/api/v1/drills", {"wait": wait}, status=400)
-        assert answer["error"] == "wait must be a number of seconds from 1 to 86400"
+        assert answer["error"].startswith("wait: "), answer  # names the field
 
 
 async def test_pager_drill_follows_the_drill_until_it_ends(make_harness):
