@@ -13,7 +13,16 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 SOURCES = ("alertmanager", "generic", "heartbeat", "drill")
 STATUSES = ("firing", "resolved")
-REJECT_REASONS = ("malformed", "unauthorized", "too_large", "unavailable", "bad_signature")
+REJECT_REASONS = (
+    "malformed",
+    "unauthorized",
+    "too_large",
+    "unavailable",
+    "bad_signature",
+    "client_timeout",  # the body did not arrive within PAGER_CLIENT_TIMEOUT
+    "client_disconnected",  # the client went away before its body was read
+    "deadline",  # not answered within the request deadline
+)
 CHANNELS = ("sms", "voice")
 NOTIFY_OUTCOMES = (
     "sent",
@@ -104,6 +113,24 @@ class Metrics:
             ["channel"],
             registry=r,
         )
+        self.inbound_refused = Counter(
+            "pager_inbound_refused",
+            "Replies and keypresses refused: from someone not paged for the incident",
+            ["channel"],
+            registry=r,
+        )
+        self.inbound_replayed = Counter(
+            "pager_inbound_replayed",
+            "Twilio requests seen before (same MessageSid, or CallSid and digits), not acted on",
+            ["channel"],
+            registry=r,
+        )
+        self.callbacks_mismatched = Counter(
+            "pager_status_callbacks_mismatched",
+            "Status callbacks ignored: their MessageSid/CallSid is not the notification's",
+            ["channel"],
+            registry=r,
+        )
         self.action_items_open = Gauge(
             "pager_action_items_open",
             "Open action items from reviews, by whether they are past due",
@@ -123,6 +150,9 @@ class Metrics:
             for outcome in NOTIFY_OUTCOMES:
                 self.notifications.labels(channel, outcome)
             self.sms_ignored.labels(channel)
+            self.inbound_refused.labels(channel)
+            self.inbound_replayed.labels(channel)
+            self.callbacks_mismatched.labels(channel)
         for overdue in ("false", "true"):
             self.action_items_open.labels(overdue)
         for priority in priorities:

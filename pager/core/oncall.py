@@ -121,3 +121,17 @@ def level_report(
             levels.append(LevelReport(number, level.targets, found.people, found.empty))
         reports.append(EscalationReport(escalation.id, tuple(levels)))
     return reports
+
+
+def escalation_people(
+    policy: Policy, escalation: str, at: datetime, overrides: Overrides = NO_OVERRIDES
+) -> frozenset[str]:
+    """Everyone the levels of `escalation` reach at ``at`` (none if it is not in the policy)."""
+    spec = next((e for e in policy.escalation_policies if e.id == escalation), None)
+    if spec is None:
+        return frozenset()
+    return frozenset(
+        person
+        for level in spec.levels
+        for person in resolve_targets(policy, level.targets, at, overrides).people
+    )

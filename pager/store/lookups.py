@@ -38,3 +38,27 @@ async def notification(
     if lock:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def was_paged(session: AsyncSession, incident_id: int, person_id: str) -> bool:
+    """Whether the incident's escalation chose to page the person (a page of it, in
+    any state, or a bundle that named it). Stakeholders' FYIs do not count."""
+    direct = await session.scalar(
+        select(Notification.id)
+        .where(
+            Notification.incident_id == incident_id,
+            Notification.person_id == person_id,
+            Notification.kind == "page",
+        )
+        .limit(1)
+    )
+    if direct is not None:
+        return True
+    bundles = await session.execute(
+        select(Notification.bundle_of).where(
+            Notification.person_id == person_id,
+            Notification.kind == "bundle",
+            Notification.bundle_of.is_not(None),
+        )
+    )
+    return any(incident_id in {int(i) for i in ids or []} for ids in bundles.scalars())

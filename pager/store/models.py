@@ -223,3 +223,16 @@ class SharedSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class InboundMessage(Base):
+    """A Twilio request that acts (an SMS reply, a keypress), kept so a replay of
+    it is answered as the first one was instead of acting again. `key` is
+    "sms:<MessageSid>" or "voice:<CallSid>:<digits>"; `reply` is the TwiML
+    answered (None while the first request is still being handled)."""
+
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    received_at: Mapped[datetime]
+    reply: Mapped[str | None] = mapped_column(Text)

@@ -2,8 +2,12 @@
 and delivery status callbacks.
 
 Every request must carry a valid X-Twilio-Signature over PAGER_PUBLIC_URL +
-the raw path; anything else is 403 and changes nothing. Replies from numbers
-that are no person's are ignored (and counted).
+the raw path (403), and the fields we use must be what Twilio sends (400,
+form.py); either way nothing changes. Replies from numbers that are no
+person's are ignored (and counted). A reply or keypress acts only for a
+responder of the incident (responders.py), and only once (replays.py). A
+call's requests must be about the call its notification placed (its CallSid,
+status.fits), and a call that a machine answered cannot acknowledge.
 """
 
 from __future__ import annotations
@@ -17,27 +21,21 @@ from pager.core.sms_commands import Action, Command, help_text, parse_reply
 from pager.core.via import Via
 from pager.http import ApiError
 from pager.practice.updates import post_update
-from pager.services import Pager, pager_of
+from pager.services import Pager
 from pager.store import incidents as store
 from pager.store.lookups import newest_page_to, notification
 from pager.store.models import Incident, Notification
 from pager.twilio_hooks import status, twiml
-from pager.twilio_hooks.signature import verify_twilio_request
+from pager.twilio_hooks.form import CallForm, SmsForm, StatusForm, notification_id, signed
+from pager.twilio_hooks.replays import once
+from pager.twilio_hooks.responders import may_act, refusal
 
 log = logging.getLogger(__name__)
 XML = "application/xml"
 DIGITS = {"1": "ack", "2": "escalate", "3": "resolve"}
 PAST = {"ack": "acknowledged", "resolve": "resolved", "escalate": "escalated"}
-
-
-async def signed_form(request: web.Request) -> tuple[Pager, dict[str, str]]:
-    pager = pager_of(request)
-    form = await verify_twilio_request(
-        request, pager.settings.twilio_auth_token or "", pager.settings.effective_public_url
-    )
-    if form is None:
-        raise ApiError(403, "missing or invalid Twilio signature", "bad_signature")
-    return pager, form
+OUT_OF_DATE = "This call is not the current page. Goodbye."
+MACHINE = "This call was answered by a machine, so it cannot act on the page. Goodbye."
 
 
 def _xml(body: str) -> web.Response:
@@ -45,24 +43,33 @@ def _xml(body: str) -> web.Response:
 
 
 async def sms(request: web.Request) -> web.Response:
-    pager, form = await signed_form(request)
-    person = pager.policies.active.policy.person_by_phone(form.get("From", ""))
+    pager, form = await signed(request, SmsForm)
+    person = pager.policies.active.policy.person_by_phone(form.from_)
     if person is None:
         pager.metrics.sms_ignored.labels("sms").inc()
         log.info("sms from an unknown number ignored")
         return _xml(twiml.empty_sms())
-    command = parse_reply(form.get("Body", ""))
+    key = f"sms:{form.message_sid}"
+    return _xml(await once(pager, "sms", key, lambda: _sms_reply(pager, person.id, form.body)))
+
+
+async def _sms_reply(pager: Pager, person: str, body: str) -> str:
+    command = parse_reply(body)
     if command.action in (Action.STOP, Action.START):
-        return _xml(twiml.empty_sms())  # Twilio answers opt-out words itself
+        return twiml.empty_sms()  # Twilio answers opt-out words itself
     if command.action == Action.HELP:
-        return _xml(twiml.sms_reply(help_text()))
-    return _xml(twiml.sms_reply(await _command(pager, person.id, command)))
+        return twiml.sms_reply(help_text())
+    return twiml.sms_reply(await _command(pager, person, command))
 
 
 async def _command(pager: Pager, person: str, command: Command) -> str:
     targets = [command.incident] if command.incident is not None else await _newest(pager, person)
     if not targets:
         return "No page to act on. Reply like 42A with the incident number."
+    if command.incident is not None and not await may_act(pager, person, command.incident):
+        pager.metrics.inbound_refused.labels("sms").inc()
+        log.info("sms from someone not paged for the incident refused")
+        return refusal(command.incident)
     if command.action == Action.UPDATE:
         return await _update(pager, targets[0], person, command.text or "")
     name = {Action.ACK: "ack", Action.RESOLVE: "resolve", Action.ESCALATE: "escalate"}[
@@ -108,11 +115,12 @@ async def _update(pager: Pager, incident_id: int, person: str, text: str) -> str
 
 async def voice(request: web.Request) -> web.Response:
     """The TwiML of a page call: read the page, gather one key; a machine gets a message."""
-    pager, form = await signed_form(request)
-    row = await _call_notification(pager, request)
-    answered_by = form.get("AnsweredBy", "human")
-    if answered_by.startswith(("machine", "fax")):
-        await status.record_machine(pager, row.id, answered_by)
+    pager, form = await signed(request, CallForm)
+    row = await _call_notification(pager, request, form)
+    if row is None:
+        return _xml(twiml.voice_ack_result(OUT_OF_DATE))
+    if form.answered_by.startswith(("machine", "fax")):
+        await status.record_machine(pager, row.id, form.call_sid, form.answered_by)
         return _xml(twiml.voice_machine(row.body))
     settled = await _already_settled(pager, row)
     if settled is not None:  # answered after someone else acted: say so, ask nothing
@@ -133,37 +141,46 @@ async def _already_settled(pager: Pager, row: Notification) -> str | None:
 
 
 async def gather(request: web.Request) -> web.Response:
-    pager, form = await signed_form(request)
-    row = await _call_notification(pager, request)
-    name = DIGITS.get(form.get("Digits", ""))
+    pager, form = await signed(request, CallForm)
+    row = await _call_notification(pager, request, form)
+    if row is None:
+        return _xml(twiml.voice_ack_result(OUT_OF_DATE))
+    name = DIGITS.get(form.digits)
     # A bundle call (incident_id None) acts on all its incidents, as a reply
     # to a bundle SMS does; before, its keys only ever repeated the menu.
     targets = _incidents_of(row)
     if name is None or not targets:
         return _xml(twiml.voice_page(row.body, _gather_url(pager, row.id)))
-    text = await _apply(pager, targets, name, row.person_id, Via.VOICE)
-    return _xml(twiml.voice_ack_result(text))
+    if row.state == "failed_perm":  # a machine answered (or the call failed): no one to act
+        pager.metrics.inbound_refused.labels("voice").inc()
+        return _xml(twiml.voice_ack_result(MACHINE))
+
+    async def keypress() -> str:
+        text = await _apply(pager, targets, name, row.person_id, Via.VOICE)
+        return twiml.voice_ack_result(text)
+
+    return _xml(await once(pager, "voice", f"voice:{form.call_sid}:{form.digits}", keypress))
 
 
 async def status_callback(request: web.Request) -> web.Response:
-    pager, form = await signed_form(request)
-    await status.record(pager, _notification_id(request), form)
+    pager, form = await signed(request, StatusForm)
+    await status.record(pager, notification_id(request), form)
     return web.Response(status=204)
 
 
-async def _call_notification(pager: Pager, request: web.Request) -> Notification:
+async def _call_notification(
+    pager: Pager, request: web.Request, form: CallForm
+) -> Notification | None:
+    """The notification whose call this is (404 if none); None when the request is
+    about another call than the one it placed (counted)."""
     async with pager.db.read() as session:
-        row = await notification(session, _notification_id(request))
+        row = await notification(session, notification_id(request))
     if row is None:
         raise ApiError(404, "no such notification")
+    if not status.fits(row, form.call_sid):
+        status.mismatched(pager, row, form.call_sid)
+        return None
     return row
-
-
-def _notification_id(request: web.Request) -> int:
-    raw = request.query.get("n", "")
-    if not raw.isdigit():
-        raise ApiError(400, "query parameter n (the notification id) is required")
-    return int(raw)
 
 
 def _gather_url(pager: Pager, notification_id: int) -> str:

@@ -29,6 +29,10 @@ from twilio.request_validator import (
 BODY_HASH = "bodySHA256"
 
 
+class UnreadableForm(ValueError):
+    """The body is no form at all: there is nothing to check a signature over."""
+
+
 def signed_url(public_url: str, raw_path: str) -> str:
     """The URL Twilio signed for a request that reached us at `raw_path`."""
     return public_url.rstrip("/") + raw_path
@@ -46,7 +50,10 @@ async def verify_twilio_request(
     validator = RequestValidator(auth_token)
     if BODY_HASH in parse_qs(urlsplit(url).query):
         return await _verify_body(request, validator, url, signature, algorithm)
-    form = await request.post()
+    try:
+        form = await request.post()
+    except UnicodeDecodeError:
+        raise UnreadableForm("body is not a URL-encoded UTF-8 form") from None
     fields: MultiDict[str] = MultiDict((k, v) for k, v in form.items() if isinstance(v, str))
     if not validator.validate(url, fields, signature, algorithm):
         return None

@@ -1,5 +1,13 @@
 """Delivery status from Twilio, applied to the outbox row it is about.
 
+A callback is applied only to the message it is about: its MessageSid/CallSid
+must be the row's `provider_id`. A row may have none yet while its send is in
+flight (`sending`: Twilio may call back before the sender commits the sid) or
+when the send timed out after Twilio took it (`unknown`); then the callback's
+sid is adopted, so any later callback about another message is told apart.
+Anything else (another message's callback, or one for a row that was never
+handed to Twilio) is ignored and counted (`pager_status_callbacks_mismatched_total`).
+
 Statuses only move forward (a late `sent` never overwrites `delivered`). A
 failed delivery (`undelivered`, `failed`, `no-answer`, `busy`), or a call that a
 machine answered, falls back to the person's next channel.
@@ -7,6 +15,7 @@ machine answered, falls back to the person's next channel.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -18,37 +27,58 @@ from pager.services import Pager
 from pager.store.incidents import add_event
 from pager.store.lookups import notification
 from pager.store.models import Notification
+from pager.twilio_hooks.form import StatusForm
 
+log = logging.getLogger(__name__)
 # Provider statuses that change our row; the rest (queued, ringing, ...) are progress.
 DONE = {"delivered": "delivered", "completed": "delivered", "read": "delivered"}
+IN_FLIGHT = ("sending", "unknown")  # a send may have reached Twilio, its sid not recorded
 
 
-async def record(pager: Pager, notification_id: int, form: dict[str, str]) -> None:
-    provider_status = form.get("MessageStatus") or form.get("CallStatus") or ""
-    code = form.get("ErrorCode")
+def fits(row: Notification, sid: str | None) -> bool:
+    """Whether a request with this sid may be about `row`'s message."""
+    if sid is None:
+        return False
+    return row.provider_id == sid or (row.provider_id is None and row.state in IN_FLIGHT)
+
+
+def is_ours(pager: Pager, row: Notification, sid: str | None) -> bool:
+    """`fits`, adopting the sid when the row has none; a misfit is logged and counted."""
+    if fits(row, sid):
+        row.provider_id = row.provider_id or sid
+        return True
+    mismatched(pager, row, sid)
+    return False
+
+
+def mismatched(pager: Pager, row: Notification, sid: str | None) -> None:
+    pager.metrics.callbacks_mismatched.labels(row.channel).inc()
+    log.warning(
+        "Twilio request for another message ignored",
+        extra={"notification_id": row.id, "sid": sid, "provider_id": row.provider_id},
+    )
+
+
+async def record(pager: Pager, notification_id: int, form: StatusForm) -> None:
     now = pager.clock.now()
     async with pager.db.write() as session:
         row = await notification(session, notification_id, lock=not pager.db.is_sqlite)
-        if row is None:
+        if row is None or not is_ours(pager, row, form.sid):
             return
-        if provider_status in FAILED_STATUSES:
-            await _failed(
-                pager,
-                session,
-                row,
-                f"{provider_status}",
-                int(code) if code and code.isdigit() else None,
-            )
-        elif provider_status in DONE and status_moves(row.state, "delivered"):
+        if form.status in FAILED_STATUSES:
+            await _failed(pager, session, row, form.status, form.error_code)
+        elif form.status in DONE and status_moves(row.state, "delivered"):
             row.state, row.delivered_at = "delivered", now
             pager.metrics.notifications.labels(row.channel, "delivered").inc()
             _event(session, row, now, "notification_delivered")
 
 
-async def record_machine(pager: Pager, notification_id: int, answered_by: str) -> None:
+async def record_machine(
+    pager: Pager, notification_id: int, call_sid: str, answered_by: str
+) -> None:
     async with pager.db.write() as session:
         row = await notification(session, notification_id, lock=not pager.db.is_sqlite)
-        if row is not None:
+        if row is not None and is_ours(pager, row, call_sid):
             await _failed(pager, session, row, f"answered by {answered_by}", None)
 
 

@@ -48,6 +48,13 @@ def voice_ack_result(text: str) -> str:
     return str(response)
 
 
+def hang_up() -> str:
+    """Ends a call at once, saying nothing."""
+    response = VoiceResponse()
+    response.hangup()
+    return str(response)
+
+
 def sms_reply(text: str) -> str:
     """Answers an inbound SMS with one message back to the sender."""
     response = MessagingResponse()

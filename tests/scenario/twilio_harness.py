@@ -22,6 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from twilio.request_validator import RequestValidator
+from yarl import URL
 
 from pager.clock import FakeClock
 from tests.fakes.fake_twilio import FakeTwilio, Recorded, Reply
@@ -78,6 +80,20 @@ class TwilioHarness(Harness):
 
     async def press(self, call: Recorded, digits: str) -> str:
         return await call.press(digits, self.daemon_url)
+
+    async def signed_post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        """Posts `form` to `path` (sent as written, already percent-encoded) signed
+        as Twilio signs: over PUBLIC_URL + path and the fields. For replays and
+        for forms Twilio itself would never send."""
+        signature = RequestValidator(self.fake.auth_token).compute_signature(
+            PUBLIC_URL + path, form
+        )
+        resp = await self.client.session.post(
+            URL(self.daemon_url + path, encoded=True),
+            data=form,
+            headers={"X-Twilio-Signature": signature},
+        )
+        return resp.status, await resp.text()
 
     def metric(self, name: str, **labels: str) -> float:
         value = self.pager.metrics.registry.get_sample_value(name, labels)
