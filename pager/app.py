@@ -128,7 +128,7 @@ async def _running(
     run_migrations: bool,
 ) -> AsyncIterator[Pager]:
     own_db = db is None
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, timeout=settings.db_timeout)
     try:
         if run_migrations:
             await migrate(db)

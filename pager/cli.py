@@ -95,7 +95,7 @@ def migrate(config_file: Path | None, debug: bool) -> None:
     settings = _settings(config_file)
 
     async def run() -> None:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, timeout=settings.db_timeout)
         try:
             await run_migrate(db)
         finally:

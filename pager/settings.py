@@ -96,6 +96,15 @@ class Settings(BaseSettings):
         le=60,
         validation_alias=AliasChoices("PAGER_WEB_POLL_INTERVAL", "web_poll_interval"),
     )
+    db_timeout: float = Field(
+        5.0, gt=0, le=120, validation_alias=AliasChoices("PAGER_DB_TIMEOUT", "db_timeout")
+    )
+    client_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        validation_alias=AliasChoices("PAGER_CLIENT_TIMEOUT", "client_timeout"),
+    )
 
     @field_validator("listen")
     @classmethod

@@ -133,7 +133,7 @@ async def cuttable(
             "api_token": API_TOKEN,
             **settings,
         }
-        db = Database(proxied)
+        db = Database(proxied, timeout=float(values.get("db_timeout", 5.0)))
         opened.append((proxy, db))
         notifier = FakeNotifier()
         app = create_app(

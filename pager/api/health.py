@@ -1,34 +1,63 @@
-"""Liveness, readiness, metrics and policy reload."""
+"""Liveness, readiness, metrics and policy reload.
+
+/healthz: alive, the engine ticks. /readyz: ready to take a page end to end:
+a policy is loaded, the database takes a write *now* (a row written and
+rolled back, big enough to need a new page, so a SQLite database that is
+read-only or full is caught, not only one that answers SELECT 1), and the
+engine is not stuck. Both answer within the database timeout.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy.exc import DBAPIError
 
 from pager.http import ApiError, check_token, json_response
 from pager.services import Pager, pager_of
+from pager.store.db import UNAVAILABLE, unreachable
+from pager.store.inbound import probe_write
 
-STALE_TICKS = 3  # /healthz fails when the engine has not ticked in 3 intervals
+STALE_TICKS = 3  # the engine is stuck when it has not ticked in 3 intervals
+log = logging.getLogger(__name__)
+
+
+def engine_stuck(pager: Pager) -> str | None:
+    last = pager.engine.last_tick
+    limit = pager.settings.tick_interval * STALE_TICKS
+    if last is None or (pager.clock.now() - last).total_seconds() > limit:
+        return f"engine has not ticked in {limit:g}s"
+    return None
 
 
 async def healthz(request: web.Request) -> web.Response:
     pager = pager_of(request)
-    last = pager.engine.last_tick
-    limit = pager.settings.tick_interval * STALE_TICKS
-    if last is None or (pager.clock.now() - last).total_seconds() > limit:
-        return web.json_response(
-            {"status": "unhealthy", "error": f"engine has not ticked in {limit:g}s"}, status=503
-        )
-    return web.json_response({"status": "ok", "last_tick": last.isoformat()})
+    stuck = engine_stuck(pager)
+    if stuck is not None or pager.engine.last_tick is None:
+        return web.json_response({"status": "unhealthy", "error": stuck}, status=503)
+    return web.json_response({"status": "ok", "last_tick": pager.engine.last_tick.isoformat()})
+
+
+async def database_problem(pager: Pager) -> str | None:
+    try:
+        await probe_write(pager.db, pager.clock.now())
+    except UNAVAILABLE as exc:
+        if unreachable(exc):
+            return "database unreachable"
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        log.warning("database does not take writes: %s", reason)
+        return f"database does not take writes: {reason}"
+    return None
 
 
 async def readyz(request: web.Request) -> web.Response:
     pager = pager_of(request)
-    problems = []
-    if not pager.policies.loaded:
-        problems.append("no policy loaded")
-    if not await pager.db.ping():
-        problems.append("database unreachable")
+    problems = [] if pager.policies.loaded else ["no policy loaded"]
+    for problem in (await database_problem(pager), engine_stuck(pager)):
+        if problem is not None:
+            problems.append(problem)
     if problems:
         return web.json_response({"status": "not ready", "error": "; ".join(problems)}, status=503)
     return web.json_response({"status": "ready"})

@@ -5,6 +5,14 @@ caller answers anyone. On SQLite (the single-node default) writes are also
 serialised in-process and start with BEGIN IMMEDIATE, so a writer never fails
 half-way on a lock upgrade; WAL keeps readers from blocking. On PostgreSQL the
 engine claims rows with FOR UPDATE SKIP LOCKED, so replicas can share it.
+
+Every wait is bounded by `timeout` (PAGER_DB_TIMEOUT): connecting, getting a
+connection from the pool, each statement (asyncpg's `timeout` and
+`command_timeout`; the pool's pre-ping is a statement too), and on SQLite the
+wait for the write lock and for another process's lock. A database that does
+not answer (packets dropped) is then a TimeoutError within about twice
+`timeout`, and a webhook gets its 503 instead of hanging. Migrations, which
+wait for each other across replicas, get a connection without that bound.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -44,29 +52,42 @@ def _lost_race(exc: DBAPIError) -> bool:
 
 
 def unavailable(exc: BaseException) -> bool:
+    """The database is not there or does not take writes right now: retry later."""
     if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
+def unreachable(exc: BaseException) -> bool:
+    """The database could not be reached at all (rather than answering with a refusal)."""
+    if isinstance(exc, OSError | TimeoutError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc.orig, OSError | TimeoutError)
+    return False
+
+
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, timeout: float = 5.0
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.timeout = timeout
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": timeout}
         else:
             kwargs.update(
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 pool_pre_ping=True,
-                pool_timeout=5,
-                connect_args={"timeout": 5, "command_timeout": 30},
+                pool_timeout=timeout,
+                connect_args={"timeout": timeout, "command_timeout": timeout},
             )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
@@ -77,7 +98,17 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
             return
-        async with self._write_lock, self.engine.connect() as conn:
+        async with asyncio.timeout(self.timeout):  # another writer holds it too long
+            await self._write_lock.acquire()
+        try:
+            async with self._locked_write() as session:
+                yield session
+        finally:
+            self._write_lock.release()
+
+    @asynccontextmanager
+    async def _locked_write(self) -> AsyncIterator[AsyncSession]:
+        async with self.engine.connect() as conn:
             conn.sync_connection.info[_IMMEDIATE] = True  # type: ignore[union-attr]
             try:
                 async with (
@@ -107,19 +138,25 @@ class Database:
         async with self.sessions() as session:
             yield session
 
-    async def ping(self) -> bool:
+    @asynccontextmanager
+    async def unbounded(self) -> AsyncIterator[AsyncEngine]:
+        """An engine whose statements may take as long as they take (migrations)."""
+        if self.is_sqlite:
+            yield self.engine
+            return
+        engine = create_async_engine(
+            self.url, connect_args={"timeout": self.timeout, "command_timeout": None}
+        )
         try:
-            async with self.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
-            return True
-        except UNAVAILABLE:
-            return False
+            yield engine
+        finally:
+            await engine.dispose()
 
     async def close(self) -> None:
         await self.engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, timeout: float) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -128,7 +165,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -23,7 +23,7 @@ def _config(connection: Connection) -> Config:
 
 async def migrate(db: Database) -> None:
     """Upgrade to head in one transaction; safe to run from several replicas at once."""
-    async with db.engine.begin() as conn:
+    async with db.unbounded() as engine, engine.begin() as conn:
         if not db.is_sqlite:
             # Replicas starting together take turns instead of racing on DDL.
             await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7412001)")
