@@ -204,9 +204,16 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
 
 
 def schedule_jobs(scheduler: AsyncIOScheduler, pager: Pager) -> None:
-    """The periodic safety tick, and the daily reminders (09:00 UTC)."""
+    """The periodic safety tick, and the daily reminders (09:00 UTC). Both are
+    coroutines, so they run on the loop: a plain function would run in a worker
+    thread (setting the engine's asyncio.Event from there is not safe), and with
+    no file left for that thread's import it failed with a traceback every tick."""
+
+    async def wake() -> None:
+        pager.engine.wake()
+
     scheduler.add_job(
-        pager.engine.wake, "interval", seconds=pager.settings.tick_interval, id="engine-safety-tick"
+        wake, "interval", seconds=pager.settings.tick_interval, id="engine-safety-tick"
     )
     scheduler.add_job(
         run_reminders,

@@ -60,6 +60,7 @@ def serve(
 ) -> None:
     """Run the daemon."""
     from pager.app import create_app
+    from pager.serving import new_loop, raise_file_limit
 
     settings = _settings(config_file, listen=listen, policies=policies)
     setup_logging(settings.log_format)
@@ -68,7 +69,16 @@ def serve(
         preflight(settings)
         sock = bind(settings.listen)
         app = create_app(settings, run_migrations=not no_migrate)
-        web.run_app(app, sock=sock, print=lambda _msg: None, shutdown_timeout=20, access_log=None)
+        raise_file_limit()
+        web.run_app(
+            app,
+            sock=sock,
+            print=lambda _msg: None,
+            shutdown_timeout=20,
+            access_log=None,
+            keepalive_timeout=settings.client_timeout,  # also the time to send the headers
+            loop=new_loop(),
+        )
 
 
 def _refuse_open_address(settings: Settings, insecure: bool) -> None:

@@ -1,11 +1,20 @@
-"""HTTP plumbing shared by every handler: JSON errors, tokens, body limits.
+"""HTTP plumbing shared by every handler: JSON errors, tokens, body limits,
+deadlines.
 
 Errors are `{"error": "..."}` with the contract's status codes; a database
 that is not there answers 503 so Alertmanager retries later.
+
+Deadlines, so no client and no stuck wait holds a request (and its database
+connection) for long: the request's body is read before the handler runs,
+within PAGER_CLIENT_TIMEOUT (408 after; its headers have the same time, see
+`pager serve`), and the handler must answer within REQUEST_DEADLINE database
+timeouts (503). A client that goes away before its body is read is counted
+as `client_disconnected`, not as a database that is unavailable.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -46,11 +55,15 @@ def _plain(value: Any) -> Any:
 
 
 WEBHOOK_PATHS = ("/api/v1/alerts", "/api/v1/heartbeats", "/twilio/")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+REQUEST_DEADLINE = 3  # database timeouts: a handler's own waits end within about 2
+NO_DEADLINE = ("/-/reload",)  # parsing a big policy may take its time
 
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        await _read_body(request)
         return await _answer(request, handler)
     except ApiError as exc:
         if exc.reject_reason and request.path.startswith(WEBHOOK_PATHS):
@@ -58,7 +71,42 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         raise
 
 
+async def _read_body(request: web.Request) -> None:
+    """The body, read within the client timeout (aiohttp keeps it for the handler).
+    One that does not decode is left to the handler, to refuse in its own terms."""
+    if request.method not in BODY_METHODS or not request.can_read_body:
+        return
+    timeout = pager_of(request).settings.client_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            await request.read()
+    except TimeoutError:
+        raise ApiError(408, f"body not received within {timeout:g}s", "client_timeout") from None
+    except ConnectionError:
+        raise ApiError(400, "client went away during its body", "client_disconnected") from None
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise ApiError(413, f"body over the limit: {exc.text}", "too_large") from None
+    except web.RequestPayloadError:
+        pass
+
+
 async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(NO_DEADLINE):
+        return await _handle(request, handler)
+    deadline = REQUEST_DEADLINE * pager_of(request).settings.db_timeout
+    try:
+        async with asyncio.timeout(deadline) as cm:
+            return await _handle(request, handler)
+    except TimeoutError:
+        if not cm.expired():
+            raise
+        log.error("request not answered within %gs: %s %s", deadline, request.method, request.path)
+        raise ApiError(
+            503, f"not answered within {deadline:g}s, try again later", "deadline"
+        ) from None
+
+
+async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError:

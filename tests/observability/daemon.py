@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +34,17 @@ class Daemon:
 
     @classmethod
     async def start(cls, tmp_path: Path, policy: str, **env: str) -> Daemon:
+        return await cls.launch(tmp_path, policy, env)
+
+    @classmethod
+    async def launch(
+        cls,
+        tmp_path: Path,
+        policy: str,
+        env: dict[str, str],
+        preexec: Callable[[], None] | None = None,
+    ) -> Daemon:
+        """`start`, with `preexec` run in the child before pager starts (its rlimits)."""
         port = free_port()
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("PAGER_", "TWILIO_"))}
         values = {
@@ -46,12 +58,20 @@ class Daemon:
             **env,
         }
         log = tmp_path / "daemon.log"
-        daemon = cls.spawn(values, log, tmp_path, f"http://127.0.0.1:{port}")
+        daemon = cls.spawn(values, log, tmp_path, f"http://127.0.0.1:{port}", preexec)
         await daemon._wait_ready()
         return daemon
 
     @classmethod
-    def spawn(cls, env: dict[str, str], log: Path, cwd: Path, url: str) -> Daemon:
+    def spawn(
+        cls,
+        env: dict[str, str],
+        log: Path,
+        cwd: Path,
+        url: str,
+        preexec: Callable[[], None] | None = None,
+    ) -> Daemon:
+        """`preexec` runs in the child before it starts (e.g. to set its rlimits)."""
         out = log.open("wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "pager", "serve"],
@@ -60,6 +80,7 @@ class Daemon:
             stderr=subprocess.STDOUT,
             env=env,
             cwd=cwd,
+            preexec_fn=preexec,
         )
         return cls(proc, url, log, out)
 
