@@ -41,7 +41,9 @@ Sid = Annotated[str, StringConstraints(min_length=1, max_length=SID_MAX, pattern
 Word = Annotated[str, StringConstraints(max_length=32, pattern="^[A-Za-z0-9_#*+ -]*$")]
 Phone = Annotated[str, StringConstraints(max_length=64), AfterValidator(no_nul)]
 SmsBody = Annotated[str, StringConstraints(max_length=1600), AfterValidator(no_nul)]
-ErrorCode = Annotated[int | None, BeforeValidator(_blank_is_none), Field(ge=0, le=INT_MAX)]
+ErrorCode = Annotated[
+    Annotated[int, Field(ge=0, le=INT_MAX)] | None, BeforeValidator(_blank_is_none)
+]
 
 
 class TwilioForm(BaseModel):
