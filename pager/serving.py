@@ -33,7 +33,7 @@ def raise_file_limit() -> int:
             soft = wanted
         except (ValueError, OSError) as exc:
             log.warning("could not raise the open files limit from %d: %s", soft, exc)
-    log.info("open files limit: %d", soft)
+    log.debug("open files limit: %d", soft)
     return soft
 
 
