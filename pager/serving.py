@@ -8,7 +8,8 @@
   connection's start), and again its body (pager.http).
 * When accept() fails for want of files, asyncio reports it with a traceback
   each time it retries (every second, per socket); it is logged here once per
-  interval instead, with a count and what to do, and no traceback.
+  interval instead, with a count and what to do, and no traceback (nor for a
+  retry that finds the server closed by a shutdown).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 ACCEPT_FAILED = "socket.accept() out of system resource"
+# asyncio retries the accept a second later; when the server closed meanwhile (a
+# shutdown), the retry fails on the closed socket with a traceback of its own.
+RETRY_AFTER_CLOSE = "Exception in callback BaseSelectorEventLoop._start_serving"
 MOST_FILES = 1 << 20  # when the hard limit is unlimited: as many as Linux allows by default
 
 
@@ -46,7 +50,13 @@ class AcceptErrors:
         self._last: float | None = None
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if context.get("message") != ACCEPT_FAILED:
+        message = str(context.get("message", ""))
+        if message.startswith(RETRY_AFTER_CLOSE) and isinstance(
+            context.get("exception"), ValueError
+        ):
+            log.debug("accept retried after the server closed: %s", context.get("exception"))
+            return
+        if message != ACCEPT_FAILED:
             loop.default_exception_handler(context)
             return
         self.seen += 1
