@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pager.api import actions, health, incidents, maintenance, oncall, practice
 from pager.clock import Clock, SystemClock
 from pager.engine.engine import Engine
+from pager.engine.handoffs import HandoffNotices
 from pager.http import CONSOLE_SESSION, errors_middleware
 from pager.ingest import handlers as ingest
 from pager.ingest import heartbeat
@@ -25,7 +26,7 @@ from pager.metrics import Metrics
 from pager.notify.base import Notifier
 from pager.notify.dryrun import DryRunNotifier
 from pager.policy.runtime import PolicyRuntime
-from pager.practice.reminders import run_reminders
+from pager.practice.reminders import daily_reminders
 from pager.services import PAGER, Pager
 from pager.settings import Settings
 from pager.startup import StartupError, policy_failure, web_config_failure
@@ -204,8 +205,9 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
 
 
 def schedule_jobs(scheduler: AsyncIOScheduler, pager: Pager) -> None:
-    """The periodic safety tick, and the daily reminders (09:00 UTC). Both are
-    coroutines, so they run on the loop: a plain function would run in a worker
+    """The periodic safety tick, the daily reminders (09:00 UTC) and the handoff
+    notices (every minute); the last two once per cluster (pager.engine.jobs). All
+    are coroutines, so they run on the loop: a plain function would run in a worker
     thread (setting the engine's asyncio.Event from there is not safe), and with
     no file left for that thread's import it failed with a traceback every tick."""
 
@@ -216,7 +218,7 @@ def schedule_jobs(scheduler: AsyncIOScheduler, pager: Pager) -> None:
         wake, "interval", seconds=pager.settings.tick_interval, id="engine-safety-tick"
     )
     scheduler.add_job(
-        run_reminders,
+        daily_reminders,
         "cron",
         hour=9,
         minute=0,
@@ -225,6 +227,10 @@ def schedule_jobs(scheduler: AsyncIOScheduler, pager: Pager) -> None:
         id="daily-reminders",
         misfire_grace_time=3600,
         coalesce=True,
+    )
+    notices = HandoffNotices(pager.db, pager.clock, pager.policies, pager.engine.wake)
+    scheduler.add_job(
+        notices.run, "interval", seconds=60, id="handoff-notices", coalesce=True, max_instances=1
     )
 
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from pager.core.rotation import find_overlap
 from pager.http import ApiError, admin, json_response
 from pager.inputs import (
     Body,
@@ -24,6 +23,7 @@ from pager.inputs import (
     parse,
 )
 from pager.oncall import oncall_at
+from pager.overrides import NewOverride, OverrideClash, add_override, remove_override
 from pager.policy.model import Policy, RotationOverride
 from pager.store import overrides as store
 from pager.store.models import Override
@@ -46,6 +46,10 @@ class OverrideIn(Body):
     start: WallClock  # without an offset: in the rotation's zone
     end: WallClock
     note: Text = ""
+    by: PersonRef | None = None
+
+
+class RemoveIn(Body):
     by: PersonRef | None = None
 
 
@@ -100,31 +104,16 @@ async def create_override(request: web.Request) -> web.Response:
     policy = pager.policies.active.policy
     given = await body(request, OverrideIn, policy)
     new, rotation = _validated(given, policy)
-    async with pager.db.write() as session:
-        existing = await store.list_overrides(session, new.start, rotation)
-        spec = policy.rotation(rotation)
-        known = [*spec.overrides, *(store.as_policy(row) for row in existing)]
-        clash = find_overlap(known, new, spec.timezone)
-        if clash is not None:
-            raise ApiError(
-                409,
-                f"overlaps an override of {clash.person} for {rotation} from "
-                f"{clash.start.isoformat()} to {clash.end.isoformat()}",
-            )
-        row = Override(
-            rotation_id=rotation,
-            person_id=new.person,
-            replaces=new.replaces,
-            start=new.start,
-            end=new.end,
-            note=given.note,
-            created_at=pager.clock.now(),
-            created_by=given.by,
-        )
-        session.add(row)
-        await session.flush()
-        view = _view(row)
-    pager.engine.wake()
+    try:
+        row = await add_override(pager, NewOverride(rotation, new, given.note, given.by))
+    except OverrideClash as exc:
+        clash = exc.clash
+        raise ApiError(
+            409,
+            f"overlaps an override of {clash.person} for {rotation} from "
+            f"{clash.start.isoformat()} to {clash.end.isoformat()}",
+        ) from None
+    view = _view(row)
     return json_response(view, status=201)
 
 
@@ -146,8 +135,7 @@ def _validated(given: OverrideIn, policy: Policy) -> tuple[RotationOverride, str
 async def delete_override(request: web.Request) -> web.Response:
     pager = admin(request)
     override_id = ident(request.match_info["id"], "override id")
-    async with pager.db.write() as session:
-        if not await store.delete_override(session, override_id):
-            raise ApiError(404, f"no override {override_id}")
-    pager.engine.wake()
+    by = (await body(request, RemoveIn, pager.policies.active.policy)).by
+    if await remove_override(pager, override_id, by) is None:
+        raise ApiError(404, f"no override {override_id}")
     return json_response({"status": "deleted", "id": override_id})

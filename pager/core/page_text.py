@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 SEGMENT = 160  # septets in one GSM-7 SMS segment
 ELLIPSIS = "..."
@@ -210,3 +212,28 @@ def voice_script(
 
 def _spoken(text: str) -> str:
     return " ".join(text.split()).strip(" .")
+
+
+def handoff_notice(
+    rotation: str,
+    start: datetime,
+    end: datetime,
+    zone: str,
+    levels: Sequence[tuple[str, int]],
+) -> str:
+    """`You are on call for platform-primary from Mon 5 Jan 09:00 Europe/London until
+    Mon 12 Jan 09:00; escalation: platform L1`: one GSM-7 segment (the escalation
+    list, then the rotation's name, are shortened to fit; never the times)."""
+    tz = ZoneInfo(zone)
+    since, until = start.astimezone(tz), end.astimezone(tz)
+
+    def day(moment: datetime) -> str:
+        return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
+
+    times = f" from {day(since)} {clean(zone)} until {day(until)}"
+    escalation = ", ".join(f"{clean(e)} L{n}" for e, n in levels) or "none"
+    head = "You are on call for "
+    room = SEGMENT - gsm7_length(head + times + "; escalation: ")
+    name = shorten(clean(rotation), max(room - min(gsm7_length(escalation), 24), 12))
+    room -= gsm7_length(name)
+    return f"{head}{name}{times}; escalation: {shorten(escalation, max(room, 3))}"

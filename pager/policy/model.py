@@ -13,9 +13,22 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
 
-from pager.policy.durations import Duration, PositiveDuration
+from pager.policy.durations import (
+    Duration,
+    PositiveDuration,
+    format_duration,
+    parse_duration,
+)
 from pager.policy.errors import PRIORITY_PATTERN
 
 Channel = Literal["sms", "voice"]
@@ -61,6 +74,49 @@ def _default_notify() -> tuple[NotifyRule, ...]:
     return (NotifyRule(channel="sms"), NotifyRule(channel="voice", after=timedelta(minutes=1)))
 
 
+class WorkingHours(Strict):
+    """When a person works, in their own `timezone`: pages outside count as out of
+    hours in `pager report`. Without it: Monday to Friday, 09:00 to 17:00."""
+
+    days: str = "mon-fri"
+    from_: str = Field(default="09:00", alias="from")
+    to: str = "17:00"
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        weekdays(value)
+        return value
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        minutes_of(value)
+        return value
+
+    def in_zone(self, timezone: str) -> Hours:
+        return Hours(days=self.days, from_=self.from_, to=self.to, timezone=timezone)
+
+
+def _notice_text(value: timedelta | str | None) -> str | None:
+    return format_duration(value) if isinstance(value, timedelta) else value
+
+
+def _notice(value: object) -> object:
+    """`off`, or a duration more than zero (a person's `handoff_notice`)."""
+    if value is False or value == "off":  # YAML reads a bare `off` as false
+        return "off"
+    if value is None or isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"handoff_notice must be a duration like 1h, or off; got {value!r}")
+    parsed = parse_duration(value)
+    if parsed <= timedelta(0):
+        raise ValueError("handoff_notice must be more than zero (or off)")
+    return parsed
+
+
 class Person(Strict):
     id: Id
     name: str = ""
@@ -68,6 +124,18 @@ class Person(Strict):
     email: str | None = None  # matched by the console's sign-in through a proxy header
     timezone: TimeZone = "UTC"
     notify: tuple[NotifyRule, ...] = Field(default_factory=_default_notify, min_length=1)
+    working_hours: WorkingHours = WorkingHours()
+    # An SMS this long before each of their shifts begins ("off": never); unset:
+    # as the rotation's `handoff_notice` says.
+    handoff_notice: Annotated[
+        timedelta | Literal["off"] | None,
+        BeforeValidator(_notice),
+        PlainSerializer(_notice_text),
+    ] = None
+
+    @property
+    def hours(self) -> Hours:
+        return self.working_hours.in_zone(self.timezone)
 
     @field_validator("phone")
     @classmethod
@@ -100,6 +168,7 @@ class Rotation(Strict):
     handoff: datetime  # naive: a local start of one shift in `timezone`
     members: tuple[Id, ...] = Field(min_length=0)
     overrides: tuple[RotationOverride, ...] = ()
+    handoff_notice: PositiveDuration | None = None  # an SMS this long before each handoff
 
     @field_validator("shift")
     @classmethod

@@ -1,4 +1,5 @@
-"""Daily reminders, run by APScheduler's cron job (not pages: `info` messages).
+"""Daily reminders, run by APScheduler's cron job (not pages: `info` messages),
+once per cluster and day (`daily_reminders`, claimed through pager.engine.jobs).
 
 - An open action item past its due date reminds its owner, once a day.
 - A resolved P1 with no review after 7 days reminds its acknowledger (or the
@@ -8,11 +9,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
+from pager.engine.jobs import once
 from pager.policy.model import Policy
 from pager.services import Pager
 from pager.store.actions import open_counts, overdue
@@ -22,31 +24,53 @@ from pager.store.outbox import info_message
 REVIEW_AFTER = timedelta(days=7)
 
 
+async def daily_reminders(pager: Pager) -> int | None:
+    """The scheduler's daily run: once per cluster and day (None: another replica's)."""
+    now = pager.clock.now()
+    due = datetime.combine(now.date(), time(9), UTC)
+    queued = await once(pager.db, "daily-reminders", due, now, lambda s: _queue(pager, s, now))
+    await _after(pager, queued or 0)
+    return queued
+
+
 async def run_reminders(pager: Pager) -> int:
     """Send what is due today; returns how many reminders were queued."""
     now = pager.clock.now()
-    day = now.date().isoformat()
-    policy = pager.policies.active.policy
-    queued = 0
     async with pager.db.write() as session:
-        for item in await overdue(session, now):
-            if item.last_reminded_at is not None and item.last_reminded_at.date() == now.date():
-                continue
-            person = policy.person_by_id(item.owner)
-            if person is None:
-                continue
-            item.last_reminded_at = now
-            body = page_text.to_gsm7(
-                f"Reminder: action item {item.id} from #{item.incident_id} "
-                f"is overdue (due {item.due.date()}): {item.title}"
-            )
-            key = f"reminder:action:{item.id}:{day}"
-            session.add(info_message(key, item.incident_id, person.id, person.phone, body, now))
-            queued += 1
-        queued += await _review_reminders(pager, session, now)
+        queued = await _queue(pager, session, now)
+    await _after(pager, queued)
+    return queued
+
+
+async def _after(pager: Pager, queued: int) -> None:
     await refresh_gauge(pager)
     if queued:
         pager.engine.wake()
+
+
+async def _queue(pager: Pager, session: AsyncSession, now: datetime) -> int:
+    queued = await _item_reminders(pager, session, now)
+    return queued + await _review_reminders(pager, session, now)
+
+
+async def _item_reminders(pager: Pager, session: AsyncSession, now: datetime) -> int:
+    day = now.date().isoformat()
+    policy = pager.policies.active.policy
+    queued = 0
+    for item in await overdue(session, now):
+        if item.last_reminded_at is not None and item.last_reminded_at.date() == now.date():
+            continue
+        person = policy.person_by_id(item.owner)
+        if person is None:
+            continue
+        item.last_reminded_at = now
+        body = page_text.to_gsm7(
+            f"Reminder: action item {item.id} from #{item.incident_id} "
+            f"is overdue (due {item.due.date()}): {item.title}"
+        )
+        key = f"reminder:action:{item.id}:{day}"
+        session.add(info_message(key, item.incident_id, person.id, person.phone, body, now))
+        queued += 1
     return queued
 
 

@@ -236,3 +236,52 @@ class InboundMessage(Base):
     key: Mapped[str] = mapped_column(String(128), unique=True)
     received_at: Mapped[datetime]
     reply: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarToken(Base):
+    """A person's secret calendar-feed token, stored as its SHA-256 only: the
+    database never holds what a URL needs, so reading it cannot forge a feed URL.
+    One per person; making a new one replaces (and so revokes) the old."""
+
+    __tablename__ = "calendar_tokens"
+    person_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """One run of a periodic job, claimed by the replica that does it: the primary
+    key (job, due time) lets exactly one replica insert it (pager.store.jobs)."""
+
+    __tablename__ = "job_runs"
+    job: Mapped[str] = mapped_column(String(160), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(primary_key=True)
+    claimed_at: Mapped[datetime]
+
+
+class ReviewVersion(Base):
+    """One saved version of an incident's written review (the blameless template)."""
+
+    __tablename__ = "review_versions"
+    __table_args__ = (
+        Index("ix_review_versions_incident_version", "incident_id", "version", unique=True),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    sections: Mapped[dict[str, Any]]
+
+
+class AuditEntry(Base):
+    """Who changed what outside an incident's timeline (overrides made and removed,
+    calendar links made): append-only."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(160), index=True)  # "rotation:primary"
+    detail: Mapped[dict[str, Any]]
