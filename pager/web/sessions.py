@@ -28,6 +28,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 COOKIE = "pager_session"
 NOTE_COOKIE = "pager_note"
+FEED_COOKIE = "pager_calendar"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Sessions:
     def __init__(self, key: str, max_age: int, *, secure: bool, path: str) -> None:
         self._cookies = URLSafeSerializer(key, salt="pager.session")
         self._notes = URLSafeSerializer(key, salt="pager.note")
+        self._feeds = URLSafeSerializer(key, salt="pager.calendar")
         self._csrf_key = hmac.new(key.encode(), b"pager.csrf", hashlib.sha256).digest()
         self.max_age, self.secure, self.path = max_age, secure, path
 
@@ -102,6 +104,21 @@ class Sessions:
             return str(self._notes.loads(raw))
         except BadSignature:
             return None
+
+    def keep_feed_token(self, response: web.StreamResponse, person: str, token: str) -> None:
+        """The calendar token just made, kept in this browser so its pages can show
+        the feed links again (the database holds only its hash)."""
+        self._set(response, FEED_COOKIE, self._feeds.dumps([person, token]), self.max_age)
+
+    def feed_token(self, request: web.Request, person: str) -> str | None:
+        raw = request.cookies.get(FEED_COOKIE)
+        if not raw:
+            return None
+        try:
+            owner, token = self._feeds.loads(raw)
+        except (BadSignature, ValueError, TypeError):
+            return None
+        return str(token) if owner == person else None
 
     def clear_note(self, response: web.StreamResponse) -> None:
         response.del_cookie(NOTE_COOKIE, path=self.path)

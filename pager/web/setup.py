@@ -12,6 +12,7 @@ import contextlib
 import re
 import secrets
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +23,19 @@ from aiohttp import web
 from pager.services import Pager
 from pager.settings import Settings
 from pager.store.secrets import shared_secret
-from pager.web import acting, fmt, incident, incidents, now, signin, stream
+from pager.web import (
+    acting,
+    calendar,
+    fmt,
+    incident,
+    incidents,
+    my,
+    now,
+    override_forms,
+    schedule,
+    signin,
+    stream,
+)
 from pager.web.assets import Assets
 from pager.web.live import Broadcaster
 from pager.web.metrics import WebMetrics
@@ -63,6 +76,7 @@ def setup_console(app: web.Application, settings: Settings) -> None:
         safe_url=safe_url,
         title="pager",
     )
+    env.filters["fromiso"] = datetime.fromisoformat
     add_routes(app.router, assets)
 
 
@@ -75,6 +89,14 @@ def add_routes(r: web.UrlDispatcher, assets: Assets) -> None:
         r.add_post(f"/incidents/{{id}}/{verb}", acting.on_incident(verb))
     r.add_post("/incidents/{id}/updates", acting.status_update)
     r.add_get("/incidents/{id}/review", incident.review_page)
+    r.add_get("/schedule", schedule.schedules)
+    r.add_get("/schedule/{rotation}", schedule.schedule_page)
+    r.add_post("/overrides", override_forms.add)
+    r.add_post("/overrides/{id}/remove", override_forms.remove)
+    r.add_get("/my", my.my_page)
+    r.add_post("/my/calendar", calendar.new_link)
+    r.add_get("/calendar/{token}/person.ics", calendar.person_feed)
+    r.add_get("/calendar/{token}/rotation/{rotation}.ics", calendar.rotation_feed)
     r.add_get("/sign-in", signin.sign_in_form)
     r.add_post("/sign-in", signin.sign_in)
     r.add_post("/sign-out", signin.sign_out)
