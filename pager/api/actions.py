@@ -12,9 +12,10 @@ from pager.api.incidents import incident_id
 from pager.http import ApiError, admin, json_response
 from pager.inputs import Body, Instant, Name, PersonRef, Query, Required, body, ident, parse
 from pager.practice.reminders import refresh_gauge
+from pager.practice.written import add_action_item
 from pager.services import Pager
 from pager.store import actions as store
-from pager.store.incidents import IncidentNotFound, add_event, get_for_update
+from pager.store.incidents import IncidentNotFound, add_event
 from pager.store.models import ActionItem
 
 State = Literal["open", "done"]
@@ -73,34 +74,11 @@ async def create(request: web.Request) -> web.Response:
     pager = admin(request)
     number = incident_id(request)
     new = await body(request, ActionIn, pager.policies.active.policy)
-    now = pager.clock.now()
-    async with pager.db.write() as session:
-        try:
-            await get_for_update(session, number)
-        except IncidentNotFound as exc:
-            raise ApiError(404, str(exc)) from None
-        item = ActionItem(
-            incident_id=number,
-            title=new.title,
-            owner=new.owner,
-            due=new.due,
-            state="open",
-            created_at=now,
-        )
-        session.add(item)
-        await session.flush()
-        add_event(
-            session,
-            number,
-            now,
-            "action_item_added",
-            new.by,
-            action_item=item.id,
-            title=new.title,
-            owner=new.owner,
-            due=new.due.isoformat(),
-        )
-        view = _view(item, pager)
+    try:
+        item = await add_action_item(pager, number, new.title, new.owner, new.due, new.by)
+    except IncidentNotFound as exc:
+        raise ApiError(404, str(exc)) from None
+    view = _view(item, pager)
     await refresh_gauge(pager)
     return json_response(view, status=201)
 

@@ -22,6 +22,7 @@ from pager.policy.durations import format_duration
 from pager.practice.drills import DrillError, start_drill
 from pager.practice.review import render_review
 from pager.practice.updates import post_update
+from pager.practice.written import mark_held
 from pager.services import Pager
 from pager.store import actions as action_store
 from pager.store import incidents as store
@@ -155,14 +156,10 @@ async def mark_reviewed(request: web.Request) -> web.Response:
     pager = admin(request)
     number = incident_id(request)
     review = await body(request, ReviewIn, pager.policies.active.policy)
-    now = pager.clock.now()
-    async with pager.db.write() as session:
-        try:
-            incident = await store.get_for_update(session, number)
-        except store.IncidentNotFound as exc:
-            raise ApiError(404, str(exc)) from None
-        incident.reviewed_at = now
-        store.add_event(session, number, now, "reviewed", review.by, notes=review.notes)
+    try:
+        await mark_held(pager, number, review.by, pager.clock.now(), review.notes)
+    except store.IncidentNotFound as exc:
+        raise ApiError(404, str(exc)) from None
     return json_response({"status": "reviewed", "id": number})
 
 

@@ -39,3 +39,9 @@ def local(moment: datetime, zone: str, now: datetime | None = None, seconds: boo
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+def day(moment: datetime, zone: str) -> str:
+    """`Mon 12 Jan 2026`, the day of `moment` in `zone`."""
+    here = moment.astimezone(ZoneInfo(zone))
+    return f"{here:%a} {here.day} {here:%b %Y}"

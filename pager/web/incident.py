@@ -11,9 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from pager.practice.review import render_review
 from pager.services import pager_of
-from pager.store import actions as action_store
 from pager.store import incidents as store
 from pager.store.models import Notification
 from pager.web.auth import ConsoleError, Identity, Viewer
@@ -87,14 +85,3 @@ async def render_incident(
         "update_error": update[1] if update else "",
     }
     return render(request, "incident.html", context, identity, status=status)
-
-
-@page
-async def review_page(request: web.Request, identity: Identity, viewer: Viewer) -> web.Response:
-    ident = incident_id(request)
-    record = await load(request, ident)
-    async with pager_of(request).db.read() as session:
-        items = await action_store.list_items(session, incident_id=ident)
-    markdown = render_review(record.incident, record.events, record.notifications, items)
-    context = {"incident_id": ident, "markdown": markdown}
-    return render(request, "review.html", context, identity)

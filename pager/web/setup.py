@@ -25,6 +25,7 @@ from pager.settings import Settings
 from pager.store.secrets import shared_secret
 from pager.web import (
     acting,
+    action_items,
     calendar,
     fmt,
     incident,
@@ -32,6 +33,7 @@ from pager.web import (
     my,
     now,
     override_forms,
+    review,
     schedule,
     signin,
     stream,
@@ -71,6 +73,7 @@ def setup_console(app: web.Application, settings: Settings) -> None:
         url=url,
         static=lambda name: prefix + assets.url_path(name),
         local=fmt.local,
+        day=fmt.day,
         duration=fmt.duration,
         rank=priority_rank,
         safe_url=safe_url,
@@ -88,7 +91,14 @@ def add_routes(r: web.UrlDispatcher, assets: Assets) -> None:
     for verb in acting.VERBS:
         r.add_post(f"/incidents/{{id}}/{verb}", acting.on_incident(verb))
     r.add_post("/incidents/{id}/updates", acting.status_update)
-    r.add_get("/incidents/{id}/review", incident.review_page)
+    r.add_get("/incidents/{id}/review", review.review_page)
+    r.add_post("/incidents/{id}/review/versions", review.save)
+    r.add_post("/incidents/{id}/review/held", review.held)
+    r.add_post("/incidents/{id}/actions", review.add_item)
+    r.add_get("/reviews", review.reviews_page)
+    r.add_get("/actions", action_items.actions_page)
+    r.add_post("/actions/{id}/close", action_items.close)
+    r.add_post("/actions/{id}/reassign", action_items.reassign)
     r.add_get("/schedule", schedule.schedules)
     r.add_get("/schedule/{rotation}", schedule.schedule_page)
     r.add_post("/overrides", override_forms.add)
