@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from pager.api import actions, health, incidents, maintenance, oncall, practice
+from pager.api import actions, health, incidents, maintenance, oncall, practice, report
 from pager.clock import Clock, SystemClock
 from pager.engine.engine import Engine
 from pager.engine.handoffs import HandoffNotices
@@ -105,6 +105,7 @@ def _routes(app: web.Application) -> None:
     r.add_get("/api/v1/maintenance", maintenance.list_maintenance)
     r.add_post("/api/v1/maintenance", maintenance.create_maintenance)
     r.add_delete("/api/v1/maintenance/{id}", maintenance.end_maintenance)
+    r.add_get("/api/v1/report", report.get_report)
     r.add_get("/api/v1/oncall", oncall.oncall)
     r.add_get("/api/v1/overrides", oncall.list_overrides)
     r.add_post("/api/v1/overrides", oncall.create_override)

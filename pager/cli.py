@@ -12,7 +12,7 @@ from typing import Any
 import click
 from aiohttp import web
 
-from pager.commands import drill, incidents, oncall, web_user
+from pager.commands import drill, incidents, oncall, report, web_user
 from pager.logs import setup_logging
 from pager.settings import Settings, SettingsError, load_settings
 from pager.startup import bind, failures_said, preflight
@@ -125,5 +125,11 @@ def check(directory: Path | None) -> None:
     sys.exit(run_check(directory or _settings(None).policies, sys.stdout))
 
 
-for _command in (*incidents.COMMANDS, *oncall.COMMANDS, drill.drill, *web_user.COMMANDS):
+for _command in (
+    *incidents.COMMANDS,
+    *oncall.COMMANDS,
+    drill.drill,
+    *web_user.COMMANDS,
+    *report.COMMANDS,
+):
     main.add_command(_command)

@@ -16,6 +16,7 @@ from pydantic import field_validator
 from pager.core.matchers import MatcherError, parse_matcher
 from pager.http import ApiError, admin, json_response
 from pager.inputs import Body, Instant, PersonRef, Text, body, ident
+from pager.practice.maintenance import create_window, end_window
 from pager.store import maintenance
 from pager.store.maintenance import Ending
 from pager.store.models import MaintenanceWindow
@@ -72,19 +73,13 @@ async def create_maintenance(request: web.Request) -> web.Response:
     start = given.start or pager.clock.now()
     if given.end <= start:
         raise ApiError(400, "end must be after start")
-    window = MaintenanceWindow(
-        matchers=list(given.matchers),
-        start=start,
-        end=given.end,
-        reason=given.reason,
-        created_at=pager.clock.now(),
-        created_by=given.by,
-    )
-    async with pager.db.write() as session:
-        session.add(window)
-        await session.flush()
-        view = _window_view(window)
-    pager.maintenance.invalidate()
+    try:
+        window = await create_window(
+            pager, given.matchers, start, given.end, given.reason, given.by
+        )
+    except MatcherError as exc:
+        raise ApiError(400, f"matchers: {exc}") from None
+    view = _window_view(window)
     return json_response(view, status=201)
 
 
@@ -92,18 +87,13 @@ async def end_maintenance(request: web.Request) -> web.Response:
     pager = admin(request)
     window_id = ident(request.match_info["id"], "maintenance window id")
     by = (await body(request, EndIn, pager.policies.active.policy)).by
-    now = pager.clock.now()
-    async with pager.db.write() as session:
-        done = await maintenance.end_window(session, window_id, now, by)
-        if done is None:
-            raise ApiError(404, f"no maintenance window {window_id}")
-        if done.ending is Ending.OVER:
-            raise ApiError(
-                409,
-                f"maintenance window {window_id} ended already, at {done.window.end.isoformat()}",
-            )
-        view = _window_view(done.window)
-    pager.maintenance.invalidate()
-    if done.released:
-        pager.engine.wake()
+    done = await end_window(pager, window_id, by)
+    if done is None:
+        raise ApiError(404, f"no maintenance window {window_id}")
+    if done.ending is Ending.OVER:
+        raise ApiError(
+            409,
+            f"maintenance window {window_id} ended already, at {done.window.end.isoformat()}",
+        )
+    view = _window_view(done.window)
     return json_response({**view, "status": done.ending, "released": list(done.released)})

@@ -9,42 +9,19 @@ form and what was typed kept; success is 303 back there with a note.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from aiohttp import web
 
-from pager.core.rotation import local_instant
 from pager.overrides import NewOverride, OverrideClash, add_override, remove_override
 from pager.policy.model import Policy, RotationOverride
 from pager.services import pager_of
 from pager.web.acting import redirect
 from pager.web.auth import ConsoleError, Identity, Viewer
 from pager.web.fmt import local
+from pager.web.forms import Refused, moment
 from pager.web.guard import Form, form, local_path
 from pager.web.my import render_my
 from pager.web.schedule import render_schedule
 from pager.web.views import name_of
-
-
-class Refused(Exception):
-    pass
-
-
-def moment(raw: str | None, zone: str, what: str) -> datetime:
-    """An instant with an offset as it is; a `datetime-local` value in `zone`."""
-    if not raw:
-        raise Refused(f"Give the {what} time.")
-    try:
-        parsed = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise Refused(f"{raw!r} is not a time like 2026-03-29T09:00.") from None
-    if parsed.tzinfo is not None:
-        return parsed
-    try:
-        return local_instant(parsed, ZoneInfo(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Refused(f"Unknown time zone {zone!r}.") from None
 
 
 def read(data: Form, policy: Policy) -> NewOverride:

@@ -27,12 +27,16 @@ from pager.web import (
     acting,
     action_items,
     calendar,
+    drills,
     fmt,
+    heartbeats,
     incident,
     incidents,
+    maintenance,
     my,
     now,
     override_forms,
+    priorities,
     review,
     schedule,
     signin,
@@ -107,6 +111,13 @@ def add_routes(r: web.UrlDispatcher, assets: Assets) -> None:
     r.add_post("/my/calendar", calendar.new_link)
     r.add_get("/calendar/{token}/person.ics", calendar.person_feed)
     r.add_get("/calendar/{token}/rotation/{rotation}.ics", calendar.rotation_feed)
+    r.add_get("/maintenance", maintenance.maintenance_page)
+    r.add_post("/maintenance", maintenance.create)
+    r.add_post("/maintenance/{id}/end", maintenance.end)
+    r.add_get("/heartbeats", heartbeats.heartbeats_page)
+    r.add_get("/drills", drills.drills_page)
+    r.add_post("/drills", drills.start)
+    r.add_get("/priorities", priorities.priorities_page)
     r.add_get("/sign-in", signin.sign_in_form)
     r.add_post("/sign-in", signin.sign_in)
     r.add_post("/sign-out", signin.sign_out)
