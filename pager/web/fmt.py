@@ -45,3 +45,8 @@ def day(moment: datetime, zone: str) -> str:
     """`Mon 12 Jan 2026`, the day of `moment` in `zone`."""
     here = moment.astimezone(ZoneInfo(zone))
     return f"{here:%a} {here.day} {here:%b %Y}"
+
+
+def seconds(value: float | None) -> str:
+    """A figure in seconds as `duration` writes it; `—` for none."""
+    return "—" if value is None else duration(timedelta(seconds=value))

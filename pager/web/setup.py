@@ -32,6 +32,7 @@ from pager.web import (
     heartbeats,
     incident,
     incidents,
+    insights,
     maintenance,
     my,
     now,
@@ -78,6 +79,7 @@ def setup_console(app: web.Application, settings: Settings) -> None:
         static=lambda name: prefix + assets.url_path(name),
         local=fmt.local,
         day=fmt.day,
+        seconds=fmt.seconds,
         duration=fmt.duration,
         rank=priority_rank,
         safe_url=safe_url,
@@ -118,6 +120,7 @@ def add_routes(r: web.UrlDispatcher, assets: Assets) -> None:
     r.add_get("/drills", drills.drills_page)
     r.add_post("/drills", drills.start)
     r.add_get("/priorities", priorities.priorities_page)
+    r.add_get("/health", insights.health_page)
     r.add_get("/sign-in", signin.sign_in_form)
     r.add_post("/sign-in", signin.sign_in)
     r.add_post("/sign-out", signin.sign_out)
