@@ -23,4 +23,7 @@ PART2_POLICY = POLICY.replace(
     "      - {targets: [rotation:daily]}\n",
     1,
 )
+PART2_POLICY += """heartbeats:
+  - {name: nightly-backup, expect_every: 1d, priority: P2, escalation: platform}
+"""
 assert "rotation:daily" in PART2_POLICY and "id: daily" in PART2_POLICY
