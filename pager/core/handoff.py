@@ -20,6 +20,7 @@ from pager.core.schedule import Block, blocks
 from pager.policy.model import Policy, Rotation
 
 NO_NOTICE = timedelta(0)
+EPSILON = timedelta(microseconds=1)
 STRETCH = timedelta(days=62)  # how far "until" is followed for one person's stretch
 
 
@@ -60,7 +61,8 @@ def due_notices(policy: Policy, overrides: Overrides, now: datetime) -> list[Not
 def _of_rotation(
     policy: Policy, rotation: Rotation, overrides: Overrides, now: datetime, horizon: timedelta
 ) -> list[Notice]:
-    ahead = blocks(rotation, now, now + horizon, overrides.get(rotation.id, ()))
+    # Up to and including a handoff exactly `horizon` away.
+    ahead = blocks(rotation, now, now + horizon + EPSILON, overrides.get(rotation.id, ()))
     found = []
     for before, block in itertools.pairwise(ahead):
         if block.person is None or block.person == before.person or block.start <= now:
