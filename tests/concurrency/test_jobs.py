@@ -35,13 +35,13 @@ async def test_a_run_is_claimed_once_and_a_failed_one_not_at_all(db: Database) -
         raise RuntimeError("the work failed")
 
     with pytest.raises(RuntimeError):
-        await once(db, "handoff:daily", DUE, DUE, broken)  # type: ignore[arg-type]
+        await once(db, "handoff:daily", DUE, DUE, broken)
 
     async def works(_session: object) -> int:
         return 7
 
-    assert await once(db, "handoff:daily", DUE, DUE, works) == 7  # type: ignore[arg-type]
-    assert await once(db, "handoff:daily", DUE, DUE, works) is None  # type: ignore[arg-type]
+    assert await once(db, "handoff:daily", DUE, DUE, works) == 7
+    assert await once(db, "handoff:daily", DUE, DUE, works) is None
     async with db.write() as session:
         assert await forget_runs(session, DUE + timedelta(hours=1)) == 2
         assert await session.scalar(select(func.count()).select_from(JobRun)) == 1

@@ -29,7 +29,8 @@ async def test_the_person_coming_on_call_is_told_an_hour_before_once(make_harnes
         "Thu 26 Mar 09:00; escalation: platform L3"
     )
     sent = h.notifier.expect("bob", "sms", text)
-    assert is_gsm7(sent.body) and gsm7_length(sent.body) <= 160
+    assert is_gsm7(sent.body)
+    assert gsm7_length(sent.body) <= 160
     h.clock.advance(timedelta(minutes=59))  # 08:59: still nothing new
     assert await job.run() == 0
     h.notifier.assert_no_more()
@@ -68,7 +69,8 @@ async def test_a_person_sets_their_own_lead_time_or_turns_notices_off(make_harne
         'phone: "+15550100003", notify: [{channel: sms}]}',
         'phone: "+15550100003", notify: [{channel: sms}], handoff_notice: 3h}',
     )
-    assert 'handoff_notice: "off"' in policy and "handoff_notice: 3h" in policy
+    assert 'handoff_notice: "off"' in policy
+    assert "handoff_notice: 3h" in policy
     h = await make_harness(policy)
     job = notices(h)
     h.clock.set(datetime(2026, 3, 25, 8, 0, tzinfo=UTC))  # bob's daily handoff in an hour

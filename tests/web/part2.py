@@ -27,4 +27,5 @@ PART2_POLICY += """heartbeats:
   - {name: nightly-backup, expect_every: 1d, priority: P2, escalation: platform,
      wait_for_first_ping: true}
 """
-assert "rotation:daily" in PART2_POLICY and "id: daily" in PART2_POLICY
+assert "rotation:daily" in PART2_POLICY
+assert "id: daily" in PART2_POLICY

@@ -38,7 +38,8 @@ async def test_the_week_of_the_spring_change_shows_a_23_hour_day(spring: LiveCon
     await expect(normal).to_have_attribute("data-hours", "24")
     short_box = await short.locator("svg.strip").bounding_box()
     normal_box = await normal.locator("svg.strip").bounding_box()
-    assert short_box and normal_box
+    assert short_box
+    assert normal_box
     assert abs(short_box["width"] / normal_box["width"] - 23 / 24) < 0.01
     # Saturday's 09:00 handoff to Sunday's is alice's 23-hour shift (the README's example).
     shifts = page.get_by_role("region", name="Shifts table")
@@ -86,7 +87,8 @@ async def test_an_override_made_in_the_browser_is_what_pager_oncall_says(
     )
     after = await pager_oncall(spring, "--rotation", "daily")
     line = next(x for x in after.splitlines() if x.startswith("daily"))
-    assert "carol" in line and "instead of bob" in line, after
+    assert "carol" in line, after
+    assert "instead of bob" in line, after
     overrides = await spring.h.get("/api/v1/overrides?rotation=daily")
     [made] = overrides["overrides"]
     assert (made["person"], made["replaces"], made["created_by"]) == ("carol", "bob", "alice")

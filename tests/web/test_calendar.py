@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 from icalendar import Calendar
@@ -28,7 +29,9 @@ async def calendar_link(c: Console) -> tuple[str, str]:
     return found[1], found[2]
 
 
-async def api_walk(c: Console, rotation: str, start: datetime, end: datetime) -> list[tuple]:
+async def api_walk(
+    c: Console, rotation: str, start: datetime, end: datetime
+) -> list[tuple[Any, ...]]:
     """(person, since, until) of every assignment from start to end, as the API says."""
     shifts, at = [], start
     while at < end:
@@ -40,7 +43,7 @@ async def api_walk(c: Console, rotation: str, start: datetime, end: datetime) ->
     return shifts
 
 
-def events(body: bytes) -> list[tuple]:
+def events(body: bytes) -> list[tuple[Any, ...]]:
     cal = Calendar.from_ical(body)
     return [
         (
@@ -81,7 +84,8 @@ async def test_the_feeds_hold_exactly_the_shifts_the_api_gives(start_console, cl
     assert got == await api_walk(c, "daily", start, end)
     lengths = {u - s for p, s, u in got}
     assert timedelta(hours=23) in lengths  # 28 March, 09:00 GMT to 29 March, 09:00 BST
-    assert b"BEGIN:VTIMEZONE" in body and b"TZID:Europe/London" in body
+    assert b"BEGIN:VTIMEZONE" in body
+    assert b"TZID:Europe/London" in body
     assert b"DTSTART;TZID=Europe/London:20260330T090000" in body  # 09:00 in summer too
     assert b"X-WR-CALNAME:On call: daily" in body
     mine = sorted(
@@ -92,7 +96,8 @@ async def test_the_feeds_hold_exactly_the_shifts_the_api_gives(start_console, cl
         walked = await api_walk(c, rotation, start, end)
         expected += [(rotation, s, u) for p, s, u in walked if p == "alice"]
     expected.sort()
-    assert mine == expected and len(mine) > 10
+    assert mine == expected
+    assert len(mine) > 10
 
 
 async def test_a_new_link_makes_the_old_url_404(start_console, clock):
@@ -102,7 +107,8 @@ async def test_a_new_link_makes_the_old_url_404(start_console, clock):
     old_link, old = await calendar_link(c)
     await feed(c, f"/calendar/{old}/person.ics")
     new_link, new = await calendar_link(c)
-    assert new != old and new_link != old_link
+    assert new != old
+    assert new_link != old_link
     await feed(c, f"/calendar/{old}/person.ics", status=404)
     await feed(c, f"/calendar/{old}/rotation/daily.ics", status=404)
     await feed(c, f"/calendar/{new}/person.ics")
