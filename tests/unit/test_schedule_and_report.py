@@ -30,8 +30,8 @@ PEOPLE = tuple(
 )
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_blocks_tile_the_period_and_the_spring_shift_is_23_hours() -> None:
