@@ -11,7 +11,7 @@ from tests.web.part2 import PART2_POLICY, SPRING_FORWARD_WEEK
 
 async def started(start_console, clock, person: str = "alice") -> Console:
     clock.set(SPRING_FORWARD_WEEK)
-    c = await start_console(PART2_POLICY)
+    c: Console = await start_console(PART2_POLICY)
     await c.sign_in(person)
     return c
 
