@@ -74,13 +74,13 @@ def _default_notify() -> tuple[NotifyRule, ...]:
     return (NotifyRule(channel="sms"), NotifyRule(channel="voice", after=timedelta(minutes=1)))
 
 
-class WorkingHours(Strict):
-    """When a person works, in their own `timezone`: pages outside count as out of
-    hours in `pager report`. Without it: Monday to Friday, 09:00 to 17:00."""
+class _Window(Strict):
+    """Days of the week and a time of day from/to: a priority's hours, a person's
+    working hours (`to` before `from`: the window runs past midnight)."""
 
-    days: str = "mon-fri"
-    from_: str = Field(default="09:00", alias="from")
-    to: str = "17:00"
+    days: str = "mon-sun"
+    from_: str = Field(default="00:00", alias="from")
+    to: str = "24:00"
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @field_validator("days")
@@ -94,6 +94,15 @@ class WorkingHours(Strict):
     def _clock(cls, value: str) -> str:
         minutes_of(value)
         return value
+
+
+class WorkingHours(_Window):
+    """When a person works, in their own `timezone`: pages outside count as out of
+    hours in `pager report`. Without it: Monday to Friday, 09:00 to 17:00."""
+
+    days: str = "mon-fri"
+    from_: str = Field(default="09:00", alias="from")
+    to: str = "17:00"
 
     def in_zone(self, timezone: str) -> Hours:
         return Hours(days=self.days, from_=self.from_, to=self.to, timezone=timezone)
@@ -205,24 +214,8 @@ class EscalationPolicy(Strict):
     levels: tuple[Level, ...] = Field(min_length=1)
 
 
-class Hours(Strict):
-    days: str = "mon-sun"
-    from_: str = Field(default="00:00", alias="from")
-    to: str = "24:00"
+class Hours(_Window):
     timezone: TimeZone = "UTC"
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    @field_validator("days")
-    @classmethod
-    def _days(cls, value: str) -> str:
-        weekdays(value)
-        return value
-
-    @field_validator("from_", "to")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        minutes_of(value)
-        return value
 
 
 def weekdays(spec: str) -> frozenset[int]:
