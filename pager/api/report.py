@@ -10,14 +10,20 @@ from __future__ import annotations
 from aiohttp import web
 
 from pager.http import ApiError, admin, json_response
+from pager.inputs import Name, Query, parse
 from pager.insights import BadPeriod, as_json, report, since_of
+
+
+class ReportQuery(Query):
+    since: Name | None = None
 
 
 async def get_report(request: web.Request) -> web.Response:
     pager = admin(request)
+    query = parse(ReportQuery, request.query)
     now = pager.clock.now()
     try:
-        since = since_of(request.query.get("since"), now)
+        since = since_of(query.since, now)
     except BadPeriod as exc:
         raise ApiError(400, str(exc)) from None
     return json_response(as_json(await report(pager, since, now)))
