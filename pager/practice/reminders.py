@@ -19,18 +19,25 @@ from pager.policy.model import Policy
 from pager.services import Pager
 from pager.store.actions import open_counts, overdue
 from pager.store.incidents import add_event, unreviewed_p1
+from pager.store.jobs import forget_runs
 from pager.store.outbox import info_message
 
 REVIEW_AFTER = timedelta(days=7)
+KEEP_RUNS = timedelta(days=30)  # the record of job runs (pager.store.jobs) kept this long
 
 
 async def daily_reminders(pager: Pager) -> int | None:
     """The scheduler's daily run: once per cluster and day (None: another replica's)."""
     now = pager.clock.now()
     due = datetime.combine(now.date(), time(9), UTC)
-    queued = await once(pager.db, "daily-reminders", due, now, lambda s: _queue(pager, s, now))
+    queued = await once(pager.db, "daily-reminders", due, now, lambda s: _daily(pager, s, now))
     await _after(pager, queued or 0)
     return queued
+
+
+async def _daily(pager: Pager, session: AsyncSession, now: datetime) -> int:
+    await forget_runs(session, now - KEEP_RUNS)  # long past: no run is due then again
+    return await _queue(pager, session, now)
 
 
 async def run_reminders(pager: Pager) -> int:

@@ -31,7 +31,7 @@ from pager.store import audit, calendars
 from pager.store import overrides as store
 from pager.web.auth import Identity, Viewer
 from pager.web.fmt import local
-from pager.web.guard import Form, form
+from pager.web.guard import Form, form, local_path
 from pager.web.state import console_of
 from pager.web.views import name_of
 
@@ -75,8 +75,7 @@ async def new_link(
     async with pager.db.write() as session:
         token = await calendars.new_token(session, person, now)
         audit.record(session, now, person, "calendar_link_made", f"person:{person}")
-    back = data.get("back") or "/my"
-    back = back if back.startswith("/") and not back.startswith("//") else "/my"
+    back = (local_path(data.get("back")) or "/my").partition("#")[0]
     response = web.Response(status=303, headers={"Location": console.url(back + "#calendar")})
     console.sessions.keep_feed_token(response, person, token)
     console.sessions.note(

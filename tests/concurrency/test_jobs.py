@@ -69,3 +69,27 @@ async def test_replicas_racing_send_each_handoff_notice_once(pg_url: str, tmp_pa
     finally:
         for db in databases:
             await db.close()
+
+
+async def test_the_daily_reminders_run_once_a_day_and_forget_old_runs(make_harness) -> None:
+    from pager.practice.reminders import daily_reminders
+
+    h = await make_harness(PART2_POLICY)
+    ident = await h.fire("alertname=Down", "severity=critical")
+    await h.post(
+        f"/api/v1/incidents/{ident}/actions",
+        {"title": "Fix it", "owner": "bob", "due": "2026-01-06T00:00:00Z"},
+        status=201,
+    )
+    await h.settle()
+    h.notifier.sent.clear()
+    h.clock.set(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
+    assert await daily_reminders(h.pager) == 1
+    assert await daily_reminders(h.pager) is None  # another replica's, or this one's again
+    await h.settle()
+    h.notifier.expect("bob", "sms", "action item 1 from #1 is overdue")
+    h.clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
+    assert await daily_reminders(h.pager) == 1
+    async with h.pager.db.read() as session:
+        runs = (await session.execute(select(JobRun.due_at))).scalars().all()
+    assert runs == [datetime(2026, 2, 20, 9, 0, tzinfo=UTC)]  # January's is forgotten
