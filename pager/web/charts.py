@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 ROW = 26  # px a bar row takes
 LABEL = 32.0  # percent of the width kept for a bar chart's labels
+BAR = 100 - LABEL - 20  # the longest bar: room for its number after it, even on a phone
 
 
 def _fmt(value: float) -> str:
@@ -59,9 +60,12 @@ def bars(
     title: str,
     series: Sequence[str],
     unit: str = "",
+    floor: float = 0,
 ) -> Markup:
-    """Horizontal bars, one row per (label, values), values stacked left to right."""
-    peak = max((sum(v) for _, v in rows), default=0) or 1
+    """Horizontal bars, one row per (label, values), values stacked left to right;
+    the longest bar is the largest total, or `floor` if that is larger (so 0.1 %
+    of the period is not drawn as a full bar)."""
+    peak = max(max((sum(v) for _, v in rows), default=0), floor) or 1
     height = ROW * max(len(rows), 1) + 22
     parts = [_legend(series)]
     for k, (label, values) in enumerate(rows):
@@ -69,7 +73,7 @@ def bars(
         parts.append(f'<text class="axis" x="0" y="{y + 15}">{escape(label)}</text>')
         x = LABEL
         for s, value in enumerate(values):
-            width = (100 - LABEL - 10) * value / peak
+            width = BAR * value / peak
             parts.append(
                 f'<rect class="series-{s}" x="{x:.3f}%" y="{y + 3}" width="{width:.3f}%" '
                 f'height="{ROW - 8}"><title>{escape(label)}, {escape(series[s])}: '

@@ -15,6 +15,7 @@ from pager.web.render import render
 from pager.web.views import name_of
 
 PERIODS = ("7d", "30d", "90d")
+SHARE_SCALE = 20.0  # % of the period drawn as the longest bar, at least: 10-15 % is healthy
 
 
 @page
@@ -51,6 +52,7 @@ async def health_page(request: web.Request, identity: Identity, viewer: Viewer) 
             "Time on incidents, % of the period",
             ("% of the period",),
             unit="%",
+            floor=SHARE_SCALE,
         ),
     }
     return render(request, "health.html", context, identity)
