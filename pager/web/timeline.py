@@ -73,12 +73,38 @@ PHRASES: dict[str, Phrase] = {
         f"stakeholders told ({d.get('what')}): {', '.join(n(p) for p in d.get('people', []))}"
     ),
     "status_update": lambda d, _n: f"status update: {d.get('text')}",
-    "reviewed": lambda _d, _n: "review held",
+    "reviewed": lambda d, _n: (
+        "review held" + (f" on {d['held_on'][:10]}" if d.get("held_on") else "")
+    ),
+    "review_written": lambda d, _n: f"review version {d.get('version')} saved",
+    "action_item_added": lambda d, n: (
+        f"action item {d.get('action_item')} added for {n(d.get('owner'))}: {d.get('title')}"
+    ),
+    "action_item_updated": lambda d, n: f"action item {d.get('action_item')} {_item_change(d, n)}",
     "review_reminded": lambda _d, _n: "reminded that the review is due",
     "heartbeat_back": lambda d, _n: f"heartbeat {d.get('heartbeat')} is back",
     **{kind: _notification(kind) for kind in _SENT},
 }
+WITH_AUTHOR = (
+    "status_update",
+    "reviewed",
+    "review_written",
+    "action_item_added",
+    "action_item_updated",
+)
 ACTED = {"acknowledged": "acknowledged", "resolved": "resolved", "escalate_requested": "escalated"}
+
+
+def _item_change(detail: Mapping[str, Any], names: Names) -> str:
+    changes = detail.get("changes") or {}
+    said = []
+    if changes.get("owner"):
+        said.append(f"now {names(changes['owner'])}'s")
+    if changes.get("state") == "done":
+        said.append("closed")
+    if changes.get("due"):
+        said.append(f"due {str(changes['due'])[:10]}")
+    return ", ".join(said) or "changed"
 
 
 def _labels(labels: Any) -> str:
@@ -101,6 +127,6 @@ def describe(event: Event, names: Names) -> str:
         text = phrase(detail, names)
     else:
         text = event.kind.replace("_", " ") + (f" ({_labels(dict(detail))})" if detail else "")
-    if event.actor and event.kind in ("status_update", "reviewed"):
+    if event.actor and event.kind in WITH_AUTHOR:
         text += f" — {names(event.actor)}"
     return text

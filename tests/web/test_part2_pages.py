@@ -140,6 +140,10 @@ async def test_action_items_are_closed_and_reassigned(start_console, clock):
     assert (done["owner"], done["state"]) == ("carol", "done")
     assert "Fix it" not in await c.page("/actions")  # open ones by default
     assert "Fix it" in await c.page("/actions?state=all")
+    timeline = await c.page(f"/incidents/{ident}")
+    assert "action item 1 added for Bob Roe: Fix it" in timeline
+    assert "action item 1 now Carol Poe&#39;s — Alice Doe" in timeline
+    assert "action item 1 closed — Alice Doe" in timeline
     changes = [
         e for e in (await h.incident(ident))["timeline"] if e["kind"] == "action_item_updated"
     ]
