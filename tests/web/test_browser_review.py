@@ -35,7 +35,7 @@ async def test_the_review_form_saves_a_version(live: LiveConsole, tabs: Tabs):
     await page.get_by_label("What happened").fill("A bad deploy broke checkout.")
     await page.get_by_label("Contributing factors").fill("No canary for the checkout service.")
     await page.get_by_role("button", name="Save as a new version").click()
-    await expect(page.get_by_text("Saved version 1.")).to_be_visible()
+    await expect(page.locator(".note")).to_have_text("Saved version 1.")
     await expect(page.locator(".version-line")).to_contain_text("Version 1 by Bob Roe")
     await expect(page.get_by_label("What happened")).to_have_value("A bad deploy broke checkout.")
     await page.get_by_label("What went well").fill("The runbook was right.")
@@ -61,7 +61,7 @@ async def test_an_action_item_from_a_review_turns_overdue_after_its_deadline(
     await page.get_by_label("Owner").select_option("bob")
     await page.get_by_label("Deadline").fill("2026-01-09")  # a Friday
     await page.get_by_role("button", name="Add the action item").click()
-    await expect(page.get_by_text("added for Bob Roe")).to_be_visible()
+    await expect(page.locator(".note")).to_have_text("Action item 1 added for Bob Roe.")
     await page.goto(live.url + "/actions?owner=bob")
     row = page.locator("tr").filter(has_text="Add a canary for checkout")
     await expect(row).to_contain_text("Bob Roe")
