@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pager.api import actions, health, incidents, maintenance, oncall, practice, report
 from pager.clock import Clock, SystemClock
 from pager.engine.engine import Engine
+from pager.engine.failpoints import Failpoints
 from pager.engine.handoffs import HandoffNotices
 from pager.http import CONSOLE_SESSION, errors_middleware
 from pager.ingest import handlers as ingest
@@ -163,6 +164,7 @@ async def _assemble(
         metrics,
         interval=settings.tick_interval,
         send_timeout=settings.send_timeout,
+        failpoints=Failpoints(settings.failpoints),
     )
     return Pager(settings, clock, db, policies, metrics, notifier, engine)
 

@@ -34,10 +34,14 @@ NOTIFY_OUTCOMES = (
     "cancelled",
 )
 STATES = ("triggered", "acknowledged")
+ENGINE_STEPS = ("heartbeats", "escalate", "send", "reconcile", "unknown")
+LOOKUP_RESULTS = ("found", "not_found", "unavailable")
 
 # Seconds to hours for people; milliseconds to seconds for the machine.
 HUMAN_BUCKETS = (15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
 MACHINE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# A page's lateness includes its retries: up to a level's ack timeout.
+LATENESS_BUCKETS = (*MACHINE_BUCKETS, 120, 300, 600, 1800)
 
 
 class Metrics:
@@ -83,8 +87,36 @@ class Metrics:
         )
         self.page_latency = Histogram(
             "pager_page_latency_seconds",
-            "Alert received to page handed to the provider",
+            "Alert received to the incident's first page handed to the provider",
             buckets=MACHINE_BUCKETS,
+            registry=r,
+        )
+        self.notification_lateness = Histogram(
+            "pager_notification_lateness_seconds",
+            "A page's planned time (its escalation step and notify rule) to handed to the provider",
+            buckets=LATENESS_BUCKETS,
+            registry=r,
+        )
+        self.pages_after_ack = Counter(
+            "pager_pages_after_ack",
+            "Pages the provider accepted after their incident was acknowledged or resolved",
+            registry=r,
+        )
+        self.unknown_resolved = Counter(
+            "pager_unknown_sends_resolved",
+            "Sends of unknown fate, by what asking the provider found",
+            ["result"],
+            registry=r,
+        )
+        self.incident_step_errors = Counter(
+            "pager_incident_step_errors",
+            "Escalation steps of one incident that failed (retried with backoff)",
+            registry=r,
+        )
+        self.engine_step_errors = Counter(
+            "pager_engine_step_errors",
+            "Engine steps that failed in a tick, by step (the other steps still ran)",
+            ["step"],
             registry=r,
         )
         self.escalation_lateness = Histogram(
@@ -153,6 +185,10 @@ class Metrics:
             self.inbound_refused.labels(channel)
             self.inbound_replayed.labels(channel)
             self.callbacks_mismatched.labels(channel)
+        for step in ENGINE_STEPS:
+            self.engine_step_errors.labels(step)
+        for result in LOOKUP_RESULTS:
+            self.unknown_resolved.labels(result)
         for overdue in ("false", "true"):
             self.action_items_open.labels(overdue)
         for priority in priorities:

@@ -18,6 +18,8 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from yaml.nodes import MappingNode
 
+from pager.engine.failpoints import Failpoints
+
 
 class SettingsError(Exception):
     """A bad setting, said for a person."""
@@ -105,6 +107,8 @@ class Settings(BaseSettings):
         le=300,
         validation_alias=AliasChoices("PAGER_CLIENT_TIMEOUT", "client_timeout"),
     )
+    # Test-only crash points of the send path (pager/engine/failpoints.py); never set it.
+    failpoints: str = Field("", validation_alias=AliasChoices("PAGER_FAILPOINTS", "failpoints"))
 
     @field_validator("listen")
     @classmethod
@@ -136,6 +140,12 @@ class Settings(BaseSettings):
                 "addresses, e.g. 127.0.0.1/32), or neither"
             )
         return self
+
+    @field_validator("failpoints")
+    @classmethod
+    def _failpoints(cls, value: str) -> str:
+        Failpoints(value)
+        return value
 
     @model_validator(mode="after")
     def _twilio_all_or_none(self) -> Settings:

@@ -92,7 +92,8 @@ def make_harness(
 ) -> Callable[..., Awaitable[Harness]]:
     """Start the real app (engine driven by the test) with the given policy YAML."""
 
-    async def start(policy: str, **settings: Any) -> Harness:
+    async def start(policy: str, notifier: FakeNotifier | None = None, **settings: Any) -> Harness:
+        """`notifier`: the provider of an earlier harness (a restart keeps it)."""
         directory = write_policy(tmp_path / "policies", policy)
         values = {
             "database_url": db_url,
@@ -101,7 +102,7 @@ def make_harness(
             "api_token": API_TOKEN,
             **settings,
         }
-        notifier = FakeNotifier()
+        notifier = notifier or FakeNotifier()
         app = create_app(
             Settings(**values), clock=clock, notifier=notifier, db=db, run_engine=False
         )

@@ -42,7 +42,7 @@ class Harness:
         """Move the clock, stopping at every due action on the way, as time would."""
         target = self.clock.now() + (delta or timedelta(**kwargs))
         for _ in range(10_000):
-            await self.pager.engine.tick()
+            await self.tick()
             due = await self.pager.engine.next_due()
             if due is None or due > target:
                 break
@@ -51,7 +51,12 @@ class Harness:
         else:
             raise AssertionError("engine never went idle")
         self.clock.set(target)
+        await self.tick()
+
+    async def tick(self) -> None:
+        """One engine pass, and the sends and lookups it started."""
         await self.pager.engine.tick()
+        await self.pager.engine.drain()
 
     async def settle(self) -> None:
         await self.fast_forward(timedelta(0))

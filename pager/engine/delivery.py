@@ -145,6 +145,7 @@ async def _copy(
         body=render(incident, order, firing),
         state="pending",
         due_at=now,
+        scheduled_at=failed.scheduled_at,
         attempts=0,
         created_at=now,
         alert_received_at=failed.alert_received_at,
@@ -160,10 +161,27 @@ async def _maybe_move_on(
     level_rows = await step_pages(session, failed.incident_id, failed.step)
     if any(r.state in LIVE for r in level_rows):
         return
+    escalate_early(session, incident, failed, now, "level_unreachable")
+
+
+def escalate_early(
+    session: AsyncSession, incident: Incident, failed: Notification, now: datetime, why: str
+) -> None:
+    """The next level now instead of at the ack timeout, if `failed` is of the
+    level the incident is at and nobody acknowledged meanwhile."""
+    if incident.state != TRIGGERED or failed.step != incident.step:
+        return
     incident.escalate_at = now
     incident.next_action_at = now
-    level = level_number(incident.level)
-    add_event(session, incident.id, now, "level_unreachable", None, level=level)
+    add_event(
+        session,
+        incident.id,
+        now,
+        why,
+        None,
+        level=level_number(incident.level),
+        person=failed.person_id,
+    )
 
 
 def _fallback_event(session: AsyncSession, failed: Notification, to: str, now: datetime) -> None:

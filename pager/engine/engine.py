@@ -1,9 +1,16 @@
-"""The engine: one tick runs escalation, sending and reconciliation, in that order.
+"""The engine: one tick runs heartbeats, escalation, sending, reconciliation and
+the lookups of unknown sends, in that order.
 
 `now` is read once per tick from the injected clock. The runner sleeps only
-until the next due action (or a wake-up: new incident, ack, resolve), with
-APScheduler's periodic job as a safety net, so escalations are not late by a
-tick interval. Tests call `tick()` directly with a FakeClock and never sleep.
+until the next due action (or a wake-up: new incident, ack, resolve, a freed
+send slot), with APScheduler's periodic job as a safety net, so escalations
+are not late by a tick interval. Tests call `tick()` and `drain()` directly
+with a FakeClock and never sleep.
+
+Each step is isolated: one that fails is logged and counted
+(pager_engine_step_errors_total{step}) and the steps after it still run, so a
+broken heartbeat cannot stop escalation, nor escalation stop sending. Sends
+and lookups run in send slots (engine/slots.py) and are not waited for.
 """
 
 from __future__ import annotations
@@ -11,21 +18,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from pager.clock import Clock
 from pager.engine.escalator import Escalator
+from pager.engine.failpoints import Failpoints
 from pager.engine.heartbeats import HeartbeatWatcher
-from pager.engine.sender import Reconciler, Sender
+from pager.engine.reconcile import Reconciler
+from pager.engine.sender import Sender
+from pager.engine.slots import Slots
+from pager.engine.unknown import UnknownResolver
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
 from pager.policy.runtime import PolicyRuntime
-from pager.store.db import UNAVAILABLE, Database
+from pager.store.claims import next_due
+from pager.store.db import UNAVAILABLE, Database, unavailable
 from pager.store.incidents import open_counts
-from pager.store.outbox import next_due
 
 log = logging.getLogger(__name__)
+SEND_SLOTS = 4  # provider requests at once (Twilio answers 20429 beyond its limit)
 
 
 class Engine:
@@ -39,12 +51,42 @@ class Engine:
         *,
         interval: float = 5.0,
         send_timeout: float = 10.0,
+        failpoints: Failpoints | None = None,
     ) -> None:
         self.db, self.clock, self.metrics, self.interval = db, clock, metrics, interval
+        self.slots = Slots(SEND_SLOTS, on_free=self._slot_freed)
+        self._refill: asyncio.Task[None] | None = None
+        self._freed = False
         self.escalator = Escalator(db, policies, metrics)
-        self.sender = Sender(db, notifier, policies, metrics, send_timeout)
+        self.sender = Sender(
+            db,
+            clock,
+            notifier,
+            policies,
+            metrics,
+            self.slots,
+            send_timeout=send_timeout,
+            failpoints=failpoints,
+        )
         self.reconciler = Reconciler(db, metrics)
+        self.unknown = UnknownResolver(
+            db,
+            clock,
+            notifier,
+            policies,
+            metrics,
+            self.slots,
+            self.sender.recorder,
+            send_timeout=send_timeout,
+        )
         self.heartbeats = HeartbeatWatcher(db, clock, policies, metrics)
+        self.steps: tuple[tuple[str, Callable[[datetime], Awaitable[int]]], ...] = (
+            ("heartbeats", self.heartbeats.run),  # first: a silence pages this tick
+            ("escalate", self.escalator.run),
+            ("send", self.sender.run),
+            ("reconcile", self.reconciler.run),
+            ("unknown", self.unknown.run),
+        )
         self.last_tick: datetime | None = None
         self._wake = asyncio.Event()
         self._tick_lock = asyncio.Lock()
@@ -62,13 +104,13 @@ class Engine:
             listener()
 
     async def tick(self) -> int:
-        """One pass; returns how many rows it handled."""
+        """One pass; returns how many rows it handled. Sends it started may still
+        be in flight (`drain()` waits for them)."""
         async with self._tick_lock:
             now = self.clock.now()
-            handled = await self.heartbeats.run(now)  # first: a silence pages this tick
-            handled += await self.escalator.run(now)
-            handled += await self.sender.run(now)
-            handled += await self.reconciler.run(now)
+            handled = 0
+            for name, step in self.steps:
+                handled += await self._isolated(name, step, now)
             async with self.db.read() as session:
                 self.metrics.set_open(await open_counts(session))
             self.last_tick = now
@@ -77,9 +119,45 @@ class Engine:
                 self._tell()
             return handled
 
+    async def _isolated(
+        self, name: str, step: Callable[[datetime], Awaitable[int]], now: datetime
+    ) -> int:
+        try:
+            return await step(now)
+        except Exception as exc:
+            if unavailable(exc):
+                log.error("engine step %s failed, database unavailable: %s", name, exc)
+            else:
+                log.exception("engine step %s failed", name, extra={"step": name})
+            self.metrics.engine_step_errors.labels(name).inc()
+            return 0
+
+    def _slot_freed(self) -> None:
+        """A send ended: claim the next due rows now, without a whole tick."""
+        self._tell()  # its result is committed: the console may show it
+        if self._stopping:
+            return
+        self._freed = True
+        if self._refill is None or self._refill.done():
+            self._refill = asyncio.create_task(self._claim_next(), name="pager-refill")
+
+    async def _claim_next(self) -> None:
+        while self._freed and not self._stopping:
+            self._freed = False
+            await self._isolated("send", self.sender.run, self.clock.now())
+        if self.slots.free > 0:
+            self.wake()  # room left: the runner works out what is due next, and when
+
+    async def drain(self) -> None:
+        """Wait for every send and lookup in flight, and those they led to (tests)."""
+        while self.slots.free < self.slots.size or (self._refill and not self._refill.done()):
+            await self.slots.idle()
+            if self._refill is not None:
+                await self._refill
+
     async def next_due(self) -> datetime | None:
         async with self.db.read() as session:
-            due = await next_due(session)
+            due = await next_due(session, sendable=self.slots.free > 0)
         beat = await self.heartbeats.next_due()
         return min((d for d in (due, beat) if d is not None), default=None)
 
@@ -88,7 +166,7 @@ class Engine:
         self._tell()
 
     async def stop(self, task: asyncio.Task[None], grace: float = 15.0) -> None:
-        """Stop claiming work; let a tick in flight finish its sends, then end."""
+        """Stop claiming work; let sends in flight finish, then end."""
         self._stopping = True
         self._wake.set()
         try:
@@ -97,6 +175,7 @@ class Engine:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.slots.stop(grace)
 
     async def run_forever(self) -> None:
         while not self._stopping:

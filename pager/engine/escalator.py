@@ -4,6 +4,12 @@ One transaction per batch: the claim, the decision's notification rows (each
 with a unique key), the new escalation position and the timeline events are
 committed together or not at all. Nothing is sent here; the sender does that
 after commit. A crash anywhere before commit simply leaves the rows due.
+
+Each incident is decided in isolation, in a savepoint: one that fails (a bug,
+a duration that overflows, a value its column cannot hold) is rolled back,
+logged with its `incident_id`, counted (pager_incident_step_errors_total),
+marked on its timeline and retried with backoff, while every other incident
+of the batch goes on.
 """
 
 from __future__ import annotations
@@ -16,17 +22,19 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import drills, escalation
+from pager.core.delivery import backoff
 from pager.core.oncall import resolve_targets
 from pager.engine.render import render
 from pager.engine.stakeholders import announce
 from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
 from pager.policy.runtime import PolicyRuntime
-from pager.store.db import Database
+from pager.store.claims import claim_incidents
+from pager.store.db import Database, unavailable
 from pager.store.drills import end_unanswered_drill
 from pager.store.incidents import add_event, firing_counts, reached_people
 from pager.store.models import Incident, Notification
-from pager.store.outbox import active_overrides, claim_incidents
+from pager.store.outbox import active_overrides
 from pager.store.overrides import by_rotation
 
 log = logging.getLogger(__name__)
@@ -46,8 +54,55 @@ class Escalator:
             overrides = by_rotation(await active_overrides(session, now))
             facts = await _Facts.load(session, incidents)
             for incident in incidents:
-                await self._step(session, incident, now, overrides, facts)
+                await self._isolated(session, incident, now, overrides, facts)
         return len(incidents)
+
+    async def _isolated(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        now: datetime,
+        overrides: Mapping[str, Sequence[RotationOverride]],
+        facts: _Facts,
+    ) -> None:
+        incident_id = incident.id
+        try:
+            async with session.begin_nested():
+                await self._step(session, incident, now, overrides, facts)
+                incident.step_errors = 0
+                await session.flush()  # a value the database refuses fails here, in the savepoint
+        except Exception as exc:
+            if unavailable(exc):
+                raise  # the database is gone: nothing else can be decided either
+            await self._failed(session, incident_id, now, exc)
+
+    async def _failed(
+        self, session: AsyncSession, incident_id: int, now: datetime, exc: Exception
+    ) -> None:
+        """Rolled back; try again later, with backoff, and say so."""
+        self.metrics.incident_step_errors.inc()
+        incident = await session.get(Incident, incident_id, populate_existing=True)
+        if incident is None:
+            return
+        incident.step_errors += 1
+        retry_at = now + backoff(incident.step_errors)
+        incident.next_action_at = retry_at
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        add_event(
+            session,
+            incident_id,
+            now,
+            "step_failed",
+            None,
+            error=error,
+            retry_at=retry_at.isoformat(),
+        )
+        log.error(
+            "incident step failed; retrying at %s",
+            retry_at.isoformat(),
+            exc_info=exc,
+            extra={"incident_id": incident_id, "step": "escalate", "attempt": incident.step_errors},
+        )
 
     async def _step(
         self,
@@ -62,6 +117,7 @@ class Escalator:
         if incident.state != "resolved" and drills.over(incident.drill_ends_at, now):
             await end_unanswered_drill(session, incident, now)  # resolved: due again at once
             return
+        suppressed = incident.suppressed
         if incident.suppressed and incident.state != "resolved":
             # The maintenance window it was opened in has ended: page from now.
             add_event(session, incident.id, now, "maintenance_ended", None)
@@ -75,11 +131,15 @@ class Escalator:
             return found.people, found.empty
 
         decision = escalation.decide(before, policy, now, resolve)
+        # Paging begins now, at once, not after a hold or a maintenance window: these
+        # pages may be the incident's first (pager_page_latency_seconds).
+        first = before.paging_since is None and not before.held and not suppressed
         _apply(incident, decision)  # first: the pages speak of the new priority
         if decision.orders:
             alert_count = facts.firing.get(incident.id, 0)
             for order in decision.orders:
-                session.add(_notification(incident, order, policy, alert_count, now))
+                timed = first and order.due_at <= now
+                session.add(_notification(incident, order, policy, alert_count, now, timed))
         for note in decision.notes:
             add_event(session, incident.id, now, note.kind, None, **note.detail)
             if note.kind == "level":
@@ -128,7 +188,12 @@ def _apply(incident: Incident, decision: escalation.Decision) -> None:
 
 
 def _notification(
-    incident: Incident, order: escalation.Order, policy: Policy, alert_count: int, now: datetime
+    incident: Incident,
+    order: escalation.Order,
+    policy: Policy,
+    alert_count: int,
+    now: datetime,
+    first: bool,
 ) -> Notification:
     person = policy.person(order.person)
     return Notification(
@@ -143,9 +208,10 @@ def _notification(
         body=render(incident, order, alert_count),
         state="pending",
         due_at=order.due_at,
+        scheduled_at=order.due_at,
         attempts=0,
         created_at=now,
-        alert_received_at=incident.created_at,
+        alert_received_at=incident.created_at if first else None,
     )
 
 

@@ -12,6 +12,10 @@ A heartbeat never pinged counts from the daemon's start, or from the policy
 reload that declared it (`declare`): it is missing `expect_every` after that.
 The baseline is per process, so a restart gives a never-pinged heartbeat a
 fresh period; one pinged before keeps its stored `last_seen`.
+
+Each heartbeat is raised in its own transaction: one that fails (a name its
+column cannot hold, a bug) is logged, counted and tried again after a backoff,
+and the other heartbeats, and the engine's later steps, go on.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from pager.clock import Clock
+from pager.core.delivery import backoff
 from pager.core.heartbeat import Decision, HeartbeatDef, Missing, decide, declared
 from pager.metrics import Metrics
 from pager.policy.runtime import Active, PolicyRuntime
 from pager.store import heartbeats as store
-from pager.store.db import Database
+from pager.store.db import Database, unavailable
 from pager.store.maintenance import active_suppressor
 from pager.store.models import Heartbeat
 
@@ -40,6 +45,7 @@ class HeartbeatWatcher:
     ) -> None:
         self.db, self.clock, self.policies, self.metrics = db, clock, policies, metrics
         self._since: dict[str, datetime] = {}
+        self._failing: dict[str, tuple[int, datetime]] = {}  # name -> (failures, retry at)
         if policies.loaded:
             self.declare(clock.now())
 
@@ -59,7 +65,30 @@ class HeartbeatWatcher:
         decision = await self._decide(now)
         opened = 0
         for missing in decision.missing:
-            opened += await self._raise(missing, active, now)
+            opened += await self._isolated(missing, active, now)
+        return opened
+
+    async def _isolated(self, missing: Missing, active: Active, now: datetime) -> int:
+        name = missing.beat.name
+        failures, retry_at = self._failing.get(name, (0, now))
+        if now < retry_at:
+            return 0
+        try:
+            opened = await self._raise(missing, active, now)
+        except Exception as exc:
+            if unavailable(exc):
+                raise
+            failures += 1
+            self._failing[name] = (failures, now + backoff(failures))
+            self.metrics.engine_step_errors.labels("heartbeats").inc()
+            log.error(
+                "heartbeat %s could not be raised; retrying later",
+                name[:200],
+                exc_info=exc,
+                extra={"heartbeat": name[:200], "step": "heartbeats", "attempt": failures},
+            )
+            return 0
+        self._failing.pop(name, None)
         return opened
 
     async def next_due(self) -> datetime | None:

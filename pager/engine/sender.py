@@ -1,263 +1,173 @@
-"""The sender: claims due notifications, hands them to the Notifier after commit,
-and records what happened.
+"""The sender: claims what its free send slots can start now, starts each at once,
+and records each result as it comes.
 
-Claim and result are two transactions with the send between them, outside
-any transaction and bounded in time. A crash after the claim leaves the row
-`sending` until its deadline; the reconciler then marks it `unknown` (and a P1
-page goes out once more). So a page is never lost, and in normal operation
-never sent twice: each row is claimed by exactly one sender.
+Three commits per attempt, with the request outside any transaction:
+1. claim: the row is `sending` under this sender's lease (a token and a short
+   deadline); the throttle is applied here, where it sees every claim.
+2. start: the incident is checked again, under a lock an ack must wait for
+   (or the ack wins and the page is cancelled), and `started_at` is written.
+3. result: written by the task that made the request, as soon as it ends.
+So after a crash a row without `started_at` never left the process and goes
+back to pending; one with it may have reached the provider and is `unknown`,
+which is settled by asking the provider (engine/unknown.py). A page is never
+lost, and sent twice only when the provider could not be asked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core import delivery
-from pager.engine.delivery import fall_back
+from pager.clock import Clock
+from pager.engine.failpoints import Failpoints
+from pager.engine.outcomes import Recorder, message_of
+from pager.engine.slots import Slots
 from pager.engine.throttle import Throttler
 from pager.metrics import Metrics
 from pager.notify.base import Kind, Message, Notifier, Outcome, SendResult
 from pager.policy.runtime import PolicyRuntime
+from pager.store.claims import claim_notifications, current_incident, lock_notification
 from pager.store.db import Database
-from pager.store.incidents import TRIGGERED, add_event, load_incidents
+from pager.store.incidents import TRIGGERED, load_incidents
 from pager.store.models import Incident, Notification
-from pager.store.outbox import claim_notifications, claim_stuck
 
 log = logging.getLogger(__name__)
-BATCH = 100
-# States a provider callback may set while the send is still being recorded.
-CALLBACK_STATES = ("delivered", "failed_perm")
+# A claimed row's request starts within milliseconds; past this it was lost
+# (a crash, a stall) and goes back to pending.
+CLAIM_LEASE = timedelta(seconds=15)
+# Beyond the send timeout: time to commit the result before the row counts as stuck.
+RESULT_GRACE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
 class Claimed:
-    message: Message
-    priority: str
+    notification_id: int
+    lease: str
+    incident_id: int | None
 
 
 class Sender:
     def __init__(
         self,
         db: Database,
+        clock: Clock,
         notifier: Notifier,
         policies: PolicyRuntime,
         metrics: Metrics,
+        slots: Slots,
+        *,
         send_timeout: float,
+        failpoints: Failpoints | None = None,
     ) -> None:
-        self.db, self.notifier, self.policies, self.metrics = db, notifier, policies, metrics
-        self.send_timeout = send_timeout
+        self.db, self.clock, self.notifier, self.metrics = db, clock, notifier, metrics
+        self.slots, self.send_timeout = slots, send_timeout
+        self.failpoints = failpoints or Failpoints()
         self.throttler = Throttler(policies, postgres=not db.is_sqlite)
+        self.recorder = Recorder(db, clock, policies, metrics, self.failpoints)
+        self._claiming = asyncio.Lock()  # the tick and a freed slot may both claim
 
     async def run(self, now: datetime) -> int:
-        claimed = await self._claim(now)
-        if not claimed:
-            return 0
-        results = await asyncio.gather(*(self._send(c.message) for c in claimed))
-        await self._record(list(zip(claimed, results, strict=True)), now)
-        return len(claimed)
+        """Claim as many due rows as there are free slots and start them; returns
+        how many rows it handled (sent, held or cancelled), without waiting."""
+        async with self._claiming:
+            if self.slots.free <= 0:
+                return 0
+            claimed, handled = await self._claim(now, self.slots.free)
+            if claimed:
+                self.failpoints.hit("after_claim")
+            for c in claimed:
+                self.slots.start(self._attempt(c), name=f"send-{c.notification_id}")
+            return handled
 
-    async def _claim(self, now: datetime) -> list[Claimed]:
-        deadline = now + timedelta(seconds=self.send_timeout * 2 + 5)
+    async def _claim(self, now: datetime, limit: int) -> tuple[list[Claimed], int]:
+        lease = secrets.token_hex(8)
         claimed: list[Claimed] = []
         async with self.db.write() as session:
-            rows = await claim_notifications(session, now, BATCH, not self.db.is_sqlite)
+            rows = await claim_notifications(session, now, limit, not self.db.is_sqlite)
             await self.throttler.lock(session, rows)
             # One read of their incidents; _still_wanted then finds them in the session.
-            ids = {r.incident_id for r in rows if r.incident_id is not None}
-            await load_incidents(session, list(ids))
+            await load_incidents(session, list({r.incident_id for r in rows if r.incident_id}))
             for row in rows:
-                if not await self._still_wanted(session, row, now):
-                    continue
-                if not await self._filled(session, row):
-                    row.state = "cancelled"  # everything in it was acknowledged meanwhile
-                    continue
-                if await self.throttler.hold(session, row, now):
-                    if row.state == "throttled":
-                        self.metrics.notifications.labels(row.channel, "throttled").inc()
-                    continue
-                row.state, row.attempts, row.deadline = "sending", row.attempts + 1, deadline
-                claimed.append(Claimed(_message(row), row.priority))
-        return claimed
+                if await self._ready(session, row, now):
+                    row.state, row.attempts = "sending", row.attempts + 1
+                    row.lease, row.deadline, row.started_at = lease, now + CLAIM_LEASE, None
+                    claimed.append(Claimed(row.id, lease, row.incident_id))
+        return claimed, len(rows)
 
-    async def _filled(self, session: AsyncSession, row: Notification) -> bool:
-        """Bundles and digests get their text when they go; False: nothing left in it."""
-        if row.kind == Kind.BUNDLE:
-            return await self.throttler.fill_bundle(session, row)
-        if row.kind == Kind.INFO and row.bundle_of is not None:
-            return await self.throttler.fill_digest(session, row)
+    async def _ready(self, session: AsyncSession, row: Notification, now: datetime) -> bool:
+        """Whether the row goes now: still wanted, not empty, not held by the throttle."""
+        incident = None if row.incident_id is None else await session.get(Incident, row.incident_id)
+        if not await self._wanted(session, row, incident):
+            return False
+        if await self.throttler.hold(session, row, now):
+            if row.state == "throttled":
+                self.metrics.notifications.labels(row.channel, "throttled").inc()
+            return False
         return True
 
-    async def _still_wanted(self, session: AsyncSession, row: Notification, now: datetime) -> bool:
-        """A page for an incident no longer triggered is cancelled, not sent."""
-        if row.kind != Kind.PAGE or row.incident_id is None:
-            return True
-        incident = await session.get(Incident, row.incident_id)
-        if incident is not None and incident.state == TRIGGERED:
-            return True
-        row.state = "cancelled"
-        self.metrics.notifications.labels(row.channel, "cancelled").inc()
-        return False
+    async def _wanted(
+        self, session: AsyncSession, row: Notification, incident: Incident | None
+    ) -> bool:
+        """A page of an incident no longer triggered, or a bundle or digest with
+        nothing left in it, is cancelled. Bundles and digests get their text here."""
+        if row.kind == Kind.PAGE and row.incident_id is not None:
+            wanted = incident is not None and incident.state == TRIGGERED
+        elif row.kind == Kind.BUNDLE:
+            wanted = await self.throttler.fill_bundle(session, row)
+        elif row.kind == Kind.INFO and row.bundle_of is not None:
+            wanted = await self.throttler.fill_digest(session, row)
+        else:
+            wanted = True
+        if not wanted:
+            row.state, row.lease, row.deadline = "cancelled", None, None
+            self.metrics.notifications.labels(row.channel, "cancelled").inc()
+        return wanted
+
+    async def _attempt(self, claimed: Claimed) -> None:
+        message = await self._start(claimed)
+        if message is None:
+            return
+        self.failpoints.hit("before_send")
+        result = await self._send(message)
+        if result.outcome is Outcome.ACCEPTED:
+            self.failpoints.hit("after_accept")
+        await self.recorder.record(
+            claimed.notification_id, claimed.incident_id, claimed.lease, result
+        )
+
+    async def _start(self, claimed: Claimed) -> Message | None:
+        """Commit that the request starts now, if the row is still ours and still wanted.
+
+        The row is locked, then its incident read as committed now: an ack
+        cancels the rows first and writes the incident after (store/incidents.py,
+        LOCK ORDER), so either its cancel got the row first and we see it
+        cancelled, or it waits for our commit and leaves the started row alone
+        (a page already in flight, counted if it is accepted after the ack)."""
+        async with self.db.write() as session:
+            now = self.clock.now()
+            row = await lock_notification(session, claimed.notification_id)
+            ours = row is not None and row.state == "sending" and row.lease == claimed.lease
+            if row is None or not ours or row.started_at is not None:
+                return None  # the lease ran out and someone else has it, or an ack cancelled it
+            incident = await current_incident(session, claimed.incident_id)
+            if not await self._wanted(session, row, incident):
+                return None
+            row.started_at = now
+            row.deadline = now + timedelta(seconds=self.send_timeout) + RESULT_GRACE
+            return message_of(row)
 
     async def _send(self, message: Message) -> SendResult:
+        # The notifier bounds each request itself; this only guards against a bug.
         try:
-            async with asyncio.timeout(self.send_timeout):
+            async with asyncio.timeout(self.send_timeout + 1):
                 return await self.notifier.send(message)
         except TimeoutError:
             return SendResult(Outcome.UNKNOWN, error=f"no answer within {self.send_timeout}s")
         except Exception as exc:  # a notifier bug must not stop the engine
             log.exception("notifier failed", extra={"notification_id": message.notification_id})
             return SendResult(Outcome.UNKNOWN, error=f"notifier error: {exc}")
-
-    async def _record(self, done: Sequence[tuple[Claimed, SendResult]], now: datetime) -> None:
-        async with self.db.write() as session:
-            for claimed, result in done:
-                row = await session.get(
-                    Notification,
-                    claimed.message.notification_id,
-                    with_for_update=not self.db.is_sqlite,
-                )
-                if row is None:
-                    continue
-                if row.state == "sending":
-                    await self._apply(session, row, result, now)
-                elif row.state in CALLBACK_STATES and row.sent_at is None:
-                    self._accepted_late(session, row, result, now)
-                # else ("unknown"): the reconciler got there first
-
-    def _accepted_late(
-        self, session: AsyncSession, row: Notification, result: SendResult, now: datetime
-    ) -> None:
-        """Twilio's status callback (or a machine answering the call) beat us to the
-        row: it was accepted. Keep the callback's state, which is newer, but record
-        the send, so that its SID, its sent_at (which the throttle counts) and its
-        metrics are not lost."""
-        row.deadline = None
-        if result.outcome is Outcome.ACCEPTED:
-            self._note(session, row, result, "sent", now)
-
-    async def _apply(
-        self, session: AsyncSession, row: Notification, result: SendResult, now: datetime
-    ) -> None:
-        fate = delivery.after_send(
-            result.outcome, row.attempts, row.kind, row.priority, row.key.endswith(":resend"), now
-        )
-        row.state, row.deadline = fate.state, None
-        row.error_code, row.error = result.code, result.error
-        if fate.retry_at is not None:
-            row.due_at = fate.retry_at
-        self._note(session, row, result, fate.state, now)
-        if fate.resend:
-            session.add(resend_copy(row, now))
-        if fate.fall_back:
-            await fall_back(session, row, self.policies, now)
-
-    def _note(
-        self,
-        session: AsyncSession,
-        row: Notification,
-        result: SendResult,
-        state: str,
-        now: datetime,
-    ) -> None:
-        """The send's facts: SID, sent_at, metrics, timeline and log."""
-        row.provider_id = result.provider_id or row.provider_id
-        if state == "sent":
-            row.sent_at = now
-            if row.alert_received_at is not None and row.kind == Kind.PAGE and row.attempts == 1:
-                self.metrics.page_latency.observe(
-                    max(0.0, (now - row.alert_received_at).total_seconds())
-                )
-        self.metrics.notifications.labels(row.channel, state).inc()
-        if row.incident_id is not None:
-            add_event(
-                session,
-                row.incident_id,
-                now,
-                f"notification_{state}",
-                None,
-                notification_id=row.id,
-                person=row.person_id,
-                channel=row.channel,
-                message=row.kind,
-                error=result.error,
-                code=result.code,
-            )
-        log.info(
-            "notification %s",
-            state,
-            extra={
-                "notification_id": row.id,
-                "incident_id": row.incident_id,
-                "person": row.person_id,
-                "channel": row.channel,
-                "step": row.step,
-            },
-        )
-
-
-class Reconciler:
-    """Rows left `sending` past their deadline (a crash or hang): mark them unknown."""
-
-    def __init__(self, db: Database, metrics: Metrics) -> None:
-        self.db, self.metrics = db, metrics
-
-    async def run(self, now: datetime) -> int:
-        async with self.db.write() as session:
-            stuck = await claim_stuck(session, now, BATCH, not self.db.is_sqlite)
-            for row in stuck:
-                row.state, row.deadline = "unknown", None
-                self.metrics.notifications.labels(row.channel, "unknown").inc()
-                resend = delivery.should_resend(row.kind, row.priority, row.key.endswith(":resend"))
-                if row.incident_id is not None:
-                    add_event(
-                        session,
-                        row.incident_id,
-                        now,
-                        "notification_unknown",
-                        None,
-                        notification_id=row.id,
-                        person=row.person_id,
-                        channel=row.channel,
-                        resend=resend,
-                    )
-                if resend:
-                    session.add(resend_copy(row, now))
-        return len(stuck)
-
-
-def resend_copy(row: Notification, now: datetime) -> Notification:
-    return Notification(
-        key=f"{row.key}:resend",
-        incident_id=row.incident_id,
-        person_id=row.person_id,
-        phone=row.phone,
-        channel=row.channel,
-        kind=row.kind,
-        priority=row.priority,
-        step=row.step,
-        body=row.body,
-        state="pending",
-        due_at=now,
-        attempts=0,
-        created_at=now,
-        alert_received_at=None,
-        bundle_of=row.bundle_of,
-    )
-
-
-def _message(row: Notification) -> Message:
-    return Message(
-        notification_id=row.id,
-        incident_id=row.incident_id,
-        person_id=row.person_id,
-        phone=row.phone,
-        channel=row.channel,  # type: ignore[arg-type]
-        kind=Kind(row.kind),
-        body=row.body,
-    )

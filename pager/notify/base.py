@@ -1,13 +1,18 @@
-"""The Notifier protocol: how the engine hands one message to a provider.
+"""The Notifier protocol: how the engine hands one message to a provider, and
+asks it afterwards whether a message whose fate is unknown went out.
 
 Transports report, they don't retry: `send` returns what happened and the
 outbox (engine/sender.py) decides about retries, backoff and fallback.
+`find_sent` is how an `unknown` send is resolved instead of dropped or blindly
+repeated (engine/unknown.py).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from pager.policy.model import Channel
@@ -43,9 +48,22 @@ class SendResult:
     provider_id: str | None = None  # Twilio's MessageSid / CallSid
     error: str | None = None
     code: int | None = None  # provider error code, e.g. Twilio 21211
+    retry_after: float | None = None  # seconds the provider asked us to wait (429, 503)
+
+
+class LookupFailed(Exception):
+    """The provider could not be asked (down, slow, refused): the fate stays unknown."""
 
 
 class Notifier(Protocol):
-    async def send(self, message: Message) -> SendResult: ...
+    async def send(self, message: Message) -> SendResult:
+        """One attempt; its time limit starts when the request starts."""
+        ...
+
+    async def find_sent(self, message: Message, since: datetime) -> Sequence[str]:
+        """The provider ids of messages (or calls) on the message's channel to its
+        phone from our number since `since` that could be this message, oldest
+        first. Raises LookupFailed when the provider cannot be asked."""
+        ...
 
     async def close(self) -> None: ...

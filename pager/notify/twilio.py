@@ -1,15 +1,19 @@
-"""TwilioNotifier: sends a page as an SMS or a voice call through Twilio's REST API.
+"""TwilioNotifier: sends a page as an SMS or a voice call through Twilio's REST API,
+and finds out afterwards whether a send of unknown fate went out.
 
 What it guarantees:
-- One HTTP request per `send`, never a retry: a repeated POST could page twice,
-  so retries belong to the notification's state machine (Outcome says what to do).
-- Every `send` returns within `timeout` seconds, waiting for a slot included
-  (Twilio's async client ignores its own timeout).
+- One HTTP request per `send` or `find_sent`, never a retry: a repeated POST could
+  page twice, so retries belong to the notification's state machine.
+- Each request may take `timeout` seconds, counted from when it starts: time
+  spent waiting for one of the `max_concurrency` slots is not charged to it
+  (Twilio's async client ignores its own timeout, so the bound is ours).
 - At most `max_concurrency` requests in flight (Twilio answers 20429 beyond its limit).
 - Requests go to `api_url` when given (tests point it at a stand-in), and
   TWILIO_REGION / TWILIO_EDGE in the environment cannot redirect them.
-- TEMPORARY only when the request surely did not reach Twilio or Twilio said
-  "later"; UNKNOWN when it may have been sent (the outbox must not blindly repeat).
+- TEMPORARY only when the request body surely did not reach Twilio, or Twilio
+  said "later" (with its Retry-After); UNKNOWN when it may have been sent.
+- `find_sent` lists the account's Messages (To, From, DateSent>) or Calls (To,
+  From, StartTime>) since the attempt, one page; any failure is LookupFailed.
 
 The aiohttp session lives inside the running loop: `await start()` (or
 `TwilioNotifier.create(...)`) before sending, `await close()` on shutdown.
@@ -18,19 +22,16 @@ The aiohttp session lives inside the running loop: `await start()` (or
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextvars
 import logging
-import types
-from dataclasses import dataclass
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
-from pager.notify.base import Kind, Message, Outcome, SendResult
+from pager.notify.base import Kind, LookupFailed, Message, Outcome, SendResult
+from pager.notify.twilio_http import Exchange, HttpClient, track, untrack
 
 log = logging.getLogger(__name__)
 
@@ -69,61 +70,8 @@ VALIDITY_SECONDS = {  # a page older than this is worthless: let Twilio drop it
 }
 MAX_BODY = 1600  # Twilio rejects longer bodies (21617)
 RING_SECONDS = 30  # let voicemail pick up rarely; machine detection covers the rest
-
-
-@dataclass(slots=True)
-class _Progress:
-    """Whether the current send's request headers have left this process."""
-
-    sent: bool = False
-
-
-_progress: contextvars.ContextVar[_Progress | None] = contextvars.ContextVar(
-    "pager_twilio_progress", default=None
-)
-
-
-async def _on_headers_sent(
-    session: aiohttp.ClientSession, context: types.SimpleNamespace, params: Any
-) -> None:
-    # Trace callbacks run in the sending task, so the context variable is its own.
-    progress = _progress.get()
-    if progress is not None:
-        progress.sent = True
-
-
-class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
-    """Twilio's async client, sending Basic credentials as a plain header.
-
-    (aiohttp 3.14 deprecates the `auth=` the stock client passes.)
-    """
-
-    async def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - the parent's signature; unused
-        allow_redirects: bool = False,
-    ) -> Any:
-        if auth is not None:
-            headers = {**(headers or {}), "Authorization": _basic(*auth)}
-        return await super().request(
-            method, url, params, data, headers, None, timeout, allow_redirects
-        )
-
-
-def _basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-
-
-def _trace_config() -> aiohttp.TraceConfig:
-    trace = aiohttp.TraceConfig()
-    trace.on_request_headers_sent.append(_on_headers_sent)
-    return trace
+LOOKUP_PAGE = 50  # one page of the list: a person gets fewer pages than this in minutes
+CLOCK_SLACK = timedelta(minutes=1)  # Twilio's clock against ours
 
 
 class TwilioNotifier:
@@ -147,7 +95,7 @@ class TwilioNotifier:
         self._api_url = api_url.rstrip("/") if api_url else None
         self._timeout = timeout
         self._max_concurrency = max_concurrency
-        self._http: AsyncTwilioHttpClient | None = None
+        self._http: HttpClient | None = None
         self._client: Client | None = None
         self._slots: asyncio.Semaphore | None = None
 
@@ -162,11 +110,7 @@ class TwilioNotifier:
         """Opens the HTTP session; call inside the running event loop."""
         if self._client is not None:
             return
-        self._http = _HttpClient(
-            trace_configs=[_trace_config()],
-            max_retries=None,  # None: no aiohttp_retry wrapper, a POST is sent once
-            logger=_quiet_logger(),
-        )
+        self._http = HttpClient(logger=_quiet_logger())
         self._client = Client(
             self._sid,
             self._token,
@@ -184,21 +128,60 @@ class TwilioNotifier:
             await self._http.close()
         self._http = self._client = self._slots = None
 
-    async def send(self, message: Message) -> SendResult:
+    def _started(self) -> tuple[Client, asyncio.Semaphore]:
         if self._client is None or self._slots is None:
-            raise RuntimeError("TwilioNotifier.send before start()")
-        progress = _Progress()
-        token = _progress.set(progress)
+            raise RuntimeError("TwilioNotifier used before start()")
+        return self._client, self._slots
+
+    async def send(self, message: Message) -> SendResult:
+        client, slots = self._started()
+        exchange, token = track()
         try:
-            async with asyncio.timeout(self._timeout), self._slots:
-                sid = await self._create(self._client, message)
+            async with slots, asyncio.timeout(self._timeout):  # the clock starts in the slot
+                sid = await self._create(client, message)
             return SendResult(Outcome.ACCEPTED, provider_id=sid)
         except (TwilioRestException, TwilioServiceException) as exc:
-            return _rejected(message, exc.status, exc.code, _error_text(exc))
+            return _rejected(message, exc.status, exc.code, _error_text(exc), exchange)
         except Exception as exc:  # a transport reports, it never crashes the sender
-            return _failed(message, progress.sent, exc)
+            return _failed(message, exchange, exc)
         finally:
-            _progress.reset(token)
+            untrack(token)
+
+    async def find_sent(self, message: Message, since: datetime) -> Sequence[str]:
+        client, slots = self._started()
+        _, token = track()
+        try:
+            async with slots, asyncio.timeout(self._timeout):
+                return await self._list(client, message, since - CLOCK_SLACK)
+        except (TwilioException, TwilioServiceException) as exc:
+            raise LookupFailed(f"Twilio refused the list: {exc}") from exc
+        except Exception as exc:
+            what = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            raise LookupFailed(f"Twilio could not be asked: {what}") from exc
+        finally:
+            untrack(token)
+
+    async def _list(self, client: Client, message: Message, after: datetime) -> list[str]:
+        if message.channel == "voice":
+            calls = await client.calls.list_async(
+                to=message.phone,
+                from_=self._from,
+                start_time_after=after,
+                limit=LOOKUP_PAGE,
+                page_size=LOOKUP_PAGE,
+            )
+            calls.sort(key=lambda c: c.date_created or c.start_time or after)
+            return [str(c.sid) for c in calls]
+        sms = await client.messages.list_async(
+            to=message.phone,
+            from_=self._from,
+            date_sent_after=after,
+            limit=LOOKUP_PAGE,
+            page_size=LOOKUP_PAGE,
+        )
+        sms.sort(key=lambda m: m.date_created or m.date_sent or after)
+        body = message.body[:MAX_BODY]
+        return [str(m.sid) for m in sms if m.body == body]
 
     async def _create(self, client: Client, message: Message) -> str:
         if message.channel == "voice":
@@ -226,19 +209,22 @@ class TwilioNotifier:
         return f"{self._public_url}/twilio/status?n={message.notification_id}"
 
 
-def _rejected(message: Message, status: int, code: int | None, text: str) -> SendResult:
+def _rejected(
+    message: Message, status: int, code: int | None, text: str, exchange: Exchange
+) -> SendResult:
     outcome = classify(status, code)
     log.warning(
         "twilio rejected %s",
         message.channel,
         extra={"notification_id": message.notification_id, "status": status, "code": code},
     )
-    return SendResult(outcome, error=f"HTTP {status}: {text}", code=code)
+    retry_after = exchange.retry_after if outcome is Outcome.TEMPORARY else None
+    return SendResult(outcome, error=f"HTTP {status}: {text}", code=code, retry_after=retry_after)
 
 
-def _failed(message: Message, sent: bool, exc: Exception) -> SendResult:
-    # Before the headers went out nothing can have happened at Twilio.
-    outcome = Outcome.UNKNOWN if sent else Outcome.TEMPORARY
+def _failed(message: Message, exchange: Exchange, exc: Exception) -> SendResult:
+    # Until the whole body was written Twilio cannot have acted on the request.
+    outcome = Outcome.UNKNOWN if exchange.body_written else Outcome.TEMPORARY
     what = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
     log.warning(
         "twilio %s send failed: %s",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -303,7 +303,7 @@ async def acknowledge(
     """Stop paging. False when there was nothing to acknowledge."""
     if incident.state != TRIGGERED:
         return False
-    await cancel_pending_pages(session, incident.id)  # first: see LOCK ORDER
+    await cancel_pending_pages(session, incident.id, now)  # first: see LOCK ORDER
     incident.state, incident.acked_at, incident.acked_by = ACKNOWLEDGED, now, by
     incident.next_action_at = now  # the engine schedules ack_expires
     add_event(session, incident.id, now, "acknowledged", by, via=via)
@@ -320,7 +320,7 @@ async def resolve(
 ) -> bool:
     if incident.state == RESOLVED:
         return False
-    await cancel_pending_pages(session, incident.id)  # first: see LOCK ORDER
+    await cancel_pending_pages(session, incident.id, now)  # first: see LOCK ORDER
     incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, now, by
     incident.open_key = None
     incident.next_action_at = now  # the engine sends notify_on_resolve notices
@@ -342,15 +342,21 @@ async def escalate(
     return True
 
 
-async def cancel_pending_pages(session: AsyncSession, incident_id: int) -> None:
+async def cancel_pending_pages(session: AsyncSession, incident_id: int, now: datetime) -> None:
+    """Pages not sent yet are cancelled: waiting, retrying, or claimed by a sender
+    whose request has not started (it checks the incident again as it starts).
+    `deadline` asks the engine to count them (pager_notifications_total)."""
     await session.execute(
         update(Notification)
         .where(
             Notification.incident_id == incident_id,
-            Notification.state == "pending",
             Notification.kind == "page",
+            or_(
+                Notification.state.in_(("pending", "failed_temp")),
+                and_(Notification.state == "sending", Notification.started_at.is_(None)),
+            ),
         )
-        .values(state="cancelled")
+        .values(state="cancelled", deadline=now, lease=None)
     )
 
 
@@ -465,7 +471,10 @@ async def reached_people(
         .where(
             Notification.incident_id.in_(incident_ids),
             Notification.kind == "page",
-            Notification.state.in_(("sending", "sent", "delivered", "unknown")),
+            or_(
+                Notification.state.in_(("sent", "delivered", "unknown")),
+                and_(Notification.state == "sending", Notification.started_at.is_not(None)),
+            ),
         )
         .order_by(Notification.id)
     )

@@ -99,6 +99,9 @@ class Incident(Base):
     exhausted: Mapped[bool] = mapped_column(Boolean, default=False)
     # What stakeholders were last told ("triggered:P1"); the engine tells them changes.
     stakeholders_told: Mapped[str | None] = mapped_column(String(64))
+    # Consecutive failed engine steps (a bug or a value the database refuses): the
+    # incident is retried with backoff while every other incident goes on.
+    step_errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reviewed_at: Mapped[datetime | None]
     review_reminded_at: Mapped[datetime | None]
 
@@ -143,6 +146,13 @@ class Notification(Base):
 
     pending -> sending -> sent -> delivered | failed_temp (retried) | failed_perm
     | unknown | cancelled | throttled. `key` makes a step's page unique.
+
+    A claim writes `lease` (the claimer's token) and `deadline`; `started_at` is
+    written, in its own commit, just before the provider is called. So after a
+    crash a `sending` row without `started_at` surely never left the process
+    (back to pending), and one with it may have (unknown: ask the provider).
+    `deadline` is when the engine must look at the row again: a claim's expiry,
+    an unknown row's lookup, a cancelled row not yet counted in the metrics.
     """
 
     __tablename__ = "notifications"
@@ -161,6 +171,9 @@ class Notification(Base):
     due_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     deadline: Mapped[datetime | None]
+    lease: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime | None]  # the current attempt's request started
+    scheduled_at: Mapped[datetime | None]  # when its step wanted it sent (due_at moves on retry)
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     error_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)

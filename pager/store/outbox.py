@@ -1,80 +1,17 @@
-"""The notification outbox and the engine's claims.
-
-Claims happen inside the caller's write transaction. On PostgreSQL they use
-FOR UPDATE SKIP LOCKED, so replicas split the due rows between them instead
-of waiting for each other or taking the same row twice.
+"""The notification outbox: rows the engine writes and reads besides its claims
+(store/claims.py). Callers own the transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.store.models import Incident, Notification, Override
-
-SENDABLE = ("pending", "failed_temp")
-_T = TypeVar("_T", bound=Any)
-
-
-def _claim(query: Select[_T], skip_locked: bool) -> Select[_T]:
-    # NO KEY UPDATE: timeline inserts (a foreign key's KEY SHARE) need not wait for us.
-    return query.with_for_update(skip_locked=True, key_share=True) if skip_locked else query
-
-
-async def claim_incidents(
-    session: AsyncSession, now: datetime, limit: int, skip_locked: bool
-) -> Sequence[Incident]:
-    query = (
-        select(Incident)
-        .where(Incident.next_action_at <= now)
-        .order_by(Incident.next_action_at)
-        .limit(limit)
-    )
-    return (await session.execute(_claim(query, skip_locked))).scalars().all()
-
-
-async def claim_notifications(
-    session: AsyncSession, now: datetime, limit: int, skip_locked: bool
-) -> Sequence[Notification]:
-    query = (
-        select(Notification)
-        .where(Notification.state.in_(SENDABLE), Notification.due_at <= now)
-        .order_by(Notification.due_at, Notification.id)
-        .limit(limit)
-    )
-    return (await session.execute(_claim(query, skip_locked))).scalars().all()
-
-
-async def claim_stuck(
-    session: AsyncSession, now: datetime, limit: int, skip_locked: bool
-) -> Sequence[Notification]:
-    """Rows still `sending` past their deadline: the sender died or hung."""
-    query = (
-        select(Notification)
-        .where(Notification.state == "sending", Notification.deadline <= now)
-        .order_by(Notification.deadline)
-        .limit(limit)
-    )
-    return (await session.execute(_claim(query, skip_locked))).scalars().all()
-
-
-async def next_due(session: AsyncSession) -> datetime | None:
-    """The earliest instant at which the engine has something to do."""
-    times = [
-        await session.scalar(select(func.min(Incident.next_action_at))),
-        await session.scalar(
-            select(func.min(Notification.due_at)).where(Notification.state.in_(SENDABLE))
-        ),
-        await session.scalar(
-            select(func.min(Notification.deadline)).where(Notification.state == "sending")
-        ),
-    ]
-    known = [t for t in times if t is not None]
-    return min(known) if known else None
+from pager.store.models import Notification, Override
 
 
 async def waiting_bundle(
@@ -134,21 +71,32 @@ async def sent_times(
     kinds: tuple[str, ...],
 ) -> list[datetime]:
     """When the person's messages of `kinds` went out within the window, oldest
-    first; one being sent right now (claimed, maybe by another batch) counts as now."""
+    first. One being sent right now (claimed, maybe by another batch or replica)
+    counts as now; one of unknown fate as of when its request started."""
     rows = await session.execute(
-        select(Notification.sent_at, Notification.state).where(
+        select(Notification.sent_at, Notification.started_at, Notification.state).where(
             Notification.person_id == person,
             Notification.channel == channel,
             Notification.kind.in_(kinds),
             # Strictly after: a send exactly one window ago has left the window.
             # With `>=` the window "frees" at `now` itself, the bundle is put
             # back to `now` forever and the engine spins without sending it.
-            or_(Notification.sent_at > since, Notification.state == "sending"),
+            or_(
+                Notification.sent_at > since,
+                Notification.state == "sending",
+                and_(Notification.state == "unknown", Notification.started_at > since),
+            ),
         )
     )
-    return sorted(
-        sent if sent is not None and state != "sending" else now for sent, state in rows.all()
-    )
+    return sorted(_counted_at(*row, now) for row in rows.all())
+
+
+def _counted_at(
+    sent_at: datetime | None, started_at: datetime | None, state: str, now: datetime
+) -> datetime:
+    if state == "sending":
+        return now
+    return sent_at or started_at or now
 
 
 async def bodies_of(session: AsyncSession, notification_ids: Sequence[Any]) -> list[str]:

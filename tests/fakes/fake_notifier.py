@@ -1,37 +1,70 @@
 """A fake notifier for scenario tests, in the style of GoAlert's smoke tests:
 every message must be expected, and `assert_no_more()` ends each scenario, so
-a double page fails the test."""
+a double page fails the test.
+
+Scripted faults: `fail(person, channel, *results)` answers the next sends with
+those results (an UNKNOWN one may still be "delivered": `delivered=True`);
+`lookups_fail` makes `find_sent` unable to ask; `crash_after_accept` dies
+(a BaseException) right after the provider took the message."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from pager.notify.base import Message, Outcome, SendResult
+from pager.notify.base import LookupFailed, Message, Outcome, SendResult
 
 
 @dataclass
 class FakeNotifier:
-    sent: list[Message] = field(default_factory=list)
+    sent: list[Message] = field(default_factory=list)  # every attempt, as before
     consumed: set[int] = field(default_factory=set)
-    failures: dict[tuple[str, str], list[SendResult]] = field(default_factory=dict)
+    failures: dict[tuple[str, str], list[tuple[SendResult, bool]]] = field(default_factory=dict)
     crash_after_accept: bool = False
+    lookups_fail: bool = False
+    lookups: list[Message] = field(default_factory=list)
+    # What the provider holds, for find_sent (tests may clear `sent`).
+    provider: list[tuple[str, Message]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def send(self, message: Message) -> SendResult:
         self.sent.append(message)
         queued = self.failures.get((message.person_id, message.channel))
         if queued:
-            return queued.pop(0)
+            result, delivered = queued.pop(0)
+            if delivered:
+                self._deliver(message)
+            return result
+        sid = self._deliver(message)
         if self.crash_after_accept:
             raise Crash("process died after the provider accepted")
-        return SendResult(Outcome.ACCEPTED, provider_id=f"FAKE{next(self._ids):06d}")
+        return SendResult(Outcome.ACCEPTED, provider_id=sid)
+
+    def _deliver(self, message: Message) -> str:
+        self.provider.append((f"FAKE{next(self._ids):06d}", message))
+        return self.provider[-1][0]
+
+    async def find_sent(self, message: Message, since: datetime) -> Sequence[str]:
+        self.lookups.append(message)
+        if self.lookups_fail:
+            raise LookupFailed("the fake provider cannot be asked")
+        return [
+            sid
+            for sid, m in self.provider
+            if (m.phone, m.channel, m.body) == (message.phone, message.channel, message.body)
+        ]
 
     async def close(self) -> None:
         return None
 
-    def fail(self, person: str, channel: str, *results: SendResult) -> None:
-        self.failures.setdefault((person, channel), []).extend(results)
+    def fail(
+        self, person: str, channel: str, *results: SendResult, delivered: bool = False
+    ) -> None:
+        """The next sends to `person` on `channel` get `results`; with `delivered`,
+        the provider had them nonetheless (an answer lost on the way back)."""
+        self.failures.setdefault((person, channel), []).extend((r, delivered) for r in results)
 
     def expect(self, person: str, channel: str, *words: str) -> Message:
         for index, message in enumerate(self.sent):

@@ -149,7 +149,9 @@ async def test_prometheus_scrapes_the_contract_series(scraped):
     )
     assert await prom.value('pager_webhook_rejected_total{reason="unauthorized"}') == 0
     assert await prom.value("pager_policy_last_reload_successful") == 1
-    assert await prom.value("pager_page_latency_seconds_count") == 2  # sms and call
+    # Alert to the incident's first page only (issue 14): the SMS, not the call at 1m.
+    assert await prom.value("pager_page_latency_seconds_count") == 1
+    assert await prom.value("pager_notification_lateness_seconds_count") == 2  # both pages
     assert await prom.value("pager_engine_last_tick_timestamp_seconds") == h.clock.now().timestamp()
 
     names = await prom.query('count by (__name__) ({job="pager", __name__=~"pager_.+"})')

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from pager.clock import FakeClock
-from tests.fakes.fake_notifier import Crash
+from pager.store.outbox import sent_times
 from tests.harness import Harness
 from tests.scenario.policies import BASE
 
 CRITICAL = ("alertname=ApiDown", "severity=critical", "service=api")
+WARNING = ("alertname=Disk", "severity=warning")  # P2, in hours (Mon 09:00)
 
 
 async def restart(make_harness, h: Harness) -> Harness:
@@ -53,56 +56,104 @@ async def test_step_due_while_down_fires_once_at_once_and_the_rest_keep_their_ti
     h2.notifier.assert_no_more()
 
 
-async def test_crash_after_claim_p1_is_sent_again_once(make_harness, clock: FakeClock):
-    """Claimed (sending) but the process died before the provider was called:
-    after the deadline it is unknown, and a P1 page goes out once more."""
+async def crashed_after_claim(make_harness, clock: FakeClock, *labels: str) -> tuple[Harness, int]:
+    """Rows claimed (committed), then the process dies before any request starts."""
     h = await make_harness(BASE)
-    incident = await h.fire(*CRITICAL)
+    incident = await h.fire(*labels)
     await h.pager.engine.escalator.run(clock.now())
-    claimed = await h.pager.engine.sender._claim(clock.now())  # then the process dies
-    assert [c.message.person_id for c in claimed] == ["alice"]
+    claimed, _ = await h.pager.engine.sender._claim(clock.now(), 4)
+    assert len(claimed) == 1
     await h.client.close()
-    h2 = await make_harness(BASE)
+    return await make_harness(BASE, notifier=h.notifier), incident
+
+
+@pytest.mark.parametrize("labels", [CRITICAL, WARNING], ids=["P1", "P2"])
+async def test_crash_after_claim_sends_once_after_the_lease(make_harness, clock, labels):
+    """Issue 12, cause 1: a claimed row that never left the process was `unknown`
+    after a crash, and an unknown P2 was never sent. Now it is pending again once
+    its claim's lease runs out, and sent once, for any priority."""
+    h2, incident = await crashed_after_claim(make_harness, clock, *labels)
+    await h2.fast_forward(seconds=14)
+    h2.notifier.assert_no_more()  # the lease (15 s) still holds it
+    await h2.fast_forward(seconds=1)
+    h2.notifier.expect("alice", "sms")
+    h2.notifier.assert_no_more()
+    states = [n["state"] for n in (await h2.incident(incident))["notifications"]]
+    assert states[0] == "sent"
+    assert "unknown" not in states
+    assert h2.notifier.lookups == []  # nothing to ask: it never left the process
+
+
+async def crashed_in_send(make_harness, clock: FakeClock, *labels: str, crash: str):
+    """The request started (committed); the process dies before the result is."""
+    h = await make_harness(BASE)
+    incident = await h.fire(*labels)
+    await h.pager.engine.escalator.run(clock.now())
+    claimed, _ = await h.pager.engine.sender._claim(clock.now(), 4)
+    message = await h.pager.engine.sender._start(claimed[0])
+    assert message is not None
+    if crash == "after_accept":
+        await h.notifier.send(message)  # Twilio took it; the result is never recorded
+    await h.client.close()
+    return await make_harness(BASE, notifier=h.notifier), incident
+
+
+@pytest.mark.parametrize("labels", [CRITICAL, WARNING], ids=["P1", "P2"])
+async def test_crash_after_the_provider_accepted_is_found_not_repeated(make_harness, clock, labels):
+    """Issue 12, cause 3: the unknown send is looked up at the provider, found, and
+    recorded with its id: no duplicate (P1 was sent twice before, P2 dropped)."""
+    h2, incident = await crashed_in_send(make_harness, clock, *labels, crash="after_accept")
+    h2.notifier.expect("alice", "sms")  # the provider had it before the crash
     await h2.fast_forward(seconds=30)
-    h2.notifier.expect("alice", "sms")  # the resend
+    h2.notifier.assert_no_more()
+    detail = await h2.incident(incident)
+    first = detail["notifications"][0]
+    assert (first["state"], first["provider_id"]) == ("sent", "FAKE000001")
+    assert [m.channel for m in h2.notifier.lookups] == ["sms"]
+    assert {"notification_unknown", "notification_sent"} <= set(await h2.events(incident))
+
+
+@pytest.mark.parametrize("labels", [CRITICAL, WARNING], ids=["P1", "P2"])
+async def test_crash_before_the_request_left_is_not_found_and_sent(make_harness, clock, labels):
+    h2, incident = await crashed_in_send(make_harness, clock, *labels, crash="before_send")
+    await h2.fast_forward(seconds=30)
+    h2.notifier.expect("alice", "sms")  # not found at the provider: sent now, once
+    h2.notifier.assert_no_more()
+    assert "notification_not_found" in await h2.events(incident)
+    first = (await h2.incident(incident))["notifications"][0]
+    assert first["state"] == "sent"
+
+
+async def test_provider_cannot_be_asked_p1_is_sent_once_more(make_harness, clock):
+    h2, incident = await crashed_in_send(make_harness, clock, *CRITICAL, crash="after_accept")
+    h2.notifier.lookups_fail = True
+    await h2.fast_forward(seconds=30)
+    h2.notifier.expect("alice", "sms")
+    h2.notifier.expect("alice", "sms")  # a duplicate beats a miss
     h2.notifier.assert_no_more()
     await h2.fast_forward(seconds=30)
     h2.notifier.expect("alice", "voice")  # her 1-minute rule, in its time
     h2.notifier.assert_no_more()
     states = [n["state"] for n in (await h2.incident(incident))["notifications"]]
     assert states.count("unknown") == 1
-    assert "sending" not in states
 
 
-async def test_crash_after_provider_accepted_before_commit(make_harness, clock: FakeClock):
-    h = await make_harness(BASE)
-    incident = await h.fire(*CRITICAL)
-    h.notifier.crash_after_accept = True
-    try:
-        await h.settle()
-        raise AssertionError("the crash did not happen")
-    except Crash:
-        pass
-    h.notifier.expect("alice", "sms")  # the provider had it
-    await h.client.close()
-    h2 = await make_harness(BASE)
+async def test_provider_cannot_be_asked_p2_escalates_early(make_harness, clock):
+    h2, incident = await crashed_in_send(make_harness, clock, *WARNING, crash="before_send")
+    h2.notifier.lookups_fail = True
     await h2.fast_forward(seconds=30)
-    h2.notifier.expect("alice", "sms")  # a duplicate beats a miss (P1)
+    h2.notifier.expect("bob", "sms")  # level 2 at once, not at the 5m ack timeout
     h2.notifier.assert_no_more()
-    await h2.fast_forward(minutes=1)
-    h2.notifier.expect("alice", "voice")
+    assert "unknown_escalated" in await h2.events(incident)
+    await h2.fast_forward(minutes=9)
     h2.notifier.assert_no_more()
-    assert "notification_unknown" in await h2.events(incident)
 
 
-async def test_crash_after_claim_p2_is_not_sent_again(make_harness, clock: FakeClock):
-    h = await make_harness(BASE)
-    incident = await h.fire("alertname=Disk", "severity=warning")  # P2, in hours (Mon 09:00)
-    await h.pager.engine.escalator.run(clock.now())
-    await h.pager.engine.sender._claim(clock.now())
-    await h.client.close()
-    h2 = await make_harness(BASE)
-    await h2.fast_forward(minutes=1)
-    h2.notifier.assert_no_more()
-    states = [n["state"] for n in (await h2.incident(incident))["notifications"]]
-    assert states == ["unknown"]
+async def test_a_crashed_send_is_counted_by_the_throttle_while_unknown(make_harness, clock):
+    """The unknown row counts against alice's limit as of when its request started."""
+    h2, _ = await crashed_in_send(make_harness, clock, *CRITICAL, crash="after_accept")
+    async with h2.pager.db.read() as session:
+        times = await sent_times(
+            session, "alice", "sms", clock.now() - timedelta(hours=1), clock.now(), ("page",)
+        )
+    assert times == [clock.now()]

@@ -1,0 +1,194 @@
+"""Recording what a send did: the row's next state (core/delivery.py decides),
+its facts (provider id, sent_at), metrics, timeline and log.
+
+Each result is committed by the task that made the request, under the lease
+it claimed the row with: a result that comes after the lease ran out (the row
+was taken back, or looked up) is dropped, because someone else owns the row.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.clock import Clock
+from pager.core import delivery
+from pager.engine.delivery import fall_back
+from pager.engine.failpoints import Failpoints
+from pager.metrics import Metrics
+from pager.notify.base import Kind, Message, Outcome, SendResult
+from pager.policy.runtime import PolicyRuntime
+from pager.store.claims import current_incident, lock_notification, page_sent_before
+from pager.store.db import Database
+from pager.store.incidents import TRIGGERED, add_event
+from pager.store.models import Incident, Notification
+
+log = logging.getLogger("pager.engine.sender")  # one logger for every send line
+# States a provider callback may set while the send is still being recorded.
+CALLBACK_STATES = ("delivered", "failed_perm")
+
+
+class Recorder:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policies: PolicyRuntime,
+        metrics: Metrics,
+        failpoints: Failpoints,
+    ) -> None:
+        self.db, self.clock, self.policies, self.metrics = db, clock, policies, metrics
+        self.failpoints = failpoints
+
+    async def record(
+        self, notification_id: int, incident_id: int | None, lease: str, result: SendResult
+    ) -> None:
+        # Only a failure may fall back, which moves the incident: lock it first then.
+        fails = result.outcome in (Outcome.PERMANENT, Outcome.TEMPORARY)
+        async with self.db.write() as session:
+            now = self.clock.now()
+            incident, row = await locked(session, notification_id, incident_id, fails)
+            if row is None or row.lease != lease:
+                return
+            if row.state in ("sending", "unknown"):
+                await self._apply(session, row, incident, result, now)
+            elif row.state in CALLBACK_STATES and row.sent_at is None:
+                self._accepted_late(row, result)
+                if result.outcome is Outcome.ACCEPTED:
+                    await self.note(session, row, "sent", now, result.provider_id)
+            await session.flush()
+            self.failpoints.hit("before_commit")
+
+    def _accepted_late(self, row: Notification, result: SendResult) -> None:
+        """Twilio's status callback (or a machine answering the call) beat us to the
+        row: it was accepted. Keep the callback's state, which is newer, but record
+        the send, so that its SID, its sent_at (which the throttle counts) and its
+        metrics are not lost."""
+        row.deadline, row.lease = None, None
+        if result.outcome is not Outcome.ACCEPTED:
+            row.error = row.error or result.error
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        row: Notification,
+        incident: Incident | None,
+        result: SendResult,
+        now: datetime,
+    ) -> None:
+        give_up = delivery.give_up_at(
+            row.kind,
+            row.created_at,
+            row.step,
+            None if incident is None else incident.step,
+            None if incident is None else incident.escalate_at,
+            now,
+        )
+        fate = delivery.after_send(
+            result.outcome, row.attempts, row.kind, now, give_up, result.retry_after
+        )
+        row.state, row.lease, row.deadline = fate.state, None, fate.check_at
+        row.error_code, row.error = result.code, result.error
+        if fate.gave_up:
+            row.error = f"{result.error} (retried until its level's ack timeout)"
+        if fate.retry_at is not None:
+            row.due_at = fate.retry_at
+        await self.note(session, row, fate.state, now, result.provider_id)
+        if fate.state == "sent" and row.kind == Kind.PAGE:
+            self._after_ack(row, incident)
+        if fate.fall_back:
+            await fall_back(session, row, self.policies, now)
+
+    def _after_ack(self, row: Notification, incident: Incident | None) -> None:
+        """The request started before an ack or resolve committed, and went out."""
+        if incident is not None and incident.state != TRIGGERED:
+            self.metrics.pages_after_ack.inc()
+            log.warning(
+                "page accepted after its incident was %s",
+                incident.state,
+                extra={"notification_id": row.id, "incident_id": row.incident_id},
+            )
+
+    async def note(
+        self,
+        session: AsyncSession,
+        row: Notification,
+        state: str,
+        now: datetime,
+        provider_id: str | None,
+        **detail: object,
+    ) -> None:
+        """The send's facts: SID, sent_at, metrics, timeline and log."""
+        row.provider_id = provider_id or row.provider_id
+        if state == "sent":
+            row.sent_at = row.sent_at or now
+            await self._observe(session, row)
+        self.metrics.notifications.labels(row.channel, state).inc()
+        if row.incident_id is not None:
+            add_event(
+                session,
+                row.incident_id,
+                now,
+                f"notification_{state}",
+                None,
+                notification_id=row.id,
+                person=row.person_id,
+                channel=row.channel,
+                message=row.kind,
+                error=row.error if state != "sent" else None,
+                code=row.error_code if state != "sent" else None,
+                **detail,
+            )
+        log.info("notification %s", state, extra=_log_keys(row))
+
+    async def _observe(self, session: AsyncSession, row: Notification) -> None:
+        """pager_notification_lateness_seconds for every page; the incident's first
+        one also in pager_page_latency_seconds."""
+        if row.kind != Kind.PAGE or row.sent_at is None:
+            return
+        planned = row.scheduled_at or row.due_at
+        self.metrics.notification_lateness.observe(
+            max(0.0, (row.sent_at - planned).total_seconds())
+        )
+        if row.alert_received_at is None or row.incident_id is None:
+            return
+        earlier = await page_sent_before(session, row.incident_id, row.id)
+        latency = delivery.first_page_latency(row.alert_received_at, earlier, row.sent_at)
+        if latency is not None:
+            self.metrics.page_latency.observe(latency)
+
+
+async def locked(
+    session: AsyncSession, notification_id: int, incident_id: int | None, lock_incident: bool
+) -> tuple[Incident | None, Notification | None]:
+    """The row, locked, and its incident as committed now, locked too (first, in
+    the order of store/claims.py) when `lock_incident`."""
+    if lock_incident:
+        incident = await current_incident(session, incident_id, lock=True)
+        return incident, await lock_notification(session, notification_id)
+    row = await lock_notification(session, notification_id)
+    return await current_incident(session, incident_id), row
+
+
+def message_of(row: Notification) -> Message:
+    return Message(
+        notification_id=row.id,
+        incident_id=row.incident_id,
+        person_id=row.person_id,
+        phone=row.phone,
+        channel=row.channel,  # type: ignore[arg-type]
+        kind=Kind(row.kind),
+        body=row.body,
+    )
+
+
+def _log_keys(row: Notification) -> dict[str, object]:
+    return {
+        "notification_id": row.id,
+        "incident_id": row.incident_id,
+        "person": row.person_id,
+        "channel": row.channel,
+        "step": row.step,
+    }

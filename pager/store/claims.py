@@ -1,0 +1,146 @@
+"""The engine's claims: due incidents, sendable notifications, and rows whose
+`deadline` has come (an expired claim, an unknown send to look up, a
+cancellation to count).
+
+Claims happen inside the caller's write transaction. On PostgreSQL they use
+FOR UPDATE SKIP LOCKED, so replicas split the due rows between them instead
+of waiting for each other or taking the same row twice.
+
+LOCK ORDER (PostgreSQL, with store/incidents.py): whoever locks both an
+incident and one of its notification rows locks the incident first. The
+sender's start locks only its row (then reads the incident); a result that
+may fall back (which moves the incident) locks the incident, then the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.store.models import Incident, Notification
+
+SENDABLE = ("pending", "failed_temp")
+# The states whose `deadline` the engine acts on (see Notification).
+WATCHED = ("sending", "unknown", "cancelled")
+_T = TypeVar("_T", bound=Any)
+
+
+def _claim(query: Select[_T], skip_locked: bool) -> Select[_T]:
+    # NO KEY UPDATE: timeline inserts (a foreign key's KEY SHARE) need not wait for us.
+    return query.with_for_update(skip_locked=True, key_share=True) if skip_locked else query
+
+
+async def claim_incidents(
+    session: AsyncSession, now: datetime, limit: int, skip_locked: bool
+) -> Sequence[Incident]:
+    query = (
+        select(Incident)
+        .where(Incident.next_action_at <= now)
+        .order_by(Incident.next_action_at)
+        .limit(limit)
+    )
+    return (await session.execute(_claim(query, skip_locked))).scalars().all()
+
+
+async def claim_notifications(
+    session: AsyncSession, now: datetime, limit: int, skip_locked: bool
+) -> Sequence[Notification]:
+    query = (
+        select(Notification)
+        .where(Notification.state.in_(SENDABLE), Notification.due_at <= now)
+        .order_by(Notification.due_at, Notification.id)
+        .limit(limit)
+    )
+    return (await session.execute(_claim(query, skip_locked))).scalars().all()
+
+
+async def claim_deadlines(
+    session: AsyncSession, state: str, now: datetime, limit: int, skip_locked: bool
+) -> Sequence[Notification]:
+    """Rows in `state` whose deadline has come, oldest first."""
+    query = (
+        select(Notification)
+        .where(Notification.state == state, Notification.deadline <= now)
+        .order_by(Notification.deadline, Notification.id)
+        .limit(limit)
+    )
+    return (await session.execute(_claim(query, skip_locked))).scalars().all()
+
+
+async def deadline_passed(session: AsyncSession, states: Sequence[str], now: datetime) -> bool:
+    """Whether any row in `states` has a deadline that passed (a read: the claim that
+    follows takes the write lock only when there is work)."""
+    found = await session.scalar(
+        select(Notification.id)
+        .where(Notification.state.in_(states), Notification.deadline <= now)
+        .limit(1)
+    )
+    return found is not None
+
+
+async def next_due(session: AsyncSession, sendable: bool = True) -> datetime | None:
+    """The earliest instant at which the engine has something to do (without the
+    sendable rows when no send slot is free: a freed slot wakes the engine)."""
+    queries = [
+        select(func.min(Incident.next_action_at)),
+        select(func.min(Notification.deadline)).where(Notification.state.in_(WATCHED)),
+    ]
+    if sendable:
+        queries.append(
+            select(func.min(Notification.due_at)).where(Notification.state.in_(SENDABLE))
+        )
+    known = [t for q in queries if (t := await session.scalar(q)) is not None]
+    return min(known) if known else None
+
+
+async def current_incident(
+    session: AsyncSession, incident_id: int | None, lock: bool = False
+) -> Incident | None:
+    """The incident as committed now (not as this session last saw it); with
+    `lock`, FOR NO KEY UPDATE (PostgreSQL)."""
+    if incident_id is None:
+        return None
+    query = select(Incident).where(Incident.id == incident_id)
+    if lock:
+        query = query.with_for_update(key_share=True)
+    query = query.execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def lock_notification(session: AsyncSession, notification_id: int) -> Notification | None:
+    query = (
+        select(Notification)
+        .where(Notification.id == notification_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def recorded_ids(session: AsyncSession, provider_ids: Sequence[str]) -> set[str]:
+    """Those of these provider ids that some notification row already holds."""
+    if not provider_ids:
+        return set()
+    rows = await session.execute(
+        select(Notification.provider_id).where(Notification.provider_id.in_(provider_ids))
+    )
+    return {str(p) for p in rows.scalars() if p is not None}
+
+
+async def page_sent_before(session: AsyncSession, incident_id: int, but: int) -> bool:
+    """Whether another page of the incident was already handed to the provider."""
+    found = await session.scalar(
+        select(Notification.id)
+        .where(
+            Notification.incident_id == incident_id,
+            Notification.kind == "page",
+            Notification.sent_at.is_not(None),
+            Notification.id != but,
+        )
+        .limit(1)
+    )
+    return found is not None
