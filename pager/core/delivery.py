@@ -72,18 +72,18 @@ def after_send(
     give_up_at: datetime,
     retry_after: float | None = None,
 ) -> Fate:
-    """A page is retried until `give_up_at` (its level's ack timeout), then the
-    channel counts as failed and the person's next channel is tried."""
+    """A temporary failure is retried with backoff until `give_up_at` (a page: its
+    level's ack timeout), the last try at that instant; failing then, the channel
+    counts as failed and the person's next channel is tried."""
     if outcome is Outcome.ACCEPTED:
         return Fate("sent")
     if outcome is Outcome.UNKNOWN:
         return Fate("unknown", check_at=now + LOOKUP_DELAY)
-    if outcome is Outcome.TEMPORARY:
-        retry_at = now + retry_delay(attempts, retry_after)
-        if retry_at <= give_up_at:
-            return Fate("failed_temp", retry_at=retry_at)
-        return Fate("failed_perm", fall_back=kind in ("page", "bundle"), gave_up=True)
-    return Fate("failed_perm", fall_back=kind in ("page", "bundle"))
+    if outcome is Outcome.TEMPORARY and now < give_up_at:
+        retry_at = min(now + retry_delay(attempts, retry_after), give_up_at)
+        return Fate("failed_temp", retry_at=retry_at)
+    gave_up = outcome is Outcome.TEMPORARY
+    return Fate("failed_perm", fall_back=kind in ("page", "bundle"), gave_up=gave_up)
 
 
 def give_up_at(
@@ -95,13 +95,13 @@ def give_up_at(
     now: datetime,
 ) -> datetime:
     """Until when a temporary failure is retried: a page until its level's ack
-    timeout (at once when the incident has moved past its level), anything else
-    for RETRY_WINDOW."""
+    timeout (`escalate_at`; at once when the incident has moved past its level
+    or has no level left to wait for), anything else for RETRY_WINDOW."""
     if kind != "page" or incident_step is None:
         return created_at + RETRY_WINDOW
-    if row_step < incident_step:
+    if row_step < incident_step or escalate_at is None:
         return now
-    return escalate_at or created_at + RETRY_WINDOW
+    return escalate_at
 
 
 class Unanswered(enum.StrEnum):

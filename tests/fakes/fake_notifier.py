@@ -5,10 +5,12 @@ a double page fails the test.
 Scripted faults: `fail(person, channel, *results)` answers the next sends with
 those results (an UNKNOWN one may still be "delivered": `delivered=True`);
 `lookups_fail` makes `find_sent` unable to ask; `crash_after_accept` dies
-(a BaseException) right after the provider took the message."""
+(a BaseException) right after the provider took the message; `hold(person)`
+keeps that person's sends waiting (in flight) until the returned event is set."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,11 +27,20 @@ class FakeNotifier:
     crash_after_accept: bool = False
     lookups_fail: bool = False
     lookups: list[Message] = field(default_factory=list)
+    gates: dict[str, asyncio.Event] = field(default_factory=dict)
+    in_flight: int = 0
     # What the provider holds, for find_sent (tests may clear `sent`).
     provider: list[tuple[str, Message]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def send(self, message: Message) -> SendResult:
+        gate = self.gates.get(message.person_id)
+        if gate is not None:
+            self.in_flight += 1
+            try:
+                await gate.wait()
+            finally:
+                self.in_flight -= 1
         self.sent.append(message)
         queued = self.failures.get((message.person_id, message.channel))
         if queued:
@@ -58,6 +69,10 @@ class FakeNotifier:
 
     async def close(self) -> None:
         return None
+
+    def hold(self, person: str) -> asyncio.Event:
+        """Sends to `person` wait until the event is set (a slow provider)."""
+        return self.gates.setdefault(person, asyncio.Event())
 
     def fail(
         self, person: str, channel: str, *results: SendResult, delivered: bool = False

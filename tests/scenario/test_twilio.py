@@ -8,20 +8,14 @@ a double page fails. Time is the FakeClock's: nothing sleeps.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from twilio.request_validator import RequestValidator
 
-from pager.app import create_app
-from pager.clock import FakeClock
-from pager.settings import Settings
-from pager.store.db import Database
 from tests.fakes.fake_twilio import FakeTwilio, spoken
-from tests.harness import API_TOKEN, WEBHOOK_TOKEN, write_policy
 from tests.polling import eventually
+from tests.scenario.conftest import MakeHarness
 from tests.scenario.policies import BASE
 from tests.scenario.twilio_harness import (
     ALICE,
@@ -29,40 +23,11 @@ from tests.scenario.twilio_harness import (
     PUBLIC_URL,
     STRANGER,
     TwilioHarness,
-    twilio_settings,
 )
 
 CRITICAL = ("alertname=ApiDown", "severity=critical", "service=api")
-MakeHarness = Callable[..., Awaitable[TwilioHarness]]
 # For scenarios that no database can change (signature checks, menus): SQLite only.
 SQLITE_ONLY = pytest.mark.parametrize("db_kind", ["sqlite"])
-
-
-@pytest.fixture
-async def fake(clock: FakeClock) -> AsyncIterator[FakeTwilio]:
-    async with FakeTwilio(clock=clock) as twilio:
-        yield twilio
-
-
-@pytest.fixture
-def make_twilio_harness(
-    db: Database, db_url: str, tmp_path: Path, clock: FakeClock, fake: FakeTwilio, aiohttp_client
-) -> MakeHarness:
-    """The real app with Twilio settings pointed at `fake` (engine driven by the test)."""
-
-    async def start(policy: str, **settings: Any) -> TwilioHarness:
-        values = {
-            "database_url": db_url,
-            "policies": write_policy(tmp_path / "policies", policy),
-            "webhook_token": WEBHOOK_TOKEN,
-            "api_token": API_TOKEN,
-            **twilio_settings(fake),
-            **settings,
-        }
-        app = create_app(Settings(**values), clock=clock, db=db, run_engine=False)
-        return TwilioHarness(await aiohttp_client(app), clock, fake)
-
-    return start
 
 
 async def paged(h: TwilioHarness, *labels: str, summary: str = "it broke") -> int:
