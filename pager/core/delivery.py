@@ -52,7 +52,8 @@ class Fate:
 
 
 def backoff(attempts: int) -> timedelta:
-    delay: timedelta = FIRST_BACKOFF * 2 ** max(0, attempts - 1)
+    # The exponent is capped: attempts are unbounded now, a timedelta is not.
+    delay: timedelta = FIRST_BACKOFF * 2 ** min(max(0, attempts - 1), 16)
     return min(delay, MAX_BACKOFF)
 
 

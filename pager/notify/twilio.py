@@ -162,24 +162,17 @@ class TwilioNotifier:
             untrack(token)
 
     async def _list(self, client: Client, message: Message, after: datetime) -> list[str]:
+        # page_async, not list_async: one request, never a walk through next pages.
         if message.channel == "voice":
-            calls = await client.calls.list_async(
-                to=message.phone,
-                from_=self._from,
-                start_time_after=after,
-                limit=LOOKUP_PAGE,
-                page_size=LOOKUP_PAGE,
+            page = await client.calls.page_async(
+                to=message.phone, from_=self._from, start_time_after=after, page_size=LOOKUP_PAGE
             )
-            calls.sort(key=lambda c: c.date_created or c.start_time or after)
+            calls = sorted(page, key=lambda c: c.date_created or c.start_time or after)
             return [str(c.sid) for c in calls]
-        sms = await client.messages.list_async(
-            to=message.phone,
-            from_=self._from,
-            date_sent_after=after,
-            limit=LOOKUP_PAGE,
-            page_size=LOOKUP_PAGE,
+        page = await client.messages.page_async(
+            to=message.phone, from_=self._from, date_sent_after=after, page_size=LOOKUP_PAGE
         )
-        sms.sort(key=lambda m: m.date_created or m.date_sent or after)
+        sms = sorted(page, key=lambda m: m.date_created or m.date_sent or after)
         body = message.body[:MAX_BODY]
         return [str(m.sid) for m in sms if m.body == body]
 

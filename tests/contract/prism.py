@@ -59,9 +59,26 @@ def patch_array_encoding(spec: dict[str, Any]) -> int:
     return added
 
 
+PAGE_URIS = ("uri", "first_page_uri", "next_page_uri", "previous_page_uri")
+
+
+def patch_page_uris(spec: dict[str, Any]) -> int:
+    """Drops `format: uri` from list pages' relative URIs in place; returns how many."""
+    dropped = 0
+    for operations in spec.get("paths", {}).values():
+        get = operations.get("get") if isinstance(operations, dict) else None
+        content = (get or {}).get("responses", {}).get("200", {}).get("content", {})
+        properties = content.get("application/json", {}).get("schema", {}).get("properties", {})
+        for name in PAGE_URIS:
+            if properties.get(name, {}).pop("format", None) is not None:
+                dropped += 1
+    return dropped
+
+
 def write_patched_spec(source: Path, target: Path) -> Path:
     spec = json.loads(source.read_text(encoding="utf-8"))
     patch_array_encoding(spec)
+    patch_page_uris(spec)
     target.write_text(json.dumps(spec), encoding="utf-8")
     return target
 

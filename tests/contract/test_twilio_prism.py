@@ -1,4 +1,5 @@
-"""Contract: every request TwilioNotifier sends is valid by Twilio's own OpenAPI document.
+"""Contract: every request TwilioNotifier sends, creating messages and calls and
+listing them, is valid by Twilio's own OpenAPI document.
 
 Stoplight Prism 5.14.2 serves the document (patched for form arrays, see
 prism.py) and validates each request against it; an invalid one gets 422,
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from pager.notify.base import Kind, Message, Outcome
@@ -23,10 +26,12 @@ from tests.contract.prism import (
     Prism,
     node_available,
     patch_array_encoding,
+    patch_page_uris,
     start_prism,
     twilio_spec,
     write_patched_spec,
 )
+from tests.fakes.fake_twilio import FakeTwilio
 
 ACCOUNT = "AC" + "0123456789abcdef" * 2  # the spec's pattern: ^AC[0-9a-fA-F]{32}$
 PUBLIC = "https://pager.example.com"
@@ -106,3 +111,61 @@ def test_the_patch_makes_form_arrays_explode() -> None:
     assert messages["encoding"]["MediaUrl"] == {"style": "form", "explode": True}
     assert "Body" not in messages["encoding"]  # only arrays
     assert patch_array_encoding(spec) == 0  # idempotent
+
+
+# --- the list requests that settle unknown sends (issue 12, cause 3) -------------
+
+
+@pytest.mark.parametrize("channel", ["sms", "voice"])
+async def test_list_requests_conform(notifier: TwilioNotifier, channel: Channel) -> None:
+    """Messages by To, From, DateSent>; Calls by To, From, StartTime>; one page.
+    A request Prism refused would be LookupFailed; its example page parses."""
+    found = await notifier.find_sent(message(channel), datetime.now(UTC) - timedelta(minutes=5))
+
+    assert isinstance(found, list)
+
+
+@pytest.mark.parametrize("path", [MESSAGES, CALLS])
+async def test_prism_refuses_a_list_request_twilio_would(prism: Prism, path: str) -> None:
+    # The control: a page size out of the spec's range, and Prism says so.
+    url = f"{prism.url}{path.format(AccountSid=ACCOUNT)}?PageSize=0"
+    headers = {"Authorization": aiohttp.encode_basic_auth(ACCOUNT, "contract-test-token")}
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as resp:
+        assert resp.status == 422, await resp.text()
+
+
+@pytest.mark.parametrize(("channel", "path"), [("sms", MESSAGES), ("voice", CALLS)])
+async def test_list_filters_are_the_documented_parameters(channel: Channel, path: str) -> None:
+    """Prism accepts unknown query keys, so the names are checked against the
+    document itself: each key the notifier sends is a parameter of the operation."""
+    documented = _query_parameters(path)
+    async with FakeTwilio(account_sid=ACCOUNT) as fake:
+        twilio = await TwilioNotifier.create(
+            account_sid=ACCOUNT,
+            auth_token=fake.auth_token,
+            from_number="+15005550006",
+            public_url=PUBLIC,
+            api_url=fake.url,
+        )
+        try:
+            await twilio.find_sent(message(channel), datetime.now(UTC))
+        finally:
+            await twilio.close()
+    [query] = fake.list_requests
+    sent = set(query) - {"kind"}
+    assert sent <= documented
+    since = "DateSent>" if channel == "sms" else "StartTime>"
+    assert {"To", "From", since, "PageSize"} <= sent
+
+
+def _query_parameters(path: str) -> set[str]:
+    spec = json.loads(Path(twilio_spec()).read_text(encoding="utf-8"))
+    return {p["name"] for p in spec["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+
+
+def test_the_patch_drops_only_the_page_uri_formats() -> None:
+    spec = json.loads(Path(twilio_spec()).read_text(encoding="utf-8"))
+    assert patch_page_uris(spec) > 0
+    page = spec["paths"][MESSAGES]["get"]["responses"]["200"]["content"]["application/json"]
+    assert "format" not in page["schema"]["properties"]["uri"]
+    assert patch_page_uris(spec) == 0  # idempotent

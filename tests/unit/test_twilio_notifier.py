@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import logging
 import socket
+import struct
+import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
-from pager.notify.base import Kind, Message, Notifier, Outcome
-from pager.notify.twilio import CODE_OUTCOMES, TwilioNotifier, classify
+from pager.notify.base import Kind, LookupFailed, Message, Notifier, Outcome
+from pager.notify.twilio import CODE_OUTCOMES, TwilioNotifier, _failed, classify
+from pager.notify.twilio_http import Exchange, HttpClient, retry_after_seconds, track, untrack
 from tests.fakes.fake_twilio import FakeTwilio
 
 FROM = "+15005550006"
@@ -236,3 +242,143 @@ def test_classify(status, code, outcome):
 
 def test_every_listed_code_is_a_twilio_code():
     assert all(10000 <= code < 100000 for code in CODE_OUTCOMES)
+
+
+# --- finding out whether a send of unknown fate went out (issue 12, cause 3) ----
+
+
+async def test_find_sent_lists_messages_to_the_number_from_ours_since_then(fake, notifier):
+    since = fake.clock.now()
+    first = await notifier.send(sms(body="[P1] #42 Disk full"))
+    await notifier.send(sms(body="[P1] #43 Other"))  # same number, another text
+    await notifier.send(sms(to="+15550100002", body="[P1] #42 Disk full"))  # another number
+
+    found = await notifier.find_sent(sms(body="[P1] #42 Disk full"), since)
+
+    assert found == [first.provider_id]
+    [query] = fake.list_requests
+    assert (query["kind"], query["To"], query["From"]) == ("sms", ALICE, FROM)
+    assert query["DateSent>"].endswith("Z")  # ISO 8601, UTC, a minute before `since`
+    assert query["PageSize"] == "50"
+
+
+async def test_find_sent_lists_calls_by_start_time(fake, notifier):
+    since = fake.clock.now()
+    placed = await notifier.send(call())
+
+    assert await notifier.find_sent(call(), since) == [placed.provider_id]
+    [query] = fake.list_requests
+    assert (query["kind"], query["To"], query["From"]) == ("voice", ALICE, FROM)
+    assert "StartTime>" in query
+
+
+async def test_find_sent_finds_nothing_twilio_never_took(fake, notifier):
+    fake.hang(ALICE, 5, created=False)
+    twilio = await started(fake, timeout=0.2)
+    try:
+        assert (await twilio.send(sms())).outcome is Outcome.UNKNOWN
+        assert await twilio.find_sent(sms(), fake.clock.now()) == []
+    finally:
+        await twilio.close()
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+async def test_find_sent_that_twilio_refuses_is_lookup_failed(fake, notifier, status):
+    fake.lists_fail(status=status)
+    with pytest.raises(LookupFailed):
+        await notifier.find_sent(sms(), fake.clock.now())
+    assert len(fake.list_requests) == 1  # never retried
+
+
+async def test_find_sent_is_bounded_in_time(fake):
+    fake.lists_fail(delay=30, status=201)  # answers, but far too late
+    twilio = await started(fake, timeout=0.2)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    try:
+        with pytest.raises(LookupFailed, match="timed out"):
+            await twilio.find_sent(sms(), fake.clock.now())
+    finally:
+        await twilio.close()
+    assert loop.time() - began < 2
+
+
+# --- how far a failed request got ------------------------------------------------
+
+
+async def test_a_connection_cut_after_twilio_read_the_request_is_unknown(fake, notifier):
+    fake.reset(ALICE, created=False)
+    result = await notifier.send(sms())
+    assert result.outcome is Outcome.UNKNOWN  # the body was written: Twilio may have it
+    assert "Disconnected" in (result.error or "")
+
+
+async def test_a_reset_while_the_body_is_written_leaves_it_unwritten():
+    """The peer resets the connection after a few bytes, while a body far larger
+    than the socket buffers is still being written: the exchange knows the body
+    never got out in full (and then a failure is TEMPORARY, below)."""
+
+    async def reset_early(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.close()
+
+    server = await asyncio.start_server(reset_early, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = HttpClient(logging.getLogger("test"))
+    exchange, token = track()
+    try:
+        with pytest.raises(aiohttp.ClientError):
+            await client.request(
+                "POST", f"http://127.0.0.1:{port}/x", data={"Body": "x" * 16_000_000}
+            )
+        assert exchange.body_written is False
+    finally:
+        untrack(token)
+        await client.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_request_twilio_answered_had_its_body_written(fake):
+    client = HttpClient(logging.getLogger("test"))
+    exchange, token = track()
+    try:
+        await client.request("POST", fake.url + "/2010-04-01/Accounts/x/Messages.json", data={})
+        assert exchange.body_written is True
+    finally:
+        untrack(token)
+        await client.close()
+
+
+def test_a_failure_before_the_body_was_written_is_temporary_after_it_unknown():
+    assert _failed(sms(), Exchange(), ConnectionResetError()).outcome is Outcome.TEMPORARY
+
+    class Written(Exchange):
+        @property
+        def body_written(self) -> bool:
+            return True
+
+    assert _failed(sms(), Written(), ConnectionResetError()).outcome is Outcome.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("30", 30.0), ("1.5", 1.5), (None, None), ("soon", None), ("-4", 0.0)],
+)
+def test_retry_after_seconds(header, seconds):
+    assert retry_after_seconds(header) == seconds
+
+
+def test_retry_after_as_an_http_date():
+    later = email.utils.formatdate(time.time() + 120, usegmt=True)
+    value = retry_after_seconds(later)
+    assert value is not None
+    assert 100 < value <= 120
+
+
+async def test_a_429_carries_its_retry_after(fake, notifier):
+    fake.too_many(ALICE, retry_after=42)
+    result = await notifier.send(sms())
+    assert (result.outcome, result.retry_after) == (Outcome.TEMPORARY, 42.0)
