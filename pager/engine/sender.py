@@ -2,8 +2,9 @@
 and records each result as it comes.
 
 Three commits per attempt, with the request outside any transaction:
-1. claim: the row is `sending` under this sender's lease (a token and a short
-   deadline); the throttle is applied here, where it sees every claim.
+1. claim: the row is `sending` under this sender's lease (a token and a
+   deadline a send timeout away); the throttle is applied here, where it sees
+   every claim.
 2. start: the incident is checked again, under a lock an ack must wait for
    (or the ack wins and the page is cancelled), and `started_at` is written.
 3. result: written by the task that made the request, as soon as it ends.
@@ -37,10 +38,10 @@ from pager.store.incidents import TRIGGERED, load_incidents
 from pager.store.models import Incident, Notification
 
 log = logging.getLogger(__name__)
-# A claimed row's request starts within milliseconds; past this it was lost
-# (a crash, a stall) and goes back to pending.
-CLAIM_LEASE = timedelta(seconds=15)
-# Beyond the send timeout: time to commit the result before the row counts as stuck.
+# Beyond the send timeout: time to commit a start or a result before the row
+# counts as stuck. A claimed row's request starts within milliseconds; one not
+# started within a send timeout and this grace was lost (a crash, a stall) and
+# goes back to pending.
 RESULT_GRACE = timedelta(seconds=5)
 
 
@@ -67,6 +68,7 @@ class Sender:
         self.db, self.clock, self.notifier, self.metrics = db, clock, notifier, metrics
         self.slots, self.send_timeout = slots, send_timeout
         self.failpoints = failpoints or Failpoints()
+        self.lease_time = timedelta(seconds=send_timeout) + RESULT_GRACE
         self.throttler = Throttler(policies, postgres=not db.is_sqlite)
         self.recorder = Recorder(db, clock, policies, metrics, self.failpoints)
         self._claiming = asyncio.Lock()  # the tick and a freed slot may both claim
@@ -95,7 +97,7 @@ class Sender:
             for row in rows:
                 if await self._ready(session, row, now):
                     row.state, row.attempts = "sending", row.attempts + 1
-                    row.lease, row.deadline, row.started_at = lease, now + CLAIM_LEASE, None
+                    row.lease, row.deadline, row.started_at = lease, now + self.lease_time, None
                     claimed.append(Claimed(row.id, lease, row.incident_id))
         return claimed, len(rows)
 
@@ -158,7 +160,7 @@ class Sender:
             if not await self._wanted(session, row, incident):
                 return None
             row.started_at = now
-            row.deadline = now + timedelta(seconds=self.send_timeout) + RESULT_GRACE
+            row.deadline = now + self.lease_time
             return message_of(row)
 
     async def _send(self, message: Message) -> SendResult:

@@ -59,7 +59,7 @@ class Daemon:
         }
         log = tmp_path / "daemon.log"
         daemon = cls.spawn(values, log, tmp_path, f"http://127.0.0.1:{port}", preexec)
-        await daemon._wait_ready()
+        await daemon.wait_ready()
         return daemon
 
     @classmethod
@@ -84,7 +84,7 @@ class Daemon:
         )
         return cls(proc, url, log, out)
 
-    async def _wait_ready(self, within: float = 30.0) -> None:
+    async def wait_ready(self, within: float = 30.0) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while loop.time() < deadline:
@@ -126,6 +126,13 @@ class Daemon:
     def output(self) -> str:
         self._out.flush()
         return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """kill -9, by its own PID (a no-op when it is gone already)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._out.close()
 
     def stop(self) -> str:
         if self.proc.poll() is None:
