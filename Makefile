@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench clean
+.PHONY: run test lint fmt bench chaos clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "installing pager and its dependencies into $(VENV) (once; about a minute)..."
@@ -36,6 +36,11 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	bash .ci/install-test-tools.sh
 	$(PY) -m bench $(BENCH_ARGS)
+
+## chaos: the fault suite's long form (random kills over 1,000+ pages, 3 replicas); see RELIABILITY.md
+chaos: $(STAMP)
+	bash .ci/install-test-tools.sh
+	$(PY) -m bench --only chaos $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pager.db pager.db-wal pager.db-shm

@@ -1,5 +1,9 @@
 """`python -m bench [--quick] [--only NAME ...] [--markdown FILE]`: run the benchmarks.
 
+`--only chaos` runs the fault suite's long form (not part of the default set:
+it measures reliability, not speed); `--pager-src DIR` runs its daemons from
+another tree.
+
 Prints each figure as it is measured, then all tables as Markdown (also
 written to --markdown FILE when given), ready for BENCHMARKS.md.
 """
@@ -17,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import escalation, ingest, matching, page_latency, procs, resources, scaleout
+from bench import chaos, escalation, ingest, matching, page_latency, procs, resources, scaleout
 from bench.config import Config
 from bench.stats import Section
 
@@ -28,7 +32,9 @@ BENCHMARKS: dict[str, Callable[[Config, Path], Awaitable[Section]]] = {
     "resources": resources.run,
     "scaleout": scaleout.run,
     "matching": matching.run,
+    "chaos": chaos.run,
 }
+DEFAULT = ("ingest", "page_latency", "escalation", "resources", "scaleout", "matching")
 
 
 def _machine() -> str:
@@ -43,8 +49,8 @@ def _machine() -> str:
 
 
 async def _main(args: argparse.Namespace) -> str:
-    cfg = Config(quick=args.quick, databases=tuple(args.databases))
-    names = args.only or list(BENCHMARKS)
+    cfg = Config(quick=args.quick, databases=tuple(args.databases), pager_src=args.pager_src)
+    names = args.only or list(DEFAULT)
     started = time.perf_counter()
     head = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: `python -m bench {' '.join(sys.argv[1:])}`",
@@ -76,6 +82,9 @@ def main() -> None:
         "--databases", nargs="+", default=["sqlite", "postgres"], choices=["sqlite", "postgres"]
     )
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    parser.add_argument(
+        "--pager-src", type=Path, help="chaos: run `pager serve` from this source tree"
+    )
     args = parser.parse_args()
     report = asyncio.run(_main(args))
     print("\n" + report)

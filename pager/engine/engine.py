@@ -157,7 +157,7 @@ class Engine:
 
     async def next_due(self) -> datetime | None:
         async with self.db.read() as session:
-            due = await next_due(session, sendable=self.slots.free > 0)
+            due = await next_due(session, slots_free=self.slots.free > 0)
         beat = await self.heartbeats.next_due()
         return min((d for d in (due, beat) if d is not None), default=None)
 

@@ -24,8 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.store.models import Incident, Notification
 
 SENDABLE = ("pending", "failed_temp")
-# The states whose `deadline` the engine acts on (see Notification).
-WATCHED = ("sending", "unknown", "cancelled")
 _T = TypeVar("_T", bound=Any)
 
 
@@ -82,14 +80,17 @@ async def deadline_passed(session: AsyncSession, states: Sequence[str], now: dat
     return found is not None
 
 
-async def next_due(session: AsyncSession, sendable: bool = True) -> datetime | None:
-    """The earliest instant at which the engine has something to do (without the
-    sendable rows when no send slot is free: a freed slot wakes the engine)."""
+async def next_due(session: AsyncSession, slots_free: bool = True) -> datetime | None:
+    """The earliest instant at which the engine has something to do. Rows that
+    need a send slot (due sends, unknown sends to look up) count only while one
+    is free: a freed slot wakes the engine, and a runner that counted them with
+    every slot busy would spin."""
+    watched = ["sending", "cancelled"] + (["unknown"] if slots_free else [])
     queries = [
         select(func.min(Incident.next_action_at)),
-        select(func.min(Notification.deadline)).where(Notification.state.in_(WATCHED)),
+        select(func.min(Notification.deadline)).where(Notification.state.in_(watched)),
     ]
-    if sendable:
+    if slots_free:
         queries.append(
             select(func.min(Notification.due_at)).where(Notification.state.in_(SENDABLE))
         )

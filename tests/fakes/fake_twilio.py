@@ -11,7 +11,8 @@ recorded, the failed ones too (`requests`, `list_requests`).
 Faults, per number (or `ANY` number): `fail`, `fail_times`, `too_many` (429
 with Retry-After), `slow`, `hang` (no answer in time; created or not),
 `reset` (the connection cut; created or not), `latency` for every request,
-and `lists_fail` for the list endpoints.
+`flaky` (a share of requests meets a random one of these), and `lists_fail`
+for the list endpoints.
 
 Outbound (driving the daemon like Twilio would) is in twilio_driver.py.
 Scenario expectations in the style of GoAlert's smoke tests: `expect_sms`,
@@ -26,6 +27,7 @@ import base64
 import binascii
 import contextlib
 import itertools
+import random
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
@@ -74,6 +76,7 @@ class FakeTwilio(TwilioDriver):
         self.latency = 0.0  # seconds every answer takes (the message exists at once)
         self._faults: dict[str, list[Fault]] = {}
         self._list_faults: list[Fault] = []
+        self._flaky, self._flaky_hang, self._rng = 0.0, 0.0, random.Random(7)
         self._ids = itertools.count(1)
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -156,17 +159,37 @@ class FakeTwilio(TwilioDriver):
         code = CODE_FOR_STATUS.get(status)
         self._list_faults.append(Fault(status, code, times, delay=delay, creates=False))
 
+    def flaky(self, rate: float, hang: float, seed: int = 7) -> None:
+        """From now on a `rate` share of requests, to any number, meets one fault
+        drawn at random: a reset or a hang of `hang` seconds (Twilio took the
+        message or not), a 503, or a 429 asking to wait a second."""
+        self._flaky, self._flaky_hang, self._rng = rate, hang, random.Random(seed)
+
     def heal(self) -> None:
         """Forget every scripted fault."""
         self._faults.clear()
         self._list_faults.clear()
+        self._flaky = 0.0
 
     def _fault_for(self, number: str) -> Fault | None:
         for key in (number, ANY):
             faults = self._faults.get(key, [])
             if faults:
                 return _take(faults)
+        if self._flaky and self._rng.random() < self._flaky:
+            return self._random_fault()
         return None
+
+    def _random_fault(self) -> Fault:
+        created = self._rng.random() < 0.5
+        return self._rng.choice(
+            [
+                Fault(creates=created, cut=True),
+                Fault(delay=self._flaky_hang, creates=created, cut=not created),
+                Fault(503, 20503, creates=False),
+                Fault(429, 20429, creates=False, retry_after="1"),
+            ]
+        )
 
     # --- the REST API ----------------------------------------------------------
 

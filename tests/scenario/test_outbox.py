@@ -65,6 +65,27 @@ async def test_only_what_free_send_slots_start_is_claimed(make_harness):
     h.notifier.assert_no_more()
 
 
+async def test_the_runner_does_not_spin_while_every_slot_is_busy(make_harness):
+    """With all four slots in flight, the rows waiting for one are not "due now" to
+    the runner (a freed slot wakes it): it sleeps until the next timer instead."""
+    h = await make_harness(ROOMY)
+    gate = h.notifier.hold("alice")
+    for i in range(6):
+        await h.fire(f"alertname=Load{i}", "severity=critical")
+    await h.pager.engine.tick()
+    await eventually(lambda: h.notifier.in_flight == 4, within=5, what="four sends in flight")
+    due = await h.pager.engine.next_due()
+    assert due is not None
+    assert due > h.clock.now()  # the leases' deadlines, not the two pending rows
+    gate.set()
+    await h.pager.engine.drain()
+    assert await states(h) == Counter(sent=6)
+    assert await h.pager.engine.next_due() != h.clock.now()
+    for _ in range(6):
+        h.notifier.expect("alice", "sms")
+    h.notifier.assert_no_more()
+
+
 # --- cause 2: queue time is not send time ---------------------------------------
 
 
