@@ -22,8 +22,9 @@ from pager.notify.base import Kind, Message, Outcome, SendResult
 from pager.policy.runtime import PolicyRuntime
 from pager.store.claims import current_incident, lock_notification, page_sent_before
 from pager.store.db import Database
-from pager.store.incidents import TRIGGERED, add_event
+from pager.store.incidents import TRIGGERED
 from pager.store.models import Incident, Notification
+from pager.store.outbox import row_event
 
 log = logging.getLogger("pager.engine.sender")  # one logger for every send line
 # States a provider callback may set while the send is still being recorded.
@@ -78,14 +79,7 @@ class Recorder:
         result: SendResult,
         now: datetime,
     ) -> None:
-        give_up = delivery.give_up_at(
-            row.kind,
-            row.created_at,
-            row.step,
-            None if incident is None else incident.step,
-            None if incident is None else incident.escalate_at,
-            now,
-        )
+        give_up = give_up_at(row, incident, now)
         fate = delivery.after_send(
             result.outcome, row.attempts, row.kind, now, give_up, result.retry_after
         )
@@ -126,21 +120,17 @@ class Recorder:
             row.sent_at = row.sent_at or now
             await self._observe(session, row)
         self.metrics.notifications.labels(row.channel, state).inc()
-        if row.incident_id is not None:
-            add_event(
-                session,
-                row.incident_id,
-                now,
-                f"notification_{state}",
-                None,
-                notification_id=row.id,
-                person=row.person_id,
-                channel=row.channel,
-                message=row.kind,
-                error=row.error if state != "sent" else None,
-                code=row.error_code if state != "sent" else None,
-                **detail,
-            )
+        failed = state != "sent"
+        row_event(
+            session,
+            row,
+            now,
+            f"notification_{state}",
+            message=row.kind,
+            error=row.error if failed else None,
+            code=row.error_code if failed else None,
+            **detail,
+        )
         log.info("notification %s", state, extra=_log_keys(row))
 
     async def _observe(self, session: AsyncSession, row: Notification) -> None:
@@ -170,6 +160,18 @@ async def locked(
         return incident, await lock_notification(session, notification_id)
     row = await lock_notification(session, notification_id)
     return await current_incident(session, incident_id), row
+
+
+def give_up_at(row: Notification, incident: Incident | None, now: datetime) -> datetime:
+    """Until when this row's temporary failures are retried (core/delivery.py)."""
+    return delivery.give_up_at(
+        row.kind,
+        row.created_at,
+        row.step,
+        None if incident is None else incident.step,
+        None if incident is None else incident.escalate_at,
+        now,
+    )
 
 
 def message_of(row: Notification) -> Message:

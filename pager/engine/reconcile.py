@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.metrics import Metrics
 from pager.store.claims import claim_deadlines, deadline_passed
 from pager.store.db import Database
-from pager.store.incidents import add_event
 from pager.store.models import Notification
+from pager.store.outbox import row_event
 
 log = logging.getLogger("pager.engine.sender")  # one logger for every send line
 BATCH = 100
@@ -64,18 +64,13 @@ class Reconciler:
         the request started at least a send timeout ago)."""
         row.state, row.deadline = "unknown", now
         self.metrics.notifications.labels(row.channel, "unknown").inc()
-        if row.incident_id is not None:
-            add_event(
-                session,
-                row.incident_id,
-                now,
-                "notification_unknown",
-                None,
-                notification_id=row.id,
-                person=row.person_id,
-                channel=row.channel,
-                error="no result recorded before its deadline",
-            )
+        row_event(
+            session,
+            row,
+            now,
+            "notification_unknown",
+            error="no result recorded before its deadline",
+        )
         log.warning(
             "send of unknown fate: the provider will be asked",
             extra={"notification_id": row.id, "incident_id": row.incident_id},

@@ -25,15 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.clock import Clock
 from pager.core import delivery
 from pager.engine.delivery import escalate_early, fall_back
-from pager.engine.outcomes import Recorder, locked, message_of
+from pager.engine.outcomes import Recorder, give_up_at, locked, message_of
 from pager.engine.slots import Slots
 from pager.metrics import Metrics
 from pager.notify.base import LookupFailed, Message, Notifier
 from pager.policy.runtime import PolicyRuntime
 from pager.store.claims import claim_deadlines, deadline_passed, recorded_ids
 from pager.store.db import Database
-from pager.store.incidents import add_event
 from pager.store.models import Incident, Notification
+from pager.store.outbox import row_event
 
 log = logging.getLogger("pager.engine.sender")  # one logger for every send line
 
@@ -126,15 +126,8 @@ class UnknownResolver:
         self, session: AsyncSession, row: Notification, incident: Incident | None, now: datetime
     ) -> None:
         self.metrics.unknown_resolved.labels("not_found").inc()
-        give_up = delivery.give_up_at(
-            row.kind,
-            row.created_at,
-            row.step,
-            None if incident is None else incident.step,
-            None if incident is None else incident.escalate_at,
-            now,
-        )
-        _event(session, row, now, "notification_not_found", send_again=now < give_up)
+        give_up = give_up_at(row, incident, now)
+        row_event(session, row, now, "notification_not_found", send_again=now < give_up)
         if now < give_up:
             row.state, row.due_at, row.started_at = "pending", now, None
             return
@@ -152,7 +145,7 @@ class UnknownResolver:
     ) -> None:
         self.metrics.unknown_resolved.labels("unavailable").inc()
         what = delivery.unanswered(row.kind, row.priority, row.key.endswith(":resend"))
-        _event(session, row, now, "notification_unanswered", then=str(what), error=error)
+        row_event(session, row, now, "notification_unanswered", then=str(what), error=error)
         log.warning(
             "provider could not be asked about an unknown send: %s",
             what,
@@ -162,23 +155,6 @@ class UnknownResolver:
             session.add(resend_copy(row, now))
         elif what is delivery.Unanswered.ESCALATE and incident is not None:
             escalate_early(session, incident, row, now, "unknown_escalated")
-
-
-def _event(
-    session: AsyncSession, row: Notification, now: datetime, kind: str, **detail: object
-) -> None:
-    if row.incident_id is not None:
-        add_event(
-            session,
-            row.incident_id,
-            now,
-            kind,
-            None,
-            notification_id=row.id,
-            person=row.person_id,
-            channel=row.channel,
-            **detail,
-        )
 
 
 def resend_copy(row: Notification, now: datetime) -> Notification:

@@ -11,7 +11,26 @@ from typing import Any
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.store.incidents import add_event
 from pager.store.models import Notification, Override
+
+
+def row_event(
+    session: AsyncSession, row: Notification, now: datetime, kind: str, **detail: Any
+) -> None:
+    """A timeline event about one notification (none for those of no incident)."""
+    if row.incident_id is not None:
+        add_event(
+            session,
+            row.incident_id,
+            now,
+            kind,
+            None,
+            notification_id=row.id,
+            person=row.person_id,
+            channel=row.channel,
+            **detail,
+        )
 
 
 async def waiting_bundle(

@@ -16,17 +16,15 @@ machine answered, falls back to the person's next channel.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import FAILED_STATUSES, status_moves
 from pager.engine.delivery import fall_back
 from pager.services import Pager
-from pager.store.incidents import add_event
 from pager.store.lookups import notification
 from pager.store.models import Notification
+from pager.store.outbox import row_event
 from pager.twilio_hooks.form import StatusForm
 
 log = logging.getLogger(__name__)
@@ -70,7 +68,7 @@ async def record(pager: Pager, notification_id: int, form: StatusForm) -> None:
         elif form.status in DONE and status_moves(row.state, "delivered"):
             row.state, row.delivered_at = "delivered", now
             pager.metrics.notifications.labels(row.channel, "delivered").inc()
-            _event(session, row, now, "notification_delivered")
+            row_event(session, row, now, "notification_delivered")
 
 
 async def record_machine(
@@ -90,22 +88,5 @@ async def _failed(
     now = pager.clock.now()
     row.state, row.error, row.error_code = "failed_perm", why, code
     pager.metrics.notifications.labels(row.channel, "failed_perm").inc()
-    _event(session, row, now, "notification_failed_perm", error=why, code=code)
+    row_event(session, row, now, "notification_failed_perm", error=why, code=code)
     await fall_back(session, row, pager.policies, now)
-
-
-def _event(
-    session: AsyncSession, row: Notification, now: datetime, kind: str, **detail: Any
-) -> None:
-    if row.incident_id is not None:
-        add_event(
-            session,
-            row.incident_id,
-            now,
-            kind,
-            None,
-            notification_id=row.id,
-            person=row.person_id,
-            channel=row.channel,
-            **detail,
-        )

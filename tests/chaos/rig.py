@@ -226,13 +226,22 @@ class Rig:
             await db.close()
 
     async def settle(self, within: float = 60.0) -> Tally:
-        """Waits until every required page is taken and no row is open, then counts."""
+        """Waits until every required page is taken and no row is open, then counts.
+        Also done when no row is open and every incident has its page row: then
+        nothing more will be sent (code that loses pages stops there)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
             tally = await self.tally()
-            if (tally.lost == 0 and tally.unsettled == 0) or loop.time() > deadline:
+            rows = sum(n for state, n in tally.states.items() if state != "cancelled")
+            idle = tally.unsettled == 0 and rows >= tally.due
+            if (idle and tally.lost == 0) or loop.time() > deadline:
                 return tally
+            if idle:  # lost for good? give a slow engine a few more seconds to prove it
+                await asyncio.sleep(5)
+                again = await self.tally()
+                if again.unsettled == 0 and again.lost == tally.lost:
+                    return again
             await asyncio.sleep(0.25)
 
     async def resend_ids(self) -> set[int]:
