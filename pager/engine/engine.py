@@ -175,6 +175,9 @@ class Engine:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._refill is not None:
+            with contextlib.suppress(Exception):
+                await self._refill
         await self.slots.stop(grace)
 
     async def run_forever(self) -> None:

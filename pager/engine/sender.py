@@ -92,7 +92,7 @@ class Sender:
         async with self.db.write() as session:
             rows = await claim_notifications(session, now, limit, not self.db.is_sqlite)
             await self.throttler.lock(session, rows)
-            # One read of their incidents; _still_wanted then finds them in the session.
+            # One read of their incidents; _ready then finds them in the session.
             await load_incidents(session, list({r.incident_id for r in rows if r.incident_id}))
             for row in rows:
                 if await self._ready(session, row, now):

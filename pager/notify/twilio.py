@@ -70,7 +70,9 @@ VALIDITY_SECONDS = {  # a page older than this is worthless: let Twilio drop it
 }
 MAX_BODY = 1600  # Twilio rejects longer bodies (21617)
 RING_SECONDS = 30  # let voicemail pick up rarely; machine detection covers the rest
-LOOKUP_PAGE = 50  # one page of the list: a person gets fewer pages than this in minutes
+# One page of the list, as large as Twilio serves (1000): every message to that
+# person from our number since the attempt, also in a storm of hundreds a minute.
+LOOKUP_PAGE = 1000
 CLOCK_SLACK = timedelta(minutes=1)  # Twilio's clock against ours
 
 

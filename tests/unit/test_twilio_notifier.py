@@ -259,7 +259,18 @@ async def test_find_sent_lists_messages_to_the_number_from_ours_since_then(fake,
     [query] = fake.list_requests
     assert (query["kind"], query["To"], query["From"]) == ("sms", ALICE, FROM)
     assert query["DateSent>"].endswith("Z")  # ISO 8601, UTC, a minute before `since`
-    assert query["PageSize"] == "50"
+    assert query["PageSize"] == "1000"  # the most Twilio serves in one page
+
+
+async def test_find_sent_finds_an_older_message_behind_many_newer_ones(fake, notifier):
+    """Found by the chaos suite: with a one-page list of 50, a message behind 50
+    newer ones to the same person was "not found" and sent again."""
+    since = fake.clock.now()
+    first = await notifier.send(sms(body="[P1] #1 the first"))
+    for i in range(60):
+        await notifier.send(sms(body=f"[P1] #{i + 2} a later one"))
+
+    assert await notifier.find_sent(sms(body="[P1] #1 the first"), since) == [first.provider_id]
 
 
 async def test_find_sent_lists_calls_by_start_time(fake, notifier):
