@@ -1,8 +1,9 @@
 """Recording what a send did: the row's next state (core/delivery.py decides),
 its facts (provider id, sent_at), metrics, timeline and log.
 
-Each result is committed by the task that made the request, under the lease
-it claimed the row with: a result that comes after the lease ran out (the row
+Each result is committed as soon as its request ends (on SQLite together with
+others that ended at the same moment: store/group_commit.py), under the lease
+the row was claimed with: a result that comes after the lease ran out (the row
 was taken back, or looked up) is dropped, because someone else owns the row.
 """
 
@@ -22,6 +23,7 @@ from pager.notify.base import Kind, Message, Outcome, SendResult
 from pager.policy.runtime import PolicyRuntime
 from pager.store.claims import current_incident, lock_notification, page_sent_before
 from pager.store.db import Database
+from pager.store.group_commit import GroupCommit
 from pager.store.incidents import TRIGGERED
 from pager.store.models import Incident, Notification
 from pager.store.outbox import row_event
@@ -42,25 +44,38 @@ class Recorder:
     ) -> None:
         self.db, self.clock, self.policies, self.metrics = db, clock, policies, metrics
         self.failpoints = failpoints
+        self.commits = GroupCommit(db)
 
     async def record(
         self, notification_id: int, incident_id: int | None, lease: str, result: SendResult
     ) -> None:
-        # Only a failure may fall back, which moves the incident: lock it first then.
-        fails = result.outcome in (Outcome.PERMANENT, Outcome.TEMPORARY)
-        async with self.db.write() as session:
-            now = self.clock.now()
-            incident, row = await locked(session, notification_id, incident_id, fails)
-            if row is None or row.lease != lease:
-                return
-            if row.state in ("sending", "unknown"):
-                await self._apply(session, row, incident, result, now)
-            elif row.state in CALLBACK_STATES and row.sent_at is None:
-                self._accepted_late(row, result)
-                if result.outcome is Outcome.ACCEPTED:
-                    await self.note(session, row, "sent", now, result.provider_id)
+        async def job(session: AsyncSession) -> None:
+            await self._record(session, notification_id, incident_id, lease, result)
             await session.flush()
             self.failpoints.hit("before_commit")
+
+        await self.commits.run(job)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        notification_id: int,
+        incident_id: int | None,
+        lease: str,
+        result: SendResult,
+    ) -> None:
+        now = self.clock.now()
+        # Only a failure may fall back, which moves the incident: lock it first then.
+        fails = result.outcome in (Outcome.PERMANENT, Outcome.TEMPORARY)
+        incident, row = await locked(session, notification_id, incident_id, fails)
+        if row is None or row.lease != lease:
+            return
+        if row.state in ("sending", "unknown"):
+            await self._apply(session, row, incident, result, now)
+        elif row.state in CALLBACK_STATES and row.sent_at is None:
+            self._accepted_late(row, result)
+            if result.outcome is Outcome.ACCEPTED:
+                await self.note(session, row, "sent", now, result.provider_id)
 
     def _accepted_late(self, row: Notification, result: SendResult) -> None:
         """Twilio's status callback (or a machine answering the call) beat us to the

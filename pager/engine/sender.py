@@ -32,7 +32,12 @@ from pager.engine.throttle import Throttler
 from pager.metrics import Metrics
 from pager.notify.base import Kind, Message, Notifier, Outcome, SendResult
 from pager.policy.runtime import PolicyRuntime
-from pager.store.claims import claim_notifications, current_incident, lock_notification
+from pager.store.claims import (
+    claim_notifications,
+    current_incident,
+    lock_notification,
+    start_page,
+)
 from pager.store.db import Database
 from pager.store.incidents import TRIGGERED, load_incidents
 from pager.store.models import Incident, Notification
@@ -50,6 +55,7 @@ class Claimed:
     notification_id: int
     lease: str
     incident_id: int | None
+    page: Message | None  # a page's message as claimed (its text does not change)
 
 
 class Sender:
@@ -98,7 +104,8 @@ class Sender:
                 if await self._ready(session, row, now):
                     row.state, row.attempts = "sending", row.attempts + 1
                     row.lease, row.deadline, row.started_at = lease, now + self.lease_time, None
-                    claimed.append(Claimed(row.id, lease, row.incident_id))
+                    page = message_of(row) if row.kind == Kind.PAGE and row.incident_id else None
+                    claimed.append(Claimed(row.id, lease, row.incident_id, page))
         return claimed, len(rows)
 
     async def _ready(self, session: AsyncSession, row: Notification, now: datetime) -> bool:
@@ -150,18 +157,24 @@ class Sender:
         LOCK ORDER), so either its cancel got the row first and we see it
         cancelled, or it waits for our commit and leaves the started row alone
         (a page already in flight, counted if it is accepted after the ack)."""
-        async with self.db.write() as session:
-            now = self.clock.now()
-            row = await lock_notification(session, claimed.notification_id)
-            ours = row is not None and row.state == "sending" and row.lease == claimed.lease
-            if row is None or not ours or row.started_at is not None:
-                return None  # the lease ran out and someone else has it, or an ack cancelled it
-            incident = await current_incident(session, claimed.incident_id)
-            if not await self._wanted(session, row, incident):
-                return None
-            row.started_at = now
-            row.deadline = now + self.lease_time
-            return message_of(row)
+        return await self.recorder.commits.run(lambda session: self._started(session, claimed))
+
+    async def _started(self, session: AsyncSession, claimed: Claimed) -> Message | None:
+        now = self.clock.now()
+        if claimed.page is not None and await start_page(
+            session, claimed.notification_id, claimed.lease, now, now + self.lease_time
+        ):
+            return claimed.page  # the usual case, in one statement; otherwise find out why
+        row = await lock_notification(session, claimed.notification_id)
+        ours = row is not None and row.state == "sending" and row.lease == claimed.lease
+        if row is None or not ours or row.started_at is not None:
+            return None  # the lease ran out and someone else has it, or an ack cancelled it
+        incident = await current_incident(session, claimed.incident_id)
+        if not await self._wanted(session, row, incident):
+            return None
+        row.started_at = now
+        row.deadline = now + self.lease_time
+        return message_of(row)
 
     async def _send(self, message: Message) -> SendResult:
         # The notifier bounds each request itself; this only guards against a bug.

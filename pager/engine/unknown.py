@@ -99,21 +99,25 @@ class UnknownResolver:
         except Exception as exc:  # a notifier bug: the same as not being able to ask
             log.exception("lookup failed", extra={"notification_id": q.notification_id})
             found, error = None, f"notifier error: {exc}"
-        async with self.db.write() as session:
-            now = self.clock.now()
-            # Locked first: the answer may escalate or fall back, which moves the incident.
-            incident, row = await locked(session, q.notification_id, q.incident_id, True)
-            if row is None or row.lease != q.lease or row.state != "unknown":
-                return
-            row.lease, row.deadline = None, None
-            if found is None:
-                await self._unanswered(session, row, incident, now, error)
-                return
-            sid = delivery.pick_unclaimed(found, await recorded_ids(session, list(found)))
-            if sid is not None:
-                await self._found(session, row, sid, now)
-            else:
-                await self._not_found(session, row, incident, now)
+        await self.recorder.commits.run(lambda session: self._answer(session, q, found, error))
+
+    async def _answer(
+        self, session: AsyncSession, q: _Question, found: Sequence[str] | None, error: str
+    ) -> None:
+        now = self.clock.now()
+        # Locked first: the answer may escalate or fall back, which moves the incident.
+        incident, row = await locked(session, q.notification_id, q.incident_id, True)
+        if row is None or row.lease != q.lease or row.state != "unknown":
+            return
+        row.lease, row.deadline = None, None
+        if found is None:
+            await self._unanswered(session, row, incident, now, error)
+            return
+        sid = delivery.pick_unclaimed(found, await recorded_ids(session, list(found)))
+        if sid is not None:
+            await self._found(session, row, sid, now)
+        else:
+            await self._not_found(session, row, incident, now)
 
     async def _found(
         self, session: AsyncSession, row: Notification, sid: str, now: datetime

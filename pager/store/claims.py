@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.store.models import Incident, Notification
@@ -110,6 +111,33 @@ async def current_incident(
         query = query.with_for_update(key_share=True)
     query = query.execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def start_page(
+    session: AsyncSession, notification_id: int, lease: str, now: datetime, deadline: datetime
+) -> bool:
+    """Marks a claimed page started, in one statement, if it is still this lease's,
+    not started, and its incident still triggered; False otherwise (the caller
+    looks closer). The row is locked by the UPDATE; an ack's cancel that got it
+    first has changed its state, which the UPDATE then sees (LOCK ORDER)."""
+    triggered = (
+        select(Incident.id)
+        .where(Incident.id == Notification.incident_id, Incident.state == "triggered")
+        .exists()
+    )
+    done = await session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.state == "sending",
+            Notification.lease == lease,
+            Notification.started_at.is_(None),
+            triggered,
+        )
+        .values(started_at=now, deadline=deadline)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast("CursorResult[Any]", done).rowcount)
 
 
 async def lock_notification(session: AsyncSession, notification_id: int) -> Notification | None:
