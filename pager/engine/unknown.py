@@ -113,7 +113,9 @@ class UnknownResolver:
         if found is None:
             await self._unanswered(session, row, incident, now, error)
             return
-        sid = delivery.pick_unclaimed(found, await recorded_ids(session, list(found)))
+        # A status callback may have named the sid already (twilio_hooks/status.py).
+        known = await recorded_ids(session, list(found), but=row.id)
+        sid = row.provider_id if row.provider_id in found else delivery.pick_unclaimed(found, known)
         if sid is not None:
             await self._found(session, row, sid, now)
         else:

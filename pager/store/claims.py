@@ -150,12 +150,14 @@ async def lock_notification(session: AsyncSession, notification_id: int) -> Noti
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def recorded_ids(session: AsyncSession, provider_ids: Sequence[str]) -> set[str]:
-    """Those of these provider ids that some notification row already holds."""
+async def recorded_ids(session: AsyncSession, provider_ids: Sequence[str], but: int) -> set[str]:
+    """Those of these provider ids that another notification row already holds."""
     if not provider_ids:
         return set()
     rows = await session.execute(
-        select(Notification.provider_id).where(Notification.provider_id.in_(provider_ids))
+        select(Notification.provider_id).where(
+            Notification.provider_id.in_(provider_ids), Notification.id != but
+        )
     )
     return {str(p) for p in rows.scalars() if p is not None}
 

@@ -150,3 +150,23 @@ async def test_retry_after_is_honoured(make_twilio_harness: MakeHarness) -> None
     assert [r.status for r in h.fake.attempts(ALICE)] == [429, 201]
     h.fake.expect_sms(ALICE, f"#{incident}")
     h.fake.assert_no_more()
+
+
+async def test_a_status_callback_that_named_the_sid_first_is_not_sent_again(
+    make_twilio_harness: MakeHarness,
+) -> None:
+    """Twilio's callback for the unknown send arrives before the lookup and gives
+    the row its sid: the lookup then finds that very sid (the row's own), not a
+    message "another row holds"."""
+    h = await make_twilio_harness(BASE, send_timeout=0.2)
+    h.fake.hang(ALICE, 5.0, created=True)
+    incident = await h.fire(*P2)
+    await h.settle()
+    page = h.fake.expect_sms(ALICE, f"#{incident}")
+    assert (await h.status(page.sid, "sent")).status == 204
+
+    await h.fast_forward(seconds=5)
+
+    h.fake.assert_no_more()
+    first = (await h.incident(incident))["notifications"][0]
+    assert (first["state"], first["provider_id"]) == ("sent", page.sid)
