@@ -1,4 +1,4 @@
 """The Twilio scenario fixtures (FakeTwilio and the real app pointed at it), for
 the inbound Twilio tests here."""
 
-from tests.scenario.test_twilio import fake, make_twilio_harness  # noqa: F401
+from tests.scenario.conftest import fake, make_twilio_harness  # noqa: F401

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.scenario.conftest import MakeHarness
 from tests.scenario.policies import BASE
-from tests.scenario.test_twilio import CRITICAL, MakeHarness, paged
+from tests.scenario.test_twilio import CRITICAL, paged
 from tests.scenario.twilio_harness import ALICE, BOB, CAROL, TwilioHarness
 from tests.snapshot import snapshot
 
