@@ -134,7 +134,6 @@ class Engine:
 
     def _slot_freed(self) -> None:
         """A send ended: claim the next due rows now, without a whole tick."""
-        self._tell()  # its result is committed: the console may show it
         if self._stopping:
             return
         self._freed = True

@@ -70,6 +70,7 @@ class FuzzApp:
         headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
         assert self.check("POST", "/api/v1/alerts", json.dumps(alert), headers) == 200
         self.run(self.pager.engine.tick())
+        self.run(self.pager.engine.drain())  # the sends it started
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         return self.runner.run(work)
