@@ -8,7 +8,7 @@ decision itself stays in the engine and its pure core.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,10 +17,11 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from pager.core.classify import Classification
-from pager.core.grouping import incident_key, incident_title, runbook_for
 from pager.core.via import Via
 from pager.ingest.payloads import AlertIn
+from pager.store.alert_fold import IngestContext as IngestContext  # re-exported for callers
+from pager.store.alert_fold import Part, PartResult, Working, suppressed_event
+from pager.store.alert_writes import record_batch
 from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
 
 TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
@@ -38,13 +39,21 @@ class IngestResult:
     touched: set[int] = field(default_factory=set)
     ignored: int = 0
 
+    @classmethod
+    def of(cls, part: PartResult) -> IngestResult:
+        """A part of a recorded batch, its incidents by id."""
+        return cls(
+            [_id(w) for w in part.opened],
+            list(part.opened_priorities),
+            [_id(w) for w in part.resolved],
+            {_id(w) for w in part.touched},
+            part.ignored,
+        )
 
-@dataclass(frozen=True)
-class IngestContext:
-    classify: Callable[[dict[str, str]], Classification]
-    policy_version_id: int
-    suppressed: Callable[[dict[str, str]], MaintenanceWindow | None] = lambda _labels: None
-    drill: bool = False
+
+def _id(incident: Working) -> int:
+    assert incident.id is not None, "recorded incidents have ids"
+    return incident.id
 
 
 def add_event(
@@ -61,210 +70,17 @@ def add_event(
 async def record_alerts(
     session: AsyncSession, alerts: Sequence[AlertIn], ctx: IngestContext, now: datetime
 ) -> IngestResult:
-    """Fold a webhook's alerts into incidents: open, update, resolve.
-
-    Each incident's alerts are read once per webhook, and nothing is flushed
-    until it must be: a webhook of ten alerts costs a handful of statements."""
-    result = IngestResult()
-    open_by_key: dict[str, Incident | None] = {}
-    known = _KnownAlerts(session)
-    with session.no_autoflush:
-        for alert in alerts:
-            c = ctx.classify(alert.labels)
-            key = incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
-            if key not in open_by_key:
-                open_by_key[key] = await _open_incident(session, key)
-            incident = open_by_key[key]
-            if alert.status == "resolved":
-                incident = incident or await _incident_firing(session, alert)
-                if incident is None:
-                    result.ignored += 1
-                    continue
-                open_by_key[incident.open_key or key] = incident
-                _resolve_alert(session, incident, await known.of(incident.id), alert, now)
-            else:
-                if incident is None:
-                    incident = await _new_incident(session, key, alert, c, ctx, now)
-                    open_by_key[key] = incident
-                    known.new(incident.id)
-                    result.opened.append(incident.id)
-                    result.opened_priorities.append(incident.priority)
-                rows = await known.of(incident.id)
-                _fire_alert(session, incident, rows, alert, now, new=incident.id in result.opened)
-            result.touched.add(incident.id)
-    for incident in {i for i in open_by_key.values() if i is not None}:
-        if incident.id in result.touched and not known.firing(incident.id):
-            via = Via(alerts[0].source)  # one webhook: one source
-            await resolve(session, incident, now, None, via, reason="all alerts resolved")
-            result.resolved.append(incident.id)
-    return result
-
-
-class _KnownAlerts:
-    """The alerts of the incidents one webhook touches, by fingerprint, read once each."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.by_incident: dict[int, dict[str, Alert]] = {}
-
-    def new(self, incident_id: int) -> None:
-        self.by_incident[incident_id] = {}
-
-    async def of(self, incident_id: int) -> dict[str, Alert]:
-        if incident_id not in self.by_incident:
-            rows = await self.session.execute(select(Alert).where(Alert.incident_id == incident_id))
-            self.by_incident[incident_id] = {a.fingerprint: a for a in rows.scalars()}
-        return self.by_incident[incident_id]
-
-    def firing(self, incident_id: int) -> bool:
-        return any(a.status == "firing" for a in self.by_incident.get(incident_id, {}).values())
-
-
-async def _incident_firing(session: AsyncSession, alert: AlertIn) -> Incident | None:
-    """The open incident of the alert's group that holds it firing, whatever its labels
-    meet now: a resolve may come without them (a generic one by its key alone)."""
-    found = await session.execute(
-        select(Incident)
-        .join(Alert, Alert.incident_id == Incident.id)
-        .where(
-            Incident.open_key.is_not(None),
-            Incident.group_key == alert.group_key,
-            Alert.fingerprint == alert.fingerprint,
-            Alert.status == "firing",
-        )
-        .order_by(Incident.id)
-        .limit(1)
-    )
-    return found.scalars().first()
-
-
-async def _open_incident(session: AsyncSession, key: str) -> Incident | None:
-    found = await session.execute(select(Incident).where(Incident.open_key == key))
-    return found.scalar_one_or_none()
-
-
-async def _new_incident(
-    session: AsyncSession,
-    key: str,
-    alert: AlertIn,
-    c: Classification,
-    ctx: IngestContext,
-    now: datetime,
-) -> Incident:
-    window = ctx.suppressed(alert.labels)
-    incident = Incident(
-        group_key=alert.group_key,
-        open_key=key,
-        source=alert.source,
-        title=incident_title(alert.labels),
-        summary=alert.annotations.get("summary", ""),
-        runbook_url=runbook_for(alert.annotations, c.runbook),
-        labels=dict(alert.labels),
-        priority=c.priority,
-        original_priority=c.priority,
-        escalation_policy=c.escalation,
-        rule_index=c.rule_index,
-        policy_version_id=ctx.policy_version_id,
-        state=TRIGGERED,
-        drill=ctx.drill,
-        suppressed=window is not None,
-        created_at=now,
-        level=-1,
-        loop=0,
-        step=0,
-        next_action_at=window.end if window is not None else now,
-    )
-    session.add(incident)
-    await session.flush()
-    rule = "default" if c.rule_index is None else f"rules[{c.rule_index}]"
-    add_event(
-        session,
-        incident.id,
-        now,
-        "opened",
-        alert.source,
-        priority=c.priority,
-        escalation=c.escalation,
-        rule=rule,
-        title=incident.title,
-        drill=ctx.drill,
-    )
-    if window is not None:
-        note_suppressed(session, incident.id, window, now)
-    return incident
+    """Fold one webhook's alerts into incidents: open, update, resolve (a batch of one;
+    see `pager.store.alert_writes`)."""
+    [part] = await record_batch(session, [Part(alerts, ctx)], now)
+    return IngestResult.of(part)
 
 
 def note_suppressed(
     session: AsyncSession, incident_id: int, window: MaintenanceWindow, now: datetime
 ) -> None:
     """The timeline event of an incident held back (recorded, not paged) by a window."""
-    add_event(
-        session,
-        incident_id,
-        now,
-        "suppressed",
-        None,
-        maintenance_window=window.id,
-        window_start=window.start.isoformat(),
-        window_end=window.end.isoformat(),
-        reason=window.reason,
-    )
-
-
-def _fire_alert(
-    session: AsyncSession,
-    incident: Incident,
-    rows: dict[str, Alert],
-    alert: AlertIn,
-    now: datetime,
-    *,
-    new: bool,
-) -> None:
-    row = rows.get(alert.fingerprint)
-    if row is None:
-        rows[alert.fingerprint] = row = Alert(
-            incident_id=incident.id,
-            fingerprint=alert.fingerprint,
-            status="firing",
-            labels=dict(alert.labels),
-            annotations=dict(alert.annotations),
-            starts_at=alert.starts_at,
-            ends_at=None,
-            generator_url=alert.generator_url,
-            first_seen=now,
-            last_seen=now,
-            count=1,
-        )
-        session.add(row)
-        if not new:
-            add_event(
-                session,
-                incident.id,
-                now,
-                "alert_added",
-                alert.source,
-                fingerprint=alert.fingerprint,
-                labels=dict(alert.labels),
-            )
-        return
-    if row.status == "resolved":
-        add_event(
-            session, incident.id, now, "alert_refired", alert.source, fingerprint=alert.fingerprint
-        )
-    row.status, row.last_seen, row.count = "firing", now, row.count + 1
-    row.annotations = dict(alert.annotations)
-
-
-def _resolve_alert(
-    session: AsyncSession, incident: Incident, rows: dict[str, Alert], alert: AlertIn, now: datetime
-) -> None:
-    row = rows.get(alert.fingerprint)
-    if row is None or row.status == "resolved":
-        return
-    row.status, row.ends_at, row.last_seen = "resolved", alert.ends_at or now, now
-    add_event(
-        session, incident.id, now, "alert_resolved", alert.source, fingerprint=alert.fingerprint
-    )
+    session.add(Event(incident_id=incident_id, **suppressed_event(window, now)))
 
 
 async def firing_count(session: AsyncSession, incident_id: int) -> int:

@@ -1,0 +1,316 @@
+"""How a batch of webhooks changes incidents: a pure fold over what the batch read.
+
+`fold(parts, read, now)` applies each part (one webhook's alerts) in order to
+an in-memory copy of the rows the batch read, exactly as recording the parts
+one by one would change the database: same incidents opened and resolved,
+same alert rows, same timeline events in the same order, and each part's own
+result. It does no I/O and reads no clock; `pager.store.alert_writes` reads
+before and writes after it.
+
+The one thing it cannot know in advance is which open incidents hold an alert
+that arrives resolved under a key with no open incident (a generic resolve by
+its key alone, or a policy changed meanwhile). Such a lookup that was not read
+is noted in `Folded.needs`; the caller reads those and folds again.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pager.core.classify import Classification
+from pager.core.grouping import incident_key, incident_title, runbook_for
+from pager.core.via import Via
+from pager.ingest.payloads import AlertIn
+from pager.store.models import MaintenanceWindow
+
+TRIGGERED, RESOLVED = "triggered", "resolved"
+Pair = tuple[str, str]  # (group key, fingerprint): which open incident holds it firing
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    classify: Callable[[dict[str, str]], Classification]
+    policy_version_id: int
+    suppressed: Callable[[dict[str, str]], MaintenanceWindow | None] = lambda _labels: None
+    drill: bool = False
+
+
+@dataclass(frozen=True)
+class Part:
+    """One webhook's alerts (heartbeat pings already taken out) and how to record them."""
+
+    alerts: Sequence[AlertIn]
+    ctx: IngestContext
+
+
+@dataclass(frozen=True)
+class ReadIncident:
+    id: int
+    open_key: str | None
+    group_key: str
+    state: str
+
+
+@dataclass
+class Read:
+    """What a batch read: open incidents by key, holders of resolved pairs, their alerts."""
+
+    incidents: dict[int, ReadIncident] = field(default_factory=dict)
+    alerts: dict[int, dict[str, Row]] = field(default_factory=dict)  # by incident, fingerprint
+    pairs: set[Pair] = field(default_factory=set)  # the pair lookups that were read
+
+
+@dataclass(eq=False)
+class Working:
+    """An incident as the fold sees it: one read (`id` set) or opened by the batch."""
+
+    id: int | None
+    open_key: str | None
+    group_key: str
+    state: str
+    order: int  # read incidents by id first, then those opened, in order
+    alerts: dict[str, Row]
+    values: Row | None = None  # opened by the batch: the row to insert
+
+    def firing(self) -> bool:
+        return any(a["status"] == "firing" for a in self.alerts.values())
+
+
+@dataclass
+class PartResult:
+    opened: list[Working] = field(default_factory=list)
+    opened_priorities: list[str] = field(default_factory=list)
+    resolved: list[Working] = field(default_factory=list)
+    touched: list[Working] = field(default_factory=list)
+    ignored: int = 0
+
+
+@dataclass
+class Folded:
+    results: list[PartResult]
+    incidents: list[Working]  # every incident the batch read or opened
+    events: list[tuple[Working, Row]]  # in the order they happened
+    alerts: dict[tuple[int, str], tuple[Working, Row]]  # written rows, by (id(incident), fp)
+    needs: set[Pair]  # pair lookups the fold wanted but were not read
+
+    @property
+    def resolved(self) -> list[Working]:
+        """Incidents that were read open and are resolved now."""
+        return [w for w in self.incidents if w.id is not None and w.state == RESOLVED]
+
+    @property
+    def opened(self) -> list[Working]:
+        return [w for w in self.incidents if w.values is not None]
+
+
+class Classified:
+    """Classification cached per distinct label set (and classifier) within a batch."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[object, frozenset[tuple[str, str]]], Classification] = {}
+
+    def __call__(self, ctx: IngestContext, labels: dict[str, str]) -> Classification:
+        key = (ctx.classify, frozenset(labels.items()))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = ctx.classify(labels)
+        return found
+
+
+def fold(parts: Sequence[Part], read: Read, classified: Classified, now: datetime) -> Folded:
+    state = _State(read, now)
+    results = [state.part(p, classified) for p in parts]
+    return Folded(results, state.incidents, state.events, state.written, state.needs)
+
+
+class _State:
+    def __init__(self, read: Read, now: datetime) -> None:
+        self.read, self.now = read, now
+        self.incidents = [
+            Working(i.id, i.open_key, i.group_key, i.state, i.id, _copy(read.alerts.get(i.id)))
+            for i in sorted(read.incidents.values(), key=lambda i: i.id)
+        ]
+        self.by_key = {w.open_key: w for w in self.incidents if w.open_key is not None}
+        self.events: list[tuple[Working, Row]] = []
+        self.written: dict[tuple[int, str], tuple[Working, Row]] = {}
+        self.needs: set[Pair] = set()
+        self._order = itertools.count(max(read.incidents, default=0) + 1)
+
+    def part(self, part: Part, classified: Classified) -> PartResult:
+        result, seen = PartResult(), dict[str, Working | None]()
+        touched: dict[Working, None] = {}  # in the order first touched
+        opened: set[Working] = set()
+        for alert in part.alerts:
+            c = classified(part.ctx, alert.labels)
+            key = incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
+            if key not in seen:
+                seen[key] = self.by_key.get(key)
+            incident = seen[key]
+            if alert.status == "resolved":
+                incident = incident or self._holder(alert)
+                if incident is None:
+                    result.ignored += 1
+                    continue
+                seen[incident.open_key or key] = incident
+                self._resolve_alert(incident, alert)
+            else:
+                if incident is None:
+                    incident = seen[key] = self._open(key, alert, c, part.ctx)
+                    opened.add(incident)
+                    result.opened.append(incident)
+                    result.opened_priorities.append(c.priority)
+                self._fire_alert(incident, alert, new=incident in opened)
+            touched.setdefault(incident)
+        result.touched = list(touched)
+        for incident in result.touched:
+            if incident.state != RESOLVED and not incident.firing():
+                self._resolve(incident, Via(part.alerts[0].source))
+                result.resolved.append(incident)
+        return result
+
+    def _holder(self, alert: AlertIn) -> Working | None:
+        """The first open incident of the alert's group that holds it firing."""
+        pair = (alert.group_key, alert.fingerprint)
+        if pair not in self.read.pairs:
+            self.needs.add(pair)
+        holders = (
+            w
+            for w in self.incidents
+            if w.open_key is not None
+            and w.group_key == alert.group_key
+            and w.alerts.get(alert.fingerprint, {}).get("status") == "firing"
+        )
+        return min(holders, key=lambda w: w.order, default=None)
+
+    def _open(self, key: str, alert: AlertIn, c: Classification, ctx: IngestContext) -> Working:
+        window = ctx.suppressed(alert.labels)
+        values = _incident_row(key, alert, c, ctx, window, self.now)
+        incident = Working(None, key, alert.group_key, TRIGGERED, next(self._order), {}, values)
+        self.incidents.append(incident)
+        self.by_key[key] = incident
+        self._event(
+            incident,
+            "opened",
+            alert.source,
+            priority=c.priority,
+            escalation=c.escalation,
+            rule="default" if c.rule_index is None else f"rules[{c.rule_index}]",
+            title=values["title"],
+            drill=ctx.drill,
+        )
+        if window is not None:
+            self.events.append((incident, suppressed_event(window, self.now)))
+        return incident
+
+    def _fire_alert(self, incident: Working, alert: AlertIn, *, new: bool) -> None:
+        row = incident.alerts.get(alert.fingerprint)
+        if row is None:
+            row = incident.alerts[alert.fingerprint] = _alert_row(alert, self.now)
+            if not new:
+                self._event(
+                    incident,
+                    "alert_added",
+                    alert.source,
+                    fingerprint=alert.fingerprint,
+                    labels=dict(alert.labels),
+                )
+        else:
+            if row["status"] == "resolved":
+                self._event(incident, "alert_refired", alert.source, fingerprint=alert.fingerprint)
+            row.update(status="firing", last_seen=self.now, count=row["count"] + 1)
+            row["annotations"] = dict(alert.annotations)
+        self.written[(id(incident), alert.fingerprint)] = (incident, row)
+
+    def _resolve_alert(self, incident: Working, alert: AlertIn) -> None:
+        row = incident.alerts.get(alert.fingerprint)
+        if row is None or row["status"] == "resolved":
+            return
+        row.update(status="resolved", ends_at=alert.ends_at or self.now, last_seen=self.now)
+        self.written[(id(incident), alert.fingerprint)] = (incident, row)
+        self._event(incident, "alert_resolved", alert.source, fingerprint=alert.fingerprint)
+
+    def _resolve(self, incident: Working, via: Via) -> None:
+        self.by_key.pop(incident.open_key or "", None)
+        incident.state, incident.open_key = RESOLVED, None
+        if incident.values is not None:
+            incident.values.update(
+                state=RESOLVED, open_key=None, resolved_at=self.now, next_action_at=self.now
+            )
+        self._event(incident, "resolved", None, via=via, reason="all alerts resolved")
+
+    def _event(self, incident: Working, kind: str, actor: str | None, **detail: Any) -> None:
+        self.events.append((incident, event_row(self.now, kind, actor, **detail)))
+
+
+def event_row(at: datetime, kind: str, actor: str | None, **detail: Any) -> Row:
+    return {"at": at, "kind": kind, "actor": actor, "detail": detail}
+
+
+def suppressed_event(window: MaintenanceWindow, now: datetime) -> Row:
+    """The timeline event of an incident held back (recorded, not paged) by a window."""
+    return event_row(
+        now,
+        "suppressed",
+        None,
+        maintenance_window=window.id,
+        window_start=window.start.isoformat(),
+        window_end=window.end.isoformat(),
+        reason=window.reason,
+    )
+
+
+def _copy(alerts: Mapping[str, Row] | None) -> dict[str, Row]:
+    return {fp: dict(row) for fp, row in (alerts or {}).items()}
+
+
+def _incident_row(
+    key: str,
+    alert: AlertIn,
+    c: Classification,
+    ctx: IngestContext,
+    window: MaintenanceWindow | None,
+    now: datetime,
+) -> Row:
+    return {
+        "group_key": alert.group_key,
+        "open_key": key,
+        "source": alert.source,
+        "title": incident_title(alert.labels),
+        "summary": alert.annotations.get("summary", ""),
+        "runbook_url": runbook_for(alert.annotations, c.runbook),
+        "labels": dict(alert.labels),
+        "priority": c.priority,
+        "original_priority": c.priority,
+        "escalation_policy": c.escalation,
+        "rule_index": c.rule_index,
+        "policy_version_id": ctx.policy_version_id,
+        "state": TRIGGERED,
+        "drill": ctx.drill,
+        "suppressed": window is not None,
+        "created_at": now,
+        "resolved_at": None,
+        "level": -1,
+        "loop": 0,
+        "step": 0,
+        "next_action_at": window.end if window is not None else now,
+    }
+
+
+def _alert_row(alert: AlertIn, now: datetime) -> Row:
+    return {
+        "fingerprint": alert.fingerprint,
+        "status": "firing",
+        "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations),
+        "starts_at": alert.starts_at,
+        "ends_at": None,
+        "generator_url": alert.generator_url,
+        "first_seen": now,
+        "last_seen": now,
+        "count": 1,
+    }

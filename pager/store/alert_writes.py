@@ -1,0 +1,176 @@
+"""Recording webhook alerts into incidents, a batch of webhooks at a time, set-based.
+
+Guarantees:
+* `record_batch(session, parts, now)` leaves the database as recording each
+  part alone, in order, would (`pager.store.alert_fold` says how), in a fixed
+  number of statements whatever the batch's size: the open incidents it
+  touches in one query, their alerts in one more, then one statement per
+  table: the pages of resolved incidents cancelled, those incidents resolved,
+  the new incidents inserted (RETURNING their ids), every alert written by one
+  `INSERT ... ON CONFLICT (incident_id, fingerprint) DO UPDATE`, the timeline
+  events inserted.
+* On PostgreSQL the open incidents a batch touches are locked as they are read
+  (FOR NO KEY UPDATE, in id order), so batches of several replicas on the
+  same incidents take turns, and the engine (SKIP LOCKED) passes them by. A
+  replica that opened the same group's incident first makes our insert fail on
+  the unique `open_key`; the caller's `Database.transact` runs the batch again
+  and then finds it. Pages are cancelled before the incident rows are written
+  (LOCK ORDER in `pager.store.incidents`).
+* Callers own the transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, Table, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.core.grouping import incident_key
+from pager.ingest.payloads import AlertIn
+from pager.store.alert_fold import (
+    RESOLVED,
+    Classified,
+    Folded,
+    Pair,
+    Part,
+    PartResult,
+    Read,
+    ReadIncident,
+    fold,
+)
+from pager.store.models import Alert, Event, Incident, Notification
+
+_INCIDENTS, _ALERTS, _EVENTS = (cast(Table, m.__table__) for m in (Incident, Alert, Event))
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+_CHUNK = 1000  # rows per statement: well under every driver's parameter limit
+_ALERT_UPDATES = ("status", "ends_at", "last_seen", "count", "annotations")
+
+
+async def record_batch(
+    session: AsyncSession, parts: Sequence[Part], now: datetime
+) -> list[PartResult]:
+    """Fold the parts' alerts into incidents: open, update, resolve. Results per part,
+    their incidents with ids."""
+    classified = Classified()
+    keys = {_key(classified, p, a) for p in parts for a in p.alerts}
+    read = Read()
+    await _read_open(session, read, keys)
+    folded = fold(parts, read, classified, now)
+    while folded.needs:  # rare: a resolve whose key has no open incident
+        await _read_holders(session, read, folded.needs)
+        folded = fold(parts, read, classified, now)
+    await _write(session, folded, now)
+    return folded.results
+
+
+def _key(classified: Classified, part: Part, alert: AlertIn) -> str:
+    c = classified(part.ctx, alert.labels)
+    return incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
+
+
+def _locked(query: Select[Any]) -> Select[Any]:
+    # NO KEY UPDATE: timeline and notification inserts (a foreign key's KEY SHARE)
+    # by the engine need not wait for us. SQLite renders no FOR clause.
+    return query.with_for_update(of=_INCIDENTS, key_share=True)
+
+
+_READ_COLUMNS = (_INCIDENTS.c.id, _INCIDENTS.c.open_key, _INCIDENTS.c.group_key, _INCIDENTS.c.state)
+
+
+async def _read_open(session: AsyncSession, read: Read, keys: set[str]) -> None:
+    found: list[int] = []
+    for chunk in _chunks(sorted(keys)):
+        query = select(*_READ_COLUMNS).where(_INCIDENTS.c.open_key.in_(chunk))
+        found += _remember(read, await session.execute(_locked(query.order_by(_INCIDENTS.c.id))))
+    await _read_alerts(session, read, found)
+
+
+async def _read_holders(session: AsyncSession, read: Read, pairs: set[Pair]) -> None:
+    """Open incidents holding these (group key, fingerprint) alerts firing."""
+    found: list[int] = []
+    for chunk in _chunks(sorted(pairs)):
+        query = (
+            select(*_READ_COLUMNS)
+            .join(_ALERTS, _ALERTS.c.incident_id == _INCIDENTS.c.id)
+            .where(
+                _INCIDENTS.c.open_key.is_not(None),
+                _ALERTS.c.status == "firing",
+                tuple_(_INCIDENTS.c.group_key, _ALERTS.c.fingerprint).in_(chunk),
+            )
+            .order_by(_INCIDENTS.c.id)
+        )
+        found += _remember(read, await session.execute(_locked(query)))
+    read.pairs |= pairs
+    await _read_alerts(session, read, found)
+
+
+def _remember(read: Read, rows: Iterable[Any]) -> list[int]:
+    new = []
+    for row in rows:
+        if row.id not in read.incidents:
+            read.incidents[row.id] = ReadIncident(row.id, row.open_key, row.group_key, row.state)
+            new.append(row.id)
+    return new
+
+
+async def _read_alerts(session: AsyncSession, read: Read, incident_ids: list[int]) -> None:
+    for chunk in _chunks(incident_ids):
+        rows = await session.execute(select(_ALERTS).where(_ALERTS.c.incident_id.in_(chunk)))
+        for row in rows.mappings():
+            values = dict(row)
+            del values["id"]
+            read.alerts.setdefault(values.pop("incident_id"), {})[values["fingerprint"]] = values
+
+
+async def _write(session: AsyncSession, folded: Folded, now: datetime) -> None:
+    resolved = [w.id for w in folded.resolved if w.id is not None]
+    for chunk in _chunks(resolved):
+        await session.execute(  # first: see LOCK ORDER
+            update(_NOTIFICATIONS)
+            .where(
+                _NOTIFICATIONS.c.incident_id.in_(chunk),
+                _NOTIFICATIONS.c.state == "pending",
+                _NOTIFICATIONS.c.kind == "page",
+            )
+            .values(state="cancelled")
+        )
+        await session.execute(
+            update(_INCIDENTS)
+            .where(_INCIDENTS.c.id.in_(chunk))
+            .values(state=RESOLVED, resolved_at=now, resolved_by=None, open_key=None)
+            .values(next_action_at=now)  # the engine sends notify_on_resolve notices
+        )
+    opened = folded.opened
+    for chunk in _chunks(opened):
+        ids = await session.scalars(
+            insert(_INCIDENTS).returning(_INCIDENTS.c.id, sort_by_parameter_order=True),
+            [w.values for w in chunk],
+        )
+        for incident, new_id in zip(chunk, ids, strict=True):
+            incident.id = new_id
+    await _write_alerts(session, folded)
+    events = [{**row, "incident_id": w.id} for w, row in folded.events]
+    for chunk in _chunks(events):
+        await session.execute(insert(_EVENTS), chunk)
+
+
+async def _write_alerts(session: AsyncSession, folded: Folded) -> None:
+    rows = [{**row, "incident_id": w.id} for w, row in folded.alerts.values()]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for chunk in _chunks(rows):
+        upsert = dialect.insert(_ALERTS)
+        await session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[_ALERTS.c.incident_id, _ALERTS.c.fingerprint],
+                set_={name: upsert.excluded[name] for name in _ALERT_UPDATES},
+            ),
+            chunk,
+        )
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    return (items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK))
