@@ -66,7 +66,11 @@ def create_app(
                 app[CONSOLE] = console
                 yield
 
-    app.cleanup_ctx.append(lifecycle)
+    async def writer(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await app[PAGER].writer.drain()  # every webhook taken is answered
+
+    app.cleanup_ctx.extend((lifecycle, writer))
     app.on_shutdown.append(console_setup.close_streams)
     app[CONSOLE_SESSION] = api_session
     return app

@@ -125,6 +125,12 @@ class Metrics:
             buckets=MACHINE_BUCKETS,
             registry=r,
         )
+        self.ingest_batch = Histogram(
+            "pager_ingest_batch_webhooks",
+            "Webhooks recorded per write transaction (group commit)",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=r,
+        )
         self.engine_last_tick = Gauge(
             "pager_engine_last_tick_timestamp_seconds",
             "When the engine last finished a tick",

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from pager.clock import Clock
 from pager.engine.engine import Engine
+from pager.ingest.writer import Writer
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
 from pager.policy.runtime import PolicyRuntime
@@ -26,6 +27,12 @@ class Pager:
     notifier: Notifier
     engine: Engine
     maintenance: MaintenanceCache = field(default_factory=MaintenanceCache)
+    writer: Writer = field(init=False)  # group commit of webhooks (pager.ingest.writer)
+
+    def __post_init__(self) -> None:
+        self.writer = Writer(
+            self.db, self.clock, self.policies, self.maintenance, self.metrics.ingest_batch
+        )
 
 
 PAGER = web.AppKey("pager", Pager)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.http import ApiError, check_token, json_response, read_body
 from pager.ingest import heartbeat
 from pager.ingest.payloads import AlertIn, PayloadError, parse_alertmanager, parse_generic
+from pager.ingest.writer import WriterClosed
 from pager.services import Pager, pager_of
-from pager.store.incidents import IngestContext, IngestResult, record_alerts
+from pager.store.incidents import IngestResult
 
 
 async def alertmanager(request: web.Request) -> web.Response:
@@ -52,24 +52,14 @@ async def _ingest(
 
 
 async def ingest(pager: Pager, alerts: list[AlertIn], *, drill: bool = False) -> IngestResult:
-    """Record alerts in one transaction (again if a replica raced us)."""
-    active = pager.policies.active
-    now = pager.clock.now()
-
-    async def record(session: AsyncSession) -> tuple[IngestResult, heartbeat.Pings]:
-        pings = await heartbeat.take_pings(session, active, alerts, now)
-        ctx = IngestContext(
-            classify=active.classifier.classify,
-            policy_version_id=active.version_id,
-            drill=drill,
-            suppressed=await pager.maintenance.suppressor(session, now),
-        )
-        result = await record_alerts(session, pings.rest, ctx, now)
-        result.resolved += pings.resolved
-        return result, pings
-
-    result, pings = await pager.db.transact(record)
-    heartbeat.pinged(pager, pings, now)
+    """Record alerts (with the webhooks queued beside them: `pager.ingest.writer`);
+    returns once they are committed."""
+    try:
+        recorded = await pager.writer.record(alerts, drill=drill)
+    except WriterClosed:
+        raise ApiError(503, "pager is shutting down, try again later", "unavailable") from None
+    heartbeat.pinged(pager, recorded.pings, recorded.at)
+    result = recorded.result
     if not drill:
         for priority in result.opened_priorities:
             pager.metrics.incidents_opened.labels(priority).inc()

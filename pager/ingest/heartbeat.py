@@ -4,57 +4,25 @@ Guarantees:
 * A ping is answered 200 only after it is committed; 404 names a heartbeat
   the running policy does not declare; 401/503 as for the alert webhooks.
 * An Alertmanager alert that a rule with `heartbeat:` matches is a ping, never
-  an incident (`take_pings`, run inside the webhook's transaction). Only
-  *firing* ones ping: a resolved Watchdog means the pipeline stopped sending,
-  which the watcher notices when the heartbeat's period runs out.
+  an incident (`pager.ingest.pings`, inside the webhook's transaction).
 * A ping ends the heartbeat's silence: the incident opened for it resolves.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.heartbeat import declared, rule_heartbeat_name
+from pager.core.heartbeat import declared
 from pager.http import ApiError, check_token, json_response
-from pager.ingest.payloads import AlertIn
-from pager.policy.runtime import Active
+from pager.ingest.pings import Pings
 from pager.services import Pager, pager_of
 from pager.store.heartbeats import record_ping
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Pings:
-    rest: list[AlertIn] = field(default_factory=list)  # not heartbeats: ordinary alerts
-    names: list[str] = field(default_factory=list)
-    resolved: list[int] = field(default_factory=list)
-
-
-async def take_pings(
-    session: AsyncSession, active: Active, alerts: list[AlertIn], now: datetime
-) -> Pings:
-    """Record the heartbeat alerts among `alerts` as pings; the rest are left to record."""
-    pings = Pings()
-    for alert in alerts:
-        c = active.classifier.classify(alert.labels)
-        if c.heartbeat is None or c.rule_index is None:
-            pings.rest.append(alert)
-            continue
-        if alert.status != "firing":
-            continue
-        name = rule_heartbeat_name(c.rule_index, active.policy.rules[c.rule_index])
-        resolved = await record_ping(session, name, now)
-        pings.names.append(name)
-        if resolved is not None:
-            pings.resolved.append(resolved)
-    return pings
 
 
 def pinged(pager: Pager, pings: Pings, now: datetime) -> None:

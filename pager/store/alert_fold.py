@@ -114,11 +114,13 @@ class Classified:
     def __init__(self) -> None:
         self._seen: dict[tuple[object, frozenset[tuple[str, str]]], Classification] = {}
 
-    def __call__(self, ctx: IngestContext, labels: dict[str, str]) -> Classification:
-        key = (ctx.classify, frozenset(labels.items()))
+    def __call__(
+        self, classify: Callable[[dict[str, str]], Classification], labels: dict[str, str]
+    ) -> Classification:
+        key = (classify, frozenset(labels.items()))
         found = self._seen.get(key)
         if found is None:
-            found = self._seen[key] = ctx.classify(labels)
+            found = self._seen[key] = classify(labels)
         return found
 
 
@@ -146,7 +148,7 @@ class _State:
         touched: dict[Working, None] = {}  # in the order first touched
         opened: set[Working] = set()
         for alert in part.alerts:
-            c = classified(part.ctx, alert.labels)
+            c = classified(part.ctx.classify, alert.labels)
             key = incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
             if key not in seen:
                 seen[key] = self.by_key.get(key)

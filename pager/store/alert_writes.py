@@ -51,11 +51,14 @@ _ALERT_UPDATES = ("status", "ends_at", "last_seen", "count", "annotations")
 
 
 async def record_batch(
-    session: AsyncSession, parts: Sequence[Part], now: datetime
+    session: AsyncSession,
+    parts: Sequence[Part],
+    now: datetime,
+    classified: Classified | None = None,
 ) -> list[PartResult]:
     """Fold the parts' alerts into incidents: open, update, resolve. Results per part,
-    their incidents with ids."""
-    classified = Classified()
+    their incidents with ids. `classified` may hold the batch's classifications already."""
+    classified = classified or Classified()
     keys = {_key(classified, p, a) for p in parts for a in p.alerts}
     read = Read()
     await _read_open(session, read, keys)
@@ -68,7 +71,7 @@ async def record_batch(
 
 
 def _key(classified: Classified, part: Part, alert: AlertIn) -> str:
-    c = classified(part.ctx, alert.labels)
+    c = classified(part.ctx.classify, alert.labels)
     return incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
 
 
