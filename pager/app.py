@@ -135,7 +135,11 @@ async def _running(
     run_migrations: bool,
 ) -> AsyncIterator[Pager]:
     own_db = db is None
-    db = db or Database(settings.database_url, timeout=settings.db_timeout)
+    db = db or Database(
+        settings.database_url,
+        timeout=settings.db_timeout,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
     try:
         if run_migrations:
             await migrate(db)

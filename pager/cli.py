@@ -105,7 +105,11 @@ def migrate(config_file: Path | None, debug: bool) -> None:
     settings = _settings(config_file)
 
     async def run() -> None:
-        db = Database(settings.database_url, timeout=settings.db_timeout)
+        db = Database(
+            settings.database_url,
+            timeout=settings.db_timeout,
+            sqlite_synchronous=settings.sqlite_synchronous,
+        )
         try:
             await run_migrate(db)
         finally:

@@ -109,12 +109,22 @@ class Settings(BaseSettings):
     )
     # Test-only crash points of the send path (pager/engine/failpoints.py); never set it.
     failpoints: str = Field("", validation_alias=AliasChoices("PAGER_FAILPOINTS", "failpoints"))
+    # What a 2xx survives on SQLite: normal (WAL) a crash of pager; full also power loss.
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        "normal",
+        validation_alias=AliasChoices("PAGER_SQLITE_SYNCHRONOUS", "sqlite_synchronous"),
+    )
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
         split_listen(value)
         return value
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _synchronous(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 UNAVAILABLE: tuple[type[BaseException], ...] = (DBAPIError, OSError, TimeoutError)
 
 
+_SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # PRAGMA synchronous, by setting
 RACE_STATES = {"40P01", "40001"}  # PostgreSQL deadlock_detected, serialization_failure
 
 
@@ -69,7 +70,13 @@ def unreachable(exc: BaseException) -> bool:
 
 class Database:
     def __init__(
-        self, url: str, *, echo: bool = False, pool_size: int = 10, timeout: float = 5.0
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        timeout: float = 5.0,
+        sqlite_synchronous: Literal["normal", "full"] = "normal",
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -87,7 +94,7 @@ class Database:
             )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine, timeout)
+            _configure_sqlite(self.engine, timeout, _SYNCHRONOUS[sqlite_synchronous])
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
@@ -156,7 +163,10 @@ class Database:
         await self.engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine, timeout: float) -> None:
+def _configure_sqlite(engine: AsyncEngine, timeout: float, synchronous: str) -> None:
+    """WAL with synchronous=NORMAL: a commit survives a crash of the process (the
+    WAL is in the OS's hands) but the last ones may be lost on power loss; FULL
+    syncs the WAL on every commit and survives that too (PAGER_SQLITE_SYNCHRONOUS)."""
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -166,7 +176,7 @@ def _configure_sqlite(engine: AsyncEngine, timeout: float) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
