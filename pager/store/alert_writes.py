@@ -10,8 +10,9 @@ Guarantees:
   `INSERT ... ON CONFLICT (incident_id, fingerprint) DO UPDATE`, the timeline
   events inserted.
 * On PostgreSQL the open incidents a batch touches are locked as they are read
-  (FOR NO KEY UPDATE, in id order), so batches of several replicas on the
-  same incidents take turns, and the engine (SKIP LOCKED) passes them by. A
+  (FOR KEY SHARE, in id order): a replica resolving one of them meanwhile
+  either waits for our commit or has committed first, and then we see it
+  closed and open a new incident; the engine's claims do not conflict. A
   replica that opened the same group's incident first makes our insert fail on
   the unique `open_key`; the caller's `Database.transact` runs the batch again
   and then finds it. Pages are cancelled before the incident rows are written
@@ -76,9 +77,11 @@ def _key(classified: Classified, part: Part, alert: AlertIn) -> str:
 
 
 def _locked(query: Select[Any]) -> Select[Any]:
-    # NO KEY UPDATE: timeline and notification inserts (a foreign key's KEY SHARE)
-    # by the engine need not wait for us. SQLite renders no FOR clause.
-    return query.with_for_update(of=_INCIDENTS, key_share=True)
+    # FOR KEY SHARE: a resolve elsewhere (which clears the unique open_key, a FOR
+    # UPDATE) waits for us, or we for it and then see the incident closed; the
+    # engine's claims (FOR NO KEY UPDATE) do not wait for us, nor we for them.
+    # SQLite renders no FOR clause (its writers take turns anyway).
+    return query.with_for_update(of=_INCIDENTS, key_share=True, read=True)
 
 
 _READ_COLUMNS = (_INCIDENTS.c.id, _INCIDENTS.c.open_key, _INCIDENTS.c.group_key, _INCIDENTS.c.state)
