@@ -91,6 +91,11 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
+    @property
+    def queued(self) -> int:
+        """Webhooks waiting for the next batch."""
+        return len(self._queue)
+
     async def record(self, alerts: Sequence[AlertIn], *, drill: bool = False) -> Recorded:
         """Record one webhook's alerts; returns after they are committed."""
         if self._closed:
@@ -115,14 +120,14 @@ class Writer:
                     await asyncio.sleep(self.linger)
                 jobs = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
                 last = len(jobs)
-                if self.batch_sizes is not None:
-                    self.batch_sizes.observe(last)
                 await self._commit(jobs)
         finally:  # cancelled: nobody waits for an answer that will not come
             while self._queue:
                 self._queue.popleft().answer(WriterClosed("pager is shutting down"))
 
     async def _commit(self, jobs: list[_Job]) -> None:
+        if self.batch_sizes is not None:
+            self.batch_sizes.observe(len(jobs))
         try:
             recorded = await self.db.transact(lambda session: self._record(session, jobs))
         except Exception as exc:
