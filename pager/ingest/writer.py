@@ -5,17 +5,22 @@ of that webhook's alerts has committed, and raises, for that webhook alone,
 whatever kept its alerts from being committed; nothing of a failed webhook is
 left written.
 
-How: each call queues its webhook and waits. A single writer task (started by
-the first call, gone when the queue is empty) takes what has queued, up to
-`max_batch` webhooks, lingering `linger` seconds first when the last batch held
-several (so an idle pager answers at once and a busy one folds more per
-commit), and records them with `store.alert_writes.record_batch` in one
-`Database.transact` (run again from the start when it lost a race to another
-replica). If that transaction fails for a reason other than the database being
-away, each webhook of the batch is recorded again alone, so one bad webhook
-fails only itself; when the database is away, every webhook of the batch gets
-that error (503) and the rolled-back transaction left nothing. `drain()` (app
-shutdown) waits until every queued webhook is answered.
+How: each call queues its webhook and waits. A single writer task (started
+by the first call, gone when the queue is empty) takes what has queued, up to
+`max_batch` webhooks, and records them with `store.alert_writes.record_batch`
+in one `Database.transact` (run again from the start when it lost a race to
+another replica). Batches form by themselves: what arrives while one
+transaction runs goes into the next. After a batch of several, the writer
+lets the handlers already running queue theirs first (`linger`, 0 by default:
+one turn of the loop; senders wait for their answers, so a longer pause
+mostly delays them: in-process on PostgreSQL, 8 senders, 2 ms of linger
+halved the rate).
+
+If the transaction fails for a reason other than the database being away,
+each webhook of the batch is recorded again alone, so a bad one fails only
+itself; when the database is away, every webhook of the batch gets that error
+(503) and the rolled-back transaction left nothing. `drain()` (app shutdown)
+waits until every queued webhook is answered.
 """
 
 from __future__ import annotations
@@ -83,7 +88,7 @@ class Writer:
         batch_sizes: Histogram | None = None,
         *,
         max_batch: int = 64,
-        linger: float = 0.002,
+        linger: float = 0.0,
     ) -> None:
         self.db, self.clock, self.policies, self.maintenance = db, clock, policies, maintenance
         self.batch_sizes, self.max_batch, self.linger = batch_sizes, max_batch, linger
