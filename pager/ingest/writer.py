@@ -42,7 +42,7 @@ from pager.policy.runtime import PolicyRuntime
 from pager.store.alert_fold import Classified, IngestContext, Part
 from pager.store.alert_writes import record_batch
 from pager.store.db import Database, unavailable
-from pager.store.incidents import IngestResult
+from pager.store.incidents import IngestResult, incident_id
 from pager.store.maintenance import MaintenanceCache
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ class Writer:
         results = await record_batch(session, parts, now, classified)
         recorded = []
         for part, p in zip(results, pings, strict=True):
-            result = IngestResult.of(part)
+            result = part.map(incident_id)
             result.resolved += p.resolved
             recorded.append(Recorded(result, p, now))
         return recorded

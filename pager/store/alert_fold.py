@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pager.core.classify import Classification
 from pager.core.grouping import incident_key, incident_title, runbook_for
@@ -30,6 +30,8 @@ from pager.store.models import MaintenanceWindow
 TRIGGERED, RESOLVED = "triggered", "resolved"
 Pair = tuple[str, str]  # (group key, fingerprint): which open incident holds it firing
 Row = dict[str, Any]
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,26 @@ class Working:
 
 
 @dataclass
-class PartResult:
-    opened: list[Working] = field(default_factory=list)
+class Outcome(Generic[T]):
+    """What one webhook did: incidents opened, resolved and touched (in that order)."""
+
+    opened: list[T] = field(default_factory=list)
     opened_priorities: list[str] = field(default_factory=list)
-    resolved: list[Working] = field(default_factory=list)
-    touched: list[Working] = field(default_factory=list)
+    resolved: list[T] = field(default_factory=list)
+    touched: list[T] = field(default_factory=list)
     ignored: int = 0
+
+    def map(self, name: Callable[[T], U]) -> Outcome[U]:
+        return Outcome(
+            [name(i) for i in self.opened],
+            list(self.opened_priorities),
+            [name(i) for i in self.resolved],
+            [name(i) for i in self.touched],
+            self.ignored,
+        )
+
+
+PartResult = Outcome["Working"]
 
 
 @dataclass
@@ -144,7 +160,7 @@ class _State:
         self._order = itertools.count(max(read.incidents, default=0) + 1)
 
     def part(self, part: Part, classified: Classified) -> PartResult:
-        result, seen = PartResult(), dict[str, Working | None]()
+        result, seen = Outcome[Working](), dict[str, Working | None]()
         touched: dict[Working, None] = {}  # in the order first touched
         opened: set[Working] = set()
         for alert in part.alerts:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from pager.core.via import Via
 from pager.ingest.payloads import AlertIn
 from pager.store.alert_fold import IngestContext as IngestContext  # re-exported for callers
-from pager.store.alert_fold import Part, PartResult, Working, suppressed_event
+from pager.store.alert_fold import Outcome, Part, Working, suppressed_event
 from pager.store.alert_writes import record_batch
 from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
 
@@ -31,27 +31,11 @@ class IncidentNotFound(LookupError):
     pass
 
 
-@dataclass
-class IngestResult:
-    opened: list[int] = field(default_factory=list)
-    opened_priorities: list[str] = field(default_factory=list)
-    resolved: list[int] = field(default_factory=list)
-    touched: set[int] = field(default_factory=set)
-    ignored: int = 0
-
-    @classmethod
-    def of(cls, part: PartResult) -> IngestResult:
-        """A part of a recorded batch, its incidents by id."""
-        return cls(
-            [_id(w) for w in part.opened],
-            list(part.opened_priorities),
-            [_id(w) for w in part.resolved],
-            {_id(w) for w in part.touched},
-            part.ignored,
-        )
+IngestResult = Outcome[int]  # one webhook's outcome, its incidents by id
 
 
-def _id(incident: Working) -> int:
+def incident_id(incident: Working) -> int:
+    """A recorded incident's id."""
     assert incident.id is not None, "recorded incidents have ids"
     return incident.id
 
@@ -73,7 +57,7 @@ async def record_alerts(
     """Fold one webhook's alerts into incidents: open, update, resolve (a batch of one;
     see `pager.store.alert_writes`)."""
     [part] = await record_batch(session, [Part(alerts, ctx)], now)
-    return IngestResult.of(part)
+    return part.map(incident_id)
 
 
 def note_suppressed(
