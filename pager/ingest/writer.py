@@ -16,6 +16,13 @@ one turn of the loop; senders wait for their answers, so a longer pause
 mostly delays them: in-process on PostgreSQL, 8 senders, 2 ms of linger
 halved the rate).
 
+On PostgreSQL up to LANES_POSTGRES batches are in flight at once, so a batch
+that waits for a row the engine holds (a resolve waits for the escalator's
+claim on that incident) does not hold up the webhooks behind it; batches in
+flight together are concurrent transactions, as two replicas' are (an open
+key taken meanwhile: the loser runs again). On SQLite, whose writers take
+turns anyway, there is one.
+
 If the transaction fails for a reason other than the database being away,
 each webhook of the batch is recorded again alone, so a bad one fails only
 itself; when the database is away, every webhook of the batch gets that error
@@ -46,6 +53,9 @@ from pager.store.incidents import IngestResult, incident_id
 from pager.store.maintenance import MaintenanceCache
 
 log = logging.getLogger(__name__)
+
+
+LANES_POSTGRES = 4  # batches in flight at once on PostgreSQL (SQLite: 1, its one writer)
 
 
 class WriterClosed(Exception):
@@ -89,11 +99,14 @@ class Writer:
         *,
         max_batch: int = 64,
         linger: float = 0.0,
+        lanes: int | None = None,
     ) -> None:
         self.db, self.clock, self.policies, self.maintenance = db, clock, policies, maintenance
         self.batch_sizes, self.max_batch, self.linger = batch_sizes, max_batch, linger
+        self.lanes = lanes or (1 if db.is_sqlite else LANES_POSTGRES)
         self._queue: deque[_Job] = deque()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._running = 0  # lanes between their start and their last look at the queue
         self._closed = False
 
     @property
@@ -107,15 +120,18 @@ class Writer:
             raise WriterClosed("pager is shutting down")
         job = _Job(alerts, drill)
         self._queue.append(job)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="pager-ingest-writer")
+        if self._running < self.lanes:
+            self._running += 1
+            task = asyncio.create_task(self._run(), name="pager-ingest-writer")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return await job.done
 
     async def drain(self) -> None:
         """Take no more webhooks; return once every queued one is answered."""
         self._closed = True
-        if self._task is not None:
-            await self._task
+        while self._tasks:
+            await asyncio.gather(*self._tasks)
 
     async def _run(self) -> None:
         last = 1
@@ -127,7 +143,8 @@ class Writer:
                 last = len(jobs)
                 await self._commit(jobs)
         finally:  # cancelled: nobody waits for an answer that will not come
-            while self._queue:
+            self._running -= 1
+            while self._queue and not self._running:
                 self._queue.popleft().answer(WriterClosed("pager is shutting down"))
 
     async def _commit(self, jobs: list[_Job]) -> None:
