@@ -220,3 +220,26 @@ async def test_database_away_mid_batch_503s_every_webhook_of_it_and_writes_nothi
         assert await counts(direct) == (5, 5, 5)
     finally:
         await direct.close()
+
+
+# --- shutdown ----------------------------------------------------------------------
+
+
+async def test_shutdown_answers_every_webhook_taken_then_refuses_with_503(make_harness, db_url):
+    h = one_lane(await make_harness(BASE))
+    writer: Writer = h.pager.writer
+    alert = AlertIn("fp", "firing", {"alertname": "A"}, {"summary": "s"}, "g")
+    async with plugged(db_url):
+        taken = [asyncio.create_task(writer.record([alert]))]
+        await eventually(lambda: batches(h)[0] == 1)  # the first is being recorded
+        taken.append(asyncio.create_task(writer.record([replace(alert, group_key="g2")])))
+        await eventually(lambda: writer.queued == 1)  # the second waits for the next batch
+        drained = asyncio.create_task(writer.drain())
+        await asyncio.sleep(0.05)
+        assert not drained.done()  # it waits for the two webhooks it has taken
+    await drained
+    assert [len((await t).result.opened) for t in taken] == [1, 1]
+    status, body = await post(h, _body(7))
+    assert status == 503
+    assert body == {"error": "pager is shutting down, try again later"}
+    assert await counts(h.pager.db) == (2, 2, 2)
