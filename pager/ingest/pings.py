@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core.heartbeat import rule_heartbeat_name
 from pager.ingest.payloads import AlertIn
 from pager.policy.runtime import Active
-from pager.store.alert_fold import Classified
+from pager.store.alert_batch import Classified
 from pager.store.heartbeats import record_ping
 
 

@@ -46,7 +46,7 @@ from pager.clock import Clock
 from pager.ingest.payloads import AlertIn
 from pager.ingest.pings import Pings, take_pings
 from pager.policy.runtime import PolicyRuntime
-from pager.store.alert_fold import Classified, IngestContext, Part
+from pager.store.alert_batch import Classified, IngestContext, Part
 from pager.store.alert_writes import record_batch
 from pager.store.db import Database, unavailable
 from pager.store.incidents import IngestResult, incident_id

@@ -32,17 +32,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.grouping import incident_key
 from pager.ingest.payloads import AlertIn
-from pager.store.alert_fold import (
+from pager.store.alert_batch import (
     RESOLVED,
     Classified,
     Folded,
+    Outcome,
     Pair,
     Part,
-    PartResult,
     Read,
     ReadIncident,
-    fold,
+    Working,
 )
+from pager.store.alert_fold import fold
 from pager.store.models import Alert, Event, Incident, Notification
 
 _INCIDENTS, _ALERTS, _EVENTS = (cast(Table, m.__table__) for m in (Incident, Alert, Event))
@@ -56,7 +57,7 @@ async def record_batch(
     parts: Sequence[Part],
     now: datetime,
     classified: Classified | None = None,
-) -> list[PartResult]:
+) -> list[Outcome[Working]]:
     """Fold the parts' alerts into incidents: open, update, resolve. Results per part,
     their incidents with ids. `classified` may hold the batch's classifications already."""
     classified = classified or Classified()

@@ -19,8 +19,9 @@ from sqlalchemy.orm import selectinload
 
 from pager.core.via import Via
 from pager.ingest.payloads import AlertIn
-from pager.store.alert_fold import IngestContext as IngestContext  # re-exported for callers
-from pager.store.alert_fold import Outcome, Part, Working, suppressed_event
+from pager.store.alert_batch import IngestContext as IngestContext  # re-exported for callers
+from pager.store.alert_batch import Outcome, Part, Working
+from pager.store.alert_fold import suppressed_event
 from pager.store.alert_writes import record_batch
 from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
 
