@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from pager.store.scratch import scratch_database
+from tests.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("PAGER_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

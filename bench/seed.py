@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import insert, text
 
 from pager.clock import SystemClock
-from pager.policy.runtime import PolicyRuntime
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.store.db import Database
 from pager.store.migrate import migrate
 from pager.store.models import Alert, Incident

@@ -15,18 +15,30 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from pager.api import actions, health, incidents, maintenance, oncall, practice, report
+from pager.api import (
+    action_items,
+    drills,
+    explain,
+    health,
+    incidents,
+    maintenance,
+    oncall,
+    priorities,
+    report,
+    reviews,
+    updates,
+)
 from pager.clock import Clock, SystemClock
+from pager.edge import CONSOLE_SESSION, errors_middleware
 from pager.engine.engine import Engine
-from pager.engine.failpoints import Failpoints
 from pager.engine.handoffs import HandoffNotices
-from pager.http import CONSOLE_SESSION, errors_middleware
+from pager.engine.policy_runtime import PolicyRuntime
+from pager.failpoints import Failpoints
 from pager.ingest import handlers as ingest
 from pager.ingest import heartbeat
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
 from pager.notify.dryrun import DryRunNotifier
-from pager.policy.runtime import PolicyRuntime
 from pager.practice.reminders import daily_reminders
 from pager.services import PAGER, Pager
 from pager.settings import Settings
@@ -96,17 +108,17 @@ def _routes(app: web.Application) -> None:
     r.add_post("/api/v1/incidents/{id}/ack", incidents.acknowledge)
     r.add_post("/api/v1/incidents/{id}/resolve", incidents.resolve)
     r.add_post("/api/v1/incidents/{id}/escalate", incidents.escalate)
-    r.add_post("/api/v1/incidents/{id}/updates", practice.post_status_update)
-    r.add_get("/api/v1/incidents/{id}/review", practice.review)
-    r.add_post("/api/v1/incidents/{id}/review", practice.mark_reviewed)
-    r.add_get("/api/v1/incidents/{id}/actions", actions.list_for_incident)
-    r.add_post("/api/v1/incidents/{id}/actions", actions.create)
-    r.add_get("/api/v1/actions", actions.list_all)
-    r.add_patch("/api/v1/actions/{id}", actions.update)
-    r.add_get("/api/v1/priorities", practice.priorities)
-    r.add_post("/api/v1/explain", practice.explain)
-    r.add_get("/api/v1/drills", practice.list_drills)
-    r.add_post("/api/v1/drills", practice.create_drill)
+    r.add_post("/api/v1/incidents/{id}/updates", updates.post_status_update)
+    r.add_get("/api/v1/incidents/{id}/review", reviews.review)
+    r.add_post("/api/v1/incidents/{id}/review", reviews.mark_reviewed)
+    r.add_get("/api/v1/incidents/{id}/actions", action_items.list_for_incident)
+    r.add_post("/api/v1/incidents/{id}/actions", action_items.create)
+    r.add_get("/api/v1/actions", action_items.list_all)
+    r.add_patch("/api/v1/actions/{id}", action_items.update)
+    r.add_get("/api/v1/priorities", priorities.priorities)
+    r.add_post("/api/v1/explain", explain.explain)
+    r.add_get("/api/v1/drills", drills.list_drills)
+    r.add_post("/api/v1/drills", drills.create_drill)
     r.add_get("/api/v1/maintenance", maintenance.list_maintenance)
     r.add_post("/api/v1/maintenance", maintenance.create_maintenance)
     r.add_delete("/api/v1/maintenance/{id}", maintenance.end_maintenance)

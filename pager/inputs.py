@@ -37,7 +37,7 @@ from pydantic import (
 
 from pager.core.rotation import local_instant
 from pager.core.via import CLI_USER_AGENT, Via
-from pager.http import ApiError, read_json
+from pager.edge import ApiError, read_json
 from pager.policy.model import Policy
 
 INT_MAX = 2**31 - 1  # SQLAlchemy Integer: INTEGER, 4 bytes, on PostgreSQL

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from pager.clock import Clock
+from pager.engine.alert_writer import Writer
 from pager.engine.engine import Engine
-from pager.ingest.writer import Writer
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
-from pager.policy.runtime import PolicyRuntime
 from pager.settings import Settings
 from pager.store.db import Database
 from pager.store.maintenance import MaintenanceCache
@@ -27,7 +27,7 @@ class Pager:
     notifier: Notifier
     engine: Engine
     maintenance: MaintenanceCache = field(default_factory=MaintenanceCache)
-    writer: Writer = field(init=False)  # group commit of webhooks (pager.ingest.writer)
+    writer: Writer = field(init=False)  # group commit of webhooks (pager.engine.alert_writer)
 
     def __post_init__(self) -> None:
         self.writer = Writer(

@@ -5,7 +5,7 @@
   for the database or the next accept.
 * A client has PAGER_CLIENT_TIMEOUT to send its request headers on a new or
   idle connection (aiohttp's keep-alive timeout, which 3.14 applies from the
-  connection's start), and again its body (pager.http).
+  connection's start), and again its body (pager.edge).
 * When accept() fails for want of files, asyncio reports it with a traceback
   each time it retries (every second, per socket); it is logged here once per
   interval instead, with a count and what to do, and no traceback (nor for a

@@ -18,7 +18,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from yaml.nodes import MappingNode
 
-from pager.engine.failpoints import Failpoints
+from pager.failpoints import Failpoints
 
 
 class SettingsError(Exception):
@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         le=300,
         validation_alias=AliasChoices("PAGER_CLIENT_TIMEOUT", "client_timeout"),
     )
-    # Test-only crash points of the send path (pager/engine/failpoints.py); never set it.
+    # Test-only crash points of the send path (pager/failpoints.py); never set it.
     failpoints: str = Field("", validation_alias=AliasChoices("PAGER_FAILPOINTS", "failpoints"))
     # What a 2xx survives on SQLite: normal (WAL) a crash of pager; full also power loss.
     sqlite_synchronous: Literal["normal", "full"] = Field(

@@ -19,10 +19,10 @@ from pager.settings import Settings
 from pager.store.db import Database
 from pager.store.migrate import migrate
 from pager.store.models import Base
-from pager.store.scratch import create_database, drop_database
 from tests.fakes.fake_notifier import FakeNotifier
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, write_policy
+from tests.scratch import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PAGER_SHARED_DIR", ROOT.parent / "shared")).resolve()

@@ -15,7 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError
 
-from pager.http import ApiError, check_token, json_response
+from pager.edge import ApiError, check_token, json_response
 from pager.services import Pager, pager_of
 from pager.store.db import UNAVAILABLE, unreachable
 from pager.store.inbound import probe_write

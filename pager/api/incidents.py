@@ -10,7 +10,7 @@ from pydantic import Field
 
 from pager.actions import Action, act
 from pager.api.views import incident_detail, incident_summary
-from pager.http import ApiError, admin, json_response
+from pager.edge import ApiError, admin, json_response
 from pager.inputs import Body, Id, Instant, Name, PersonRef, Query, Text, body, ident, parse, via_of
 from pager.store import incidents as store
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import field_validator
 
 from pager.core.matchers import MatcherError, parse_matcher
-from pager.http import ApiError, admin, json_response
+from pager.edge import ApiError, admin, json_response
 from pager.inputs import Body, Instant, PersonRef, Text, body, ident
 from pager.practice.maintenance import create_window, end_window
 from pager.store import maintenance

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from pager.http import ApiError, admin, json_response
+from pager.edge import ApiError, admin, json_response
 from pager.inputs import (
     Body,
     Instant,

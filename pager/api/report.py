@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pager.http import ApiError, admin, json_response
+from pager.edge import ApiError, admin, json_response
 from pager.inputs import Name, Query, parse
 from pager.insights import BadPeriod, as_json, report, since_of
 

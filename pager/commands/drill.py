@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from pager.client import Client
+from pager.commands.client import Client
 from pager.commands.remote import api, by_option, call, echo_json, json_option
-from pager.tables import table
+from pager.commands.tables import table
 
 POLL_SECONDS = 1.0
 GRACE_SECONDS = 15.0  # past the deadline, the daemon's engine has surely ended it

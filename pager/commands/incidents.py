@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from pager.commands.remote import api, by_option, call, echo_json, json_option
-from pager.tables import table
+from pager.commands.tables import table
 
 STATES = ("open", "triggered", "acknowledged", "resolved")
 MAX_PAGE = 500  # the API's largest page

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from pager.commands.remote import api, call
-from pager.tables import table
+from pager.commands.tables import table
 
 
 @click.command()

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pager.client import Client, ClientError
+from pager.commands.client import Client, ClientError
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])

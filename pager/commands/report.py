@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from pager.commands.remote import api, call, echo_json, json_option
-from pager.tables import table
+from pager.commands.tables import table
 
 
 def seconds(value: float | None) -> str:

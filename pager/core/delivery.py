@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pager.notify.base import Outcome
+from pager.core.outcome import Outcome
 
 FIRST_BACKOFF = timedelta(seconds=10)
 MAX_BACKOFF = timedelta(minutes=5)

@@ -23,6 +23,6 @@ class Via(StrEnum):
     CONSOLE = "console"  # the web console
 
 
-# `pager`'s own client (pager.client) sends this User-Agent prefix; the admin
+# `pager`'s own client (pager.commands.client) sends this User-Agent prefix; the admin
 # API records what it does as `via: cli` instead of `api`.
 CLI_USER_AGENT = "pager-cli/"

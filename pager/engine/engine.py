@@ -23,15 +23,15 @@ from datetime import datetime
 
 from pager.clock import Clock
 from pager.engine.escalator import Escalator
-from pager.engine.failpoints import Failpoints
 from pager.engine.heartbeats import HeartbeatWatcher
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.reconcile import Reconciler
 from pager.engine.sender import Sender
 from pager.engine.slots import Slots
 from pager.engine.unknown import UnknownResolver
+from pager.failpoints import Failpoints
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
-from pager.policy.runtime import PolicyRuntime
 from pager.store.claims import next_due
 from pager.store.db import UNAVAILABLE, Database, unavailable
 from pager.store.incidents import open_counts

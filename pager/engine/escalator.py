@@ -24,11 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core import drills, escalation
 from pager.core.delivery import backoff
 from pager.core.oncall import resolve_targets
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.engine.stakeholders import announce
 from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
-from pager.policy.runtime import PolicyRuntime
 from pager.store.claims import claim_incidents
 from pager.store.db import Database, unavailable
 from pager.store.drills import end_unanswered_drill

@@ -20,7 +20,7 @@ from pager.clock import Clock
 from pager.core import page_text
 from pager.core.handoff import Notice, due_notices
 from pager.engine.jobs import Work, once
-from pager.policy.runtime import PolicyRuntime
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.store import overrides as override_store
 from pager.store.db import Database
 from pager.store.outbox import info_message

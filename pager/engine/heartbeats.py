@@ -29,8 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from pager.clock import Clock
 from pager.core.delivery import backoff
 from pager.core.heartbeat import Decision, HeartbeatDef, Missing, decide, declared
+from pager.engine.policy_runtime import Active, PolicyRuntime
 from pager.metrics import Metrics
-from pager.policy.runtime import Active, PolicyRuntime
 from pager.store import heartbeats as store
 from pager.store.db import Database, unavailable
 from pager.store.maintenance import active_suppressor

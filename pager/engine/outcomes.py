@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
 from pager.core import delivery
-from pager.engine.delivery import fall_back
-from pager.engine.failpoints import Failpoints
+from pager.core.outcome import Outcome
+from pager.engine.fallback import fall_back
+from pager.engine.policy_runtime import PolicyRuntime
+from pager.failpoints import Failpoints
 from pager.metrics import Metrics
-from pager.notify.base import Kind, Message, Outcome, SendResult
-from pager.policy.runtime import PolicyRuntime
+from pager.notify.base import Kind, Message, SendResult
 from pager.store.claims import current_incident, lock_notification, page_sent_before
 from pager.store.db import Database
 from pager.store.group_commit import GroupCommit

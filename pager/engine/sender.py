@@ -25,13 +25,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
-from pager.engine.failpoints import Failpoints
+from pager.core.outcome import Outcome
 from pager.engine.outcomes import Recorder, message_of
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.slots import Slots
 from pager.engine.throttle import Throttler
+from pager.failpoints import Failpoints
 from pager.metrics import Metrics
-from pager.notify.base import Kind, Message, Notifier, Outcome, SendResult
-from pager.policy.runtime import PolicyRuntime
+from pager.notify.base import Kind, Message, Notifier, SendResult
 from pager.store.claims import (
     claim_notifications,
     current_incident,

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.policy.model import ThrottleLimit
-from pager.policy.runtime import PolicyRuntime
 from pager.store.incidents import add_event, triggered_among
 from pager.store.models import Notification
 from pager.store.outbox import advisory_lock, bodies_of, sent_times, waiting_bundle

@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
 from pager.core import delivery
-from pager.engine.delivery import escalate_early, fall_back
+from pager.engine.fallback import escalate_early, fall_back
 from pager.engine.outcomes import Recorder, give_up_at, locked, message_of
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.slots import Slots
 from pager.metrics import Metrics
 from pager.notify.base import LookupFailed, Message, Notifier
-from pager.policy.runtime import PolicyRuntime
 from pager.store.claims import claim_deadlines, deadline_passed, recorded_ids
 from pager.store.db import Database
 from pager.store.models import Incident, Notification

@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from pager.http import ApiError, check_token, json_response, read_body
+from pager.core.alert import AlertIn
+from pager.edge import ApiError, check_token, json_response, read_body
+from pager.engine.alert_writer import WriterClosed
 from pager.ingest import heartbeat
-from pager.ingest.payloads import AlertIn, PayloadError, parse_alertmanager, parse_generic
-from pager.ingest.writer import WriterClosed
+from pager.ingest.payloads import PayloadError, parse_alertmanager, parse_generic
 from pager.services import Pager, pager_of
 from pager.store.incidents import IngestResult
 
@@ -52,7 +53,7 @@ async def _ingest(
 
 
 async def ingest(pager: Pager, alerts: list[AlertIn], *, drill: bool = False) -> IngestResult:
-    """Record alerts (with the webhooks queued beside them: `pager.ingest.writer`);
+    """Record alerts (with the webhooks queued beside them: `pager.engine.alert_writer`);
     returns once they are committed."""
     try:
         recorded = await pager.writer.record(alerts, drill=drill)

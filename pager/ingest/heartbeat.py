@@ -4,7 +4,7 @@ Guarantees:
 * A ping is answered 200 only after it is committed; 404 names a heartbeat
   the running policy does not declare; 401/503 as for the alert webhooks.
 * An Alertmanager alert that a rule with `heartbeat:` matches is a ping, never
-  an incident (`pager.ingest.pings`, inside the webhook's transaction).
+  an incident (`pager.engine.pings`, inside the webhook's transaction).
 * A ping ends the heartbeat's silence: the incident opened for it resolves.
 """
 
@@ -17,8 +17,8 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from pager.core.heartbeat import declared
-from pager.http import ApiError, check_token, json_response
-from pager.ingest.pings import Pings
+from pager.edge import ApiError, check_token, json_response
+from pager.engine.pings import Pings
 from pager.services import Pager, pager_of
 from pager.store.heartbeats import record_ping
 

@@ -1,6 +1,6 @@
 """Webhook bodies, validated: Alertmanager's payload version 4 and the generic form.
 
-Both become a list of `AlertIn`: the one shape the store records. Guarantees:
+Both become a list of `AlertIn` (pager.core.alert): the one shape the store records. Guarantees:
 * Validation errors name the field (`alerts.0.labels: ...`) so a sender can
   fix its body; a body that passes is one every database can store: no NUL
   character in any text, no key longer than its column.
@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from pager.core.alert import AlertIn
 
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 _GO_ZERO = datetime(1, 1, 1, tzinfo=UTC)
@@ -32,19 +33,6 @@ _M = TypeVar("_M", bound="BaseModel")
 
 class PayloadError(ValueError):
     """The body is not what the endpoint takes; the message is for the sender."""
-
-
-@dataclass(frozen=True, slots=True)
-class AlertIn:
-    fingerprint: str
-    status: Literal["firing", "resolved"]
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    group_key: str  # alerts of one group form one incident (per matching rule)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    generator_url: str = ""
-    source: str = "alertmanager"
 
 
 def _no_nul(value: str) -> str:

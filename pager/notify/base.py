@@ -15,14 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from pager.core.outcome import Outcome
 from pager.policy.model import Channel
-
-
-class Outcome(enum.StrEnum):
-    ACCEPTED = "accepted"  # the provider took it; delivery status may follow
-    TEMPORARY = "temporary"  # try again later (429, 5xx, timeout before sending)
-    PERMANENT = "permanent"  # this channel cannot reach this person (bad number, STOP)
-    UNKNOWN = "unknown"  # we cannot tell whether it was sent (timeout after sending)
 
 
 class Kind(enum.StrEnum):

@@ -13,7 +13,8 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from pager.notify.base import Message, Outcome, SendResult
+from pager.core.outcome import Outcome
+from pager.notify.base import Message, SendResult
 
 log = logging.getLogger(__name__)
 

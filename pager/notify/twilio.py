@@ -30,7 +30,8 @@ from typing import Any
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
-from pager.notify.base import Kind, LookupFailed, Message, Outcome, SendResult
+from pager.core.outcome import Outcome
+from pager.notify.base import Kind, LookupFailed, Message, SendResult
 from pager.notify.twilio_http import Exchange, HttpClient, track, untrack
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from pager.core.alert import AlertIn
 from pager.core.classify import Classification
 from pager.core.drills import DEFAULT_WAIT
-from pager.ingest.payloads import AlertIn
 from pager.policy.model import EscalationPolicy, Level, Policy
 from pager.services import Pager
 from pager.store.incidents import IngestContext, record_alerts

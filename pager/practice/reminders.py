@@ -17,7 +17,7 @@ from pager.core import page_text
 from pager.engine.jobs import once
 from pager.policy.model import Policy
 from pager.services import Pager
-from pager.store.actions import open_counts, overdue
+from pager.store.action_items import open_counts, overdue
 from pager.store.incidents import add_event, unreviewed_p1
 from pager.store.jobs import forget_runs
 from pager.store.outbox import info_message

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.services import Pager
-from pager.store import actions as action_store
+from pager.store import action_items as action_store
 from pager.store import incidents as store
 from pager.store import reviews
 from pager.store.models import ActionItem, ReviewVersion

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from pager.core.alert import AlertIn
 from pager.core.classify import Classification
-from pager.ingest.payloads import AlertIn
 from pager.store.models import MaintenanceWindow
 
 TRIGGERED, RESOLVED = "triggered", "resolved"

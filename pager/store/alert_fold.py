@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from pager.core.alert import AlertIn
 from pager.core.classify import Classification
 from pager.core.grouping import incident_key, incident_title, runbook_for
 from pager.core.via import Via
-from pager.ingest.payloads import AlertIn
 from pager.store.alert_batch import (
     RESOLVED,
     TRIGGERED,

@@ -30,8 +30,8 @@ from sqlalchemy import Select, Table, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.alert import AlertIn
 from pager.core.grouping import incident_key
-from pager.ingest.payloads import AlertIn
 from pager.store.alert_batch import (
     RESOLVED,
     Classified,

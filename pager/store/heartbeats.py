@@ -18,10 +18,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.alert import AlertIn
 from pager.core.classify import Classification
 from pager.core.heartbeat import Missing
 from pager.core.via import Via
-from pager.ingest.payloads import AlertIn
 from pager.policy.durations import format_duration
 from pager.store.incidents import (
     RESOLVED,

@@ -17,8 +17,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from pager.core.alert import AlertIn
 from pager.core.via import Via
-from pager.ingest.payloads import AlertIn
 from pager.store.alert_batch import IngestContext as IngestContext  # re-exported for callers
 from pager.store.alert_batch import Outcome, Part, Working
 from pager.store.alert_fold import suppressed_event

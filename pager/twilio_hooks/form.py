@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from pager.http import ApiError
+from pager.edge import ApiError
 from pager.inputs import INT_MAX, ident, no_nul, parse
 from pager.services import Pager, pager_of
 from pager.twilio_hooks.signature import UnreadableForm, verify_twilio_request

@@ -19,7 +19,7 @@ from aiohttp import web
 from pager.actions import ACTIONS, act
 from pager.core.sms_commands import Action, Command, help_text, parse_reply
 from pager.core.via import Via
-from pager.http import ApiError
+from pager.edge import ApiError
 from pager.practice.updates import post_update
 from pager.services import Pager
 from pager.store import incidents as store

@@ -20,7 +20,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import FAILED_STATUSES, status_moves
-from pager.engine.delivery import fall_back
+from pager.engine.fallback import fall_back
 from pager.services import Pager
 from pager.store.lookups import notification
 from pager.store.models import Notification

@@ -15,7 +15,7 @@ from aiohttp import web
 from pager.practice.reminders import refresh_gauge
 from pager.practice.written import change_item
 from pager.services import pager_of
-from pager.store import actions as store
+from pager.store import action_items as store
 from pager.web.acting import redirect
 from pager.web.auth import ConsoleError, Identity, Viewer
 from pager.web.guard import Form, form, local_path, page

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from pager.http import ApiError
+from pager.edge import ApiError
 from pager.policy.model import Person
 from pager.services import Pager, pager_of
 from pager.settings import IPNetwork

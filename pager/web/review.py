@@ -21,7 +21,7 @@ from pager.practice.reminders import REVIEW_AFTER, refresh_gauge
 from pager.practice.review import render_review
 from pager.practice.written import SECTIONS, add_action_item, mark_held, save_written
 from pager.services import pager_of
-from pager.store import actions as action_store
+from pager.store import action_items as action_store
 from pager.store import reviews
 from pager.store.incidents import IncidentNotFound
 from pager.store.models import ReviewVersion

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pager.client import Client
+from pager.commands.client import Client
 from tests.harness import API_TOKEN, WEBHOOK_TOKEN
 from tests.scenario.policies import BASE
 

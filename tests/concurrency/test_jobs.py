@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from pager.clock import FakeClock
 from pager.engine.handoffs import HandoffNotices
 from pager.engine.jobs import once
-from pager.policy.runtime import PolicyRuntime
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.store.db import Database
 from pager.store.jobs import claim_run, forget_runs
 from pager.store.models import JobRun, Notification

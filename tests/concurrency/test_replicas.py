@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import func, select
 
 from pager.clock import FakeClock
+from pager.core.alert import AlertIn
+from pager.core.outcome import Outcome
 from pager.engine.engine import Engine
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.ingest.handlers import ingest
-from pager.ingest.payloads import AlertIn
 from pager.metrics import Metrics
-from pager.notify.base import Message, Outcome, SendResult
-from pager.policy.runtime import PolicyRuntime
+from pager.notify.base import Message, SendResult
 from pager.services import Pager
 from pager.settings import Settings
 from pager.store.db import Database

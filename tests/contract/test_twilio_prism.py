@@ -18,7 +18,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from pager.notify.base import Kind, Message, Outcome
+from pager.core.outcome import Outcome
+from pager.notify.base import Kind, Message
 from pager.notify.twilio import TwilioNotifier
 from pager.policy.model import Channel
 from tests.contract.prism import (

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pager.notify.base import LookupFailed, Message, Outcome, SendResult
+from pager.core.outcome import Outcome
+from pager.notify.base import LookupFailed, Message, SendResult
 
 
 @dataclass

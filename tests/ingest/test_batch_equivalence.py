@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from pager.clock import FakeClock
-from pager.ingest.payloads import AlertIn, parse_alertmanager, parse_generic
-from pager.ingest.writer import Writer
+from pager.core.alert import AlertIn
+from pager.engine.alert_writer import Writer
+from pager.engine.policy_runtime import PolicyRuntime
+from pager.ingest.payloads import parse_alertmanager, parse_generic
 from pager.metrics import Metrics
-from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
 from pager.store.incidents import IngestResult
 from pager.store.maintenance import MaintenanceCache

@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 
 from pager.app import create_app
-from pager.ingest.payloads import AlertIn
-from pager.ingest.writer import Writer
+from pager.core.alert import AlertIn
+from pager.engine.alert_writer import Writer
 from pager.settings import Settings
 from pager.store.db import Database
 from pager.store.models import Alert, Event, Incident

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from pager.clock import FakeClock
-from pager.ingest.payloads import AlertIn
-from pager.ingest.writer import Writer
+from pager.core.alert import AlertIn
+from pager.engine.alert_writer import Writer
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.metrics import Metrics
-from pager.policy.runtime import PolicyRuntime
 from pager.store.db import Database
 from pager.store.maintenance import MaintenanceCache
 from pager.store.models import Alert, Event, Incident

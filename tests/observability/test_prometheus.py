@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pager.actions import act
-from pager.ingest.payloads import AlertIn
+from pager.core.alert import AlertIn
 from pager.store import incidents as store
 from tests.deploy.test_prometheus_rules import CONTRACT_METRICS
 from tests.harness import Harness

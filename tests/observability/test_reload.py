@@ -8,7 +8,7 @@ import asyncio
 import logging
 import threading
 
-from pager.policy import runtime
+from pager.engine import policy_runtime as runtime
 from pager.policy.loader import load_policy
 from tests.harness import Harness, write_policy
 from tests.observability.daemon import Daemon, eventually_metric
@@ -39,7 +39,7 @@ async def test_broken_policy_keeps_the_old_one_and_a_fixed_one_applies(
     h = await make_harness(BASE)
     assert reload_ok(h) == 1
     write_policy(tmp_path / "policies", BROKEN)
-    with caplog.at_level(logging.ERROR, logger="pager.policy.runtime"):
+    with caplog.at_level(logging.ERROR, logger="pager.engine.policy_runtime"):
         answer = await h.post("/-/reload", status=400)
     assert "running one is kept" in answer["error"]
     assert "nowhere" in answer["error"]

@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from pager.notify.base import Outcome, SendResult
+from pager.core.outcome import Outcome
+from pager.notify.base import SendResult
 from pager.store.models import Notification
 from tests.harness import Harness
 from tests.polling import eventually

@@ -59,7 +59,8 @@ async def test_info_messages_never_delay_a_page(make_harness):
 
 
 async def test_a_bundle_that_cannot_reach_falls_back_to_the_next_channel(make_harness):
-    from pager.notify.base import Outcome, SendResult
+    from pager.core.outcome import Outcome
+    from pager.notify.base import SendResult
 
     h = await make_harness(STORM.replace("P1: {channels: [sms]", "P1: {channels: [sms, voice]"))
     for i in range(5):

@@ -8,7 +8,7 @@ import pytest
 
 from pager.core import delivery
 from pager.core.delivery import Unanswered, after_send, give_up_at, retry_delay, unanswered
-from pager.notify.base import Outcome
+from pager.core.outcome import Outcome
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=30)

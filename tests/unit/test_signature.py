@@ -18,8 +18,9 @@ from aiohttp import ClientSession, web
 from twilio.request_validator import RequestValidator
 from yarl import URL
 
+from pager.core.outcome import Outcome
 from pager.core.sms_commands import Action, help_text, parse_reply
-from pager.notify.base import Kind, Message, Outcome
+from pager.notify.base import Kind, Message
 from pager.notify.twilio import TwilioNotifier
 from pager.policy.model import Channel
 from pager.twilio_hooks import twiml

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from pager.notify.base import Kind, LookupFailed, Message, Notifier, Outcome
+from pager.core.outcome import Outcome
+from pager.notify.base import Kind, LookupFailed, Message, Notifier
 from pager.notify.twilio import CODE_OUTCOMES, TwilioNotifier, _failed, classify
 from pager.notify.twilio_http import Exchange, HttpClient, retry_after_seconds, track, untrack
 from tests.fakes.fake_twilio import FakeTwilio

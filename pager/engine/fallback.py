@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import other_channels
 from pager.core.escalation import Order, level_number
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
-from pager.policy.runtime import PolicyRuntime
 from pager.store.incidents import TRIGGERED, add_event, firing_count
 from pager.store.models import Incident, Notification
 from pager.store.outbox import step_pages, waiting_bundle

@@ -9,12 +9,12 @@ from typing import Any, Literal
 from aiohttp import web
 
 from pager.api.incidents import incident_id
-from pager.http import ApiError, admin, json_response
+from pager.edge import ApiError, admin, json_response
 from pager.inputs import Body, Instant, Name, PersonRef, Query, Required, body, ident, parse
 from pager.practice.reminders import refresh_gauge
 from pager.practice.written import add_action_item
 from pager.services import Pager
-from pager.store import actions as store
+from pager.store import action_items as store
 from pager.store.incidents import IncidentNotFound, add_event
 from pager.store.models import ActionItem
 

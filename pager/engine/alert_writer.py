@@ -43,9 +43,9 @@ from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
-from pager.ingest.payloads import AlertIn
-from pager.ingest.pings import Pings, take_pings
-from pager.policy.runtime import PolicyRuntime
+from pager.core.alert import AlertIn
+from pager.engine.pings import Pings, take_pings
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.store.alert_batch import Classified, IngestContext, Part
 from pager.store.alert_writes import record_batch
 from pager.store.db import Database, unavailable

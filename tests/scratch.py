@@ -1,4 +1,5 @@
-"""Throwaway PostgreSQL databases, for the test suite and the benchmarks."""
+"""Throwaway PostgreSQL databases, for the test suite and the benchmarks (bench/
+imports them from here): no part of the shipped package."""
 
 from __future__ import annotations
 

@@ -15,9 +15,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.alert import AlertIn
 from pager.core.heartbeat import rule_heartbeat_name
-from pager.ingest.payloads import AlertIn
-from pager.policy.runtime import Active
+from pager.engine.policy_runtime import Active
 from pager.store.alert_batch import Classified
 from pager.store.heartbeats import record_ping
 
