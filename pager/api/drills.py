@@ -15,6 +15,7 @@ from pager.edge import ApiError, admin, json_response
 from pager.inputs import Body, Name, PersonRef, body
 from pager.practice.drills import DrillError, start_drill
 from pager.store import incidents as store
+from pager.store import notifications
 from pager.store.models import Incident
 
 
@@ -45,7 +46,7 @@ async def list_drills(request: web.Request) -> web.Response:
     pager = admin(request)
     async with pager.db.read() as session:
         found = await store.list_incidents(session, store.IncidentQuery(drill=True))
-        reached = await store.reached_people(session, [i.id for i in found])
+        reached = await notifications.reached_people(session, [i.id for i in found])
     return json_response({"drills": [_drill_view(i, reached.get(i.id, ())) for i in found]})
 
 

@@ -32,10 +32,10 @@ from pager.policy.model import Policy, RotationOverride
 from pager.store.claims import claim_incidents
 from pager.store.db import Database, unavailable
 from pager.store.drills import end_unanswered_drill
-from pager.store.incidents import add_event, firing_counts, reached_people
+from pager.store.incidents import add_event, firing_counts
 from pager.store.models import Incident, Notification
-from pager.store.outbox import active_overrides
-from pager.store.overrides import by_rotation
+from pager.store.notifications import reached_people
+from pager.store.overrides import active_overrides, by_rotation
 
 log = logging.getLogger(__name__)
 BATCH = 50  # short transactions: webhooks touching these incidents wait less

@@ -19,7 +19,7 @@ from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
 from pager.store.incidents import TRIGGERED, add_event, firing_count
 from pager.store.models import Incident, Notification
-from pager.store.outbox import step_pages, waiting_bundle
+from pager.store.notifications import step_pages, waiting_bundle
 
 LIVE = ("pending", "failed_temp", "sending", "sent", "delivered", "unknown")
 

@@ -22,11 +22,12 @@ from pager.engine.policy_runtime import PolicyRuntime
 from pager.failpoints import Failpoints
 from pager.metrics import Metrics
 from pager.notify.base import Kind, Message, SendResult
-from pager.store.claims import current_incident, lock_notification, page_sent_before
+from pager.store.claims import current_incident, lock_notification
 from pager.store.db import Database
 from pager.store.group_commit import GroupCommit
 from pager.store.incidents import TRIGGERED
 from pager.store.models import Incident, Notification
+from pager.store.notifications import page_sent_before
 from pager.store.outbox import row_event
 
 log = logging.getLogger("pager.engine.sender")  # one logger for every send line

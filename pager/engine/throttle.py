@@ -27,7 +27,8 @@ from pager.engine.policy_runtime import PolicyRuntime
 from pager.policy.model import ThrottleLimit
 from pager.store.incidents import add_event, triggered_among
 from pager.store.models import Notification
-from pager.store.outbox import advisory_lock, bodies_of, sent_times, waiting_bundle
+from pager.store.notifications import bodies_of, sent_times, waiting_bundle
+from pager.store.outbox import advisory_lock
 
 WINDOWS = ((timedelta(minutes=15), "per_15m"), (timedelta(hours=1), "per_1h"))
 

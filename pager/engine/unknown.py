@@ -30,9 +30,10 @@ from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.slots import Slots
 from pager.metrics import Metrics
 from pager.notify.base import LookupFailed, Message, Notifier
-from pager.store.claims import claim_deadlines, deadline_passed, recorded_ids
+from pager.store.claims import claim_deadlines, deadline_passed
 from pager.store.db import Database
 from pager.store.models import Incident, Notification
+from pager.store.notifications import recorded_ids
 from pager.store.outbox import row_event
 
 log = logging.getLogger("pager.engine.sender")  # one logger for every send line

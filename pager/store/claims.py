@@ -148,30 +148,3 @@ async def lock_notification(session: AsyncSession, notification_id: int) -> Noti
         .execution_options(populate_existing=True)
     )
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def recorded_ids(session: AsyncSession, provider_ids: Sequence[str], but: int) -> set[str]:
-    """Those of these provider ids that another notification row already holds."""
-    if not provider_ids:
-        return set()
-    rows = await session.execute(
-        select(Notification.provider_id).where(
-            Notification.provider_id.in_(provider_ids), Notification.id != but
-        )
-    )
-    return {str(p) for p in rows.scalars() if p is not None}
-
-
-async def page_sent_before(session: AsyncSession, incident_id: int, but: int) -> bool:
-    """Whether another page of the incident was already handed to the provider."""
-    found = await session.scalar(
-        select(Notification.id)
-        .where(
-            Notification.incident_id == incident_id,
-            Notification.kind == "page",
-            Notification.sent_at.is_not(None),
-            Notification.id != but,
-        )
-        .limit(1)
-    )
-    return found is not None

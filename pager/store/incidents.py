@@ -7,13 +7,12 @@ decision itself stays in the engine and its pure core.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -24,6 +23,7 @@ from pager.store.alert_batch import Outcome, Part, Working
 from pager.store.alert_fold import suppressed_event
 from pager.store.alert_writes import record_batch
 from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
+from pager.store.notifications import cancel_pending_pages, notifications_of
 
 TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
 
@@ -143,24 +143,6 @@ async def escalate(
     return True
 
 
-async def cancel_pending_pages(session: AsyncSession, incident_id: int, now: datetime) -> None:
-    """Pages not sent yet are cancelled: waiting, retrying, or claimed by a sender
-    whose request has not started (it checks the incident again as it starts).
-    `deadline` asks the engine to count them (pager_notifications_total)."""
-    await session.execute(
-        update(Notification)
-        .where(
-            Notification.incident_id == incident_id,
-            Notification.kind == "page",
-            or_(
-                Notification.state.in_(("pending", "failed_temp")),
-                and_(Notification.state == "sending", Notification.started_at.is_(None)),
-            ),
-        )
-        .values(state="cancelled", deadline=now, lease=None)
-    )
-
-
 # --- reads ------------------------------------------------------------------
 
 
@@ -244,15 +226,6 @@ async def count_events(session: AsyncSession, incident_id: int, kind: str) -> in
     return int(count or 0)
 
 
-async def notifications_of(session: AsyncSession, incident_id: int) -> Sequence[Notification]:
-    found = await session.execute(
-        select(Notification)
-        .where(Notification.incident_id == incident_id)
-        .order_by(Notification.id)
-    )
-    return found.scalars().all()
-
-
 async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
     rows = await session.execute(
         select(Incident.priority, Incident.state, func.count())
@@ -260,30 +233,6 @@ async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
         .group_by(Incident.priority, Incident.state)
     )
     return [(p, s, int(n)) for p, s, n in rows.all()]
-
-
-async def reached_people(
-    session: AsyncSession, incident_ids: Sequence[int]
-) -> dict[int, tuple[str, ...]]:
-    """The people a page of each incident reached (or may have): they get resolve notices.
-    Pages only folded into a bundle do not count: nobody hears about those one by one."""
-    rows = await session.execute(
-        select(Notification.incident_id, Notification.person_id)
-        .where(
-            Notification.incident_id.in_(incident_ids),
-            Notification.kind == "page",
-            or_(
-                Notification.state.in_(("sent", "delivered", "unknown")),
-                and_(Notification.state == "sending", Notification.started_at.is_not(None)),
-            ),
-        )
-        .order_by(Notification.id)
-    )
-    found: dict[int, dict[str, None]] = defaultdict(dict)
-    for incident_id, person in rows.all():
-        if incident_id is not None:
-            found[incident_id].setdefault(person)
-    return {i: tuple(people) for i, people in found.items()}
 
 
 async def firing_counts(session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, int]:
@@ -329,19 +278,3 @@ async def unreviewed_p1(session: AsyncSession, resolved_before: datetime) -> Seq
         )
     )
     return rows.scalars().all()
-
-
-async def pages_of(
-    session: AsyncSession, incident_ids: Sequence[int]
-) -> dict[int, list[Notification]]:
-    """The page notifications of each incident, oldest first (one query for all)."""
-    rows = await session.execute(
-        select(Notification)
-        .where(Notification.incident_id.in_(incident_ids), Notification.kind == "page")
-        .order_by(Notification.id)
-    )
-    found: dict[int, list[Notification]] = defaultdict(list)
-    for row in rows.scalars():
-        if row.incident_id is not None:
-            found[row.incident_id].append(row)
-    return dict(found)

@@ -40,3 +40,8 @@ def by_rotation(rows: Sequence[Override]) -> dict[str, list[RotationOverride]]:
     for row in sorted(rows, key=lambda r: r.id):  # the newest (last) wins
         found[row.rotation_id].append(as_policy(row))
     return dict(found)
+
+
+async def active_overrides(session: AsyncSession, now: datetime) -> Sequence[Override]:
+    query = select(Override).where(Override.start <= now, Override.end > now).order_by(Override.id)
+    return (await session.execute(query)).scalars().all()

@@ -23,8 +23,8 @@ from pager.edge import ApiError
 from pager.practice.updates import post_update
 from pager.services import Pager
 from pager.store import incidents as store
-from pager.store.lookups import newest_page_to, notification
 from pager.store.models import Incident, Notification
+from pager.store.notifications import newest_page_to, notification
 from pager.twilio_hooks import status, twiml
 from pager.twilio_hooks.form import CallForm, SmsForm, StatusForm, notification_id, signed
 from pager.twilio_hooks.replays import once

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pager.core.oncall import escalation_people
 from pager.services import Pager
-from pager.store.lookups import was_paged
 from pager.store.models import Incident
+from pager.store.notifications import was_paged
 from pager.store.overrides import by_rotation, list_overrides
 
 

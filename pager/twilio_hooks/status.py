@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core.delivery import FAILED_STATUSES, status_moves
 from pager.engine.fallback import fall_back
 from pager.services import Pager
-from pager.store.lookups import notification
 from pager.store.models import Notification
+from pager.store.notifications import notification
 from pager.store.outbox import row_event
 from pager.twilio_hooks.form import StatusForm
 

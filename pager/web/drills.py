@@ -13,6 +13,7 @@ from pager.core.drills import MAX_WAIT, DrillOutcome
 from pager.practice.drills import DrillError, start_drill
 from pager.services import pager_of
 from pager.store import incidents as store
+from pager.store import notifications
 from pager.web.acting import redirect
 from pager.web.auth import Identity, Viewer
 from pager.web.guard import Form, form, page
@@ -38,7 +39,7 @@ async def render_drills(
     policy = pager.policies.active.policy
     async with pager.db.read() as session:
         found = await store.list_incidents(session, store.IncidentQuery(drill=True), SHOWN)
-        reached = await store.reached_people(session, [i.id for i in found])
+        reached = await notifications.reached_people(session, [i.id for i in found])
     context = {
         "section": "drills",
         "drills": [(i, outcome(i.drill_outcome, i.state), reached.get(i.id, ())) for i in found],

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from pager.services import pager_of
 from pager.store import incidents as store
+from pager.store import notifications
 from pager.web.auth import Identity, Viewer
 from pager.web.guard import page
 from pager.web.render import render
@@ -136,7 +137,7 @@ async def _page(request: web.Request, viewer: Viewer, filters: Filters) -> tuple
     async with pager.db.read() as session:
         found = await store.list_incidents(session, filters.query(viewer.person.timezone), PAGE + 1)
         shown = found[:PAGE]
-        pages = await store.pages_of(session, [i.id for i in shown])
+        pages = await notifications.pages_of(session, [i.id for i in shown])
     now = pager.clock.now()
     cards = []
     for incident in shown:

@@ -14,6 +14,7 @@ from aiohttp import web
 from pager.oncall import oncall_at
 from pager.services import pager_of
 from pager.store import incidents as store
+from pager.store import notifications
 from pager.web.auth import Identity, Viewer
 from pager.web.guard import page
 from pager.web.render import render
@@ -56,7 +57,7 @@ async def open_cards(request: web.Request, viewer: Viewer) -> list[Card]:
     now = pager.clock.now()
     async with pager.db.read() as session:
         found = await store.list_incidents(session, store.IncidentQuery(state="open"), OPEN_SHOWN)
-        pages = await store.pages_of(session, [i.id for i in found])
+        pages = await notifications.pages_of(session, [i.id for i in found])
     cards = []
     for incident in sorted(found, key=lambda i: (priority_rank(i.priority), -i.id)):
         policy = await pager.policies.snapshot(incident.policy_version_id)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from pager.clock import FakeClock
-from pager.store.outbox import sent_times
+from pager.store.notifications import sent_times
 from tests.harness import Harness
 from tests.scenario.policies import BASE
 
