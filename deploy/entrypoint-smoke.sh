@@ -8,7 +8,10 @@
 #   deploy/entrypoint-smoke.sh DIR -- --help       # ...then run: DIR/bin/pager --help
 #   deploy/entrypoint-smoke.sh DIR -- serve --listen 127.0.0.1:18080
 #
-# PYTHON picks the interpreter (default python3). DIR is created anew.
+# PYTHON picks the interpreter (default python3). DIR is created anew, unless
+# SMOKE_REUSE=1 and DIR already holds a venv this script built (the tests build
+# once and then run the entrypoint several times: a pip install per run would
+# eat their start-up deadline on a loaded machine).
 set -euo pipefail
 
 if [[ $# -lt 1 || "$1" == -* ]]; then
@@ -18,10 +21,12 @@ fi
 dir=$(realpath -m "$1"); shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-rm -rf "$dir"
-"${PYTHON:-python3}" -m venv "$dir"
-(cd "$root" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$dir/bin/pip" install -q -c constraints.txt .)
-echo "venv ready: $dir (entrypoint $dir/bin/pager)"
+if [[ "${SMOKE_REUSE:-}" != 1 || ! -x "$dir/bin/pager" ]]; then
+    rm -rf "$dir"
+    "${PYTHON:-python3}" -m venv "$dir"
+    (cd "$root" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$dir/bin/pip" install -q -c constraints.txt .)
+    echo "venv ready: $dir (entrypoint $dir/bin/pager)"
+fi
 
 if [[ "${1:-}" == "--" ]]; then
     shift

@@ -39,6 +39,7 @@ def served(venv: Path, tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[s
     port = free_port()
     env = {
         **os.environ,
+        "SMOKE_REUSE": "1",  # the venv fixture built it; run, don't rebuild
         "PAGER_LISTEN": f"0.0.0.0:{port}",
         "PAGER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}",
         "PAGER_WEBHOOK_TOKEN": "w" * 32,
@@ -76,6 +77,7 @@ def test_entrypoint_serves_healthz(served: tuple[int, subprocess.Popen[str]]) ->
 def test_entrypoint_refuses_open_network_without_tokens(venv: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
     env |= {
+        "SMOKE_REUSE": "1",
         "PAGER_LISTEN": f"0.0.0.0:{free_port()}",
         "PAGER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}",
     }
