@@ -23,6 +23,8 @@ VALIDATOR = Draft7Validator(SCHEMA)
 PG_URL = "postgresql+asyncpg://pager:pw@db:5432/pager"
 TWILIO = {"accountSid": "AC" + "0" * 32, "authToken": "t0ken", "from": "+15550100000"}
 POLICIES = {"files": {"team.yaml": "people: []\n"}}
+BCRYPT_HASH = "$2b$12$" + "N9qo8uLOickgx2ZMRZoMye" + "IjZAgcfl7p92ldGxad68LJZdL17lhWy"
+PROXY = {"header": "X-Forwarded-Email", "trustedProxies": ["10.0.0.5/32", "::1"]}
 
 
 def merged(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +77,10 @@ GOOD = {
     },
     "tokens given": {"auth": {"webhookToken": "w" * 32, "apiToken": "a" * 16}},
     "monitoring on": {"serviceMonitor": {"enabled": True}, "prometheusRule": {"enabled": True}},
+    "web users": {"web": {"users": {"alice": BCRYPT_HASH, "bob.ops": BCRYPT_HASH}}},
+    "web users in a secret": {"web": {"existingSecret": "web", "existingSecretKey": "users.yml"}},
+    "web session key given": {"web": {"users": {"alice": BCRYPT_HASH}, "sessionKey": "k" * 32}},
+    "web proxy auth": {"web": {"proxyAuth": PROXY}},
 }
 
 BAD = {
@@ -106,6 +112,20 @@ BAD = {
     "a policy file that is not yaml": {"policies": {"files": {"team.json": "{}"}}},
     "running as root allowed": {"podSecurityContext": {"runAsNonRoot": False}},
     "no podSecurityContext guard": {"podSecurityContext": {"runAsNonRoot": None}},
+    "web user with a password, not a hash": {"web": {"users": {"alice": "hunter2"}}},
+    "web user with a truncated hash": {"web": {"users": {"alice": BCRYPT_HASH[:-1]}}},
+    "web user with an md5-crypt hash": {"web": {"users": {"alice": "$1$salt$" + "a" * 22}}},
+    "web user id that is no person id": {"web": {"users": {"-alice": BCRYPT_HASH}}},
+    "web users and a secret": {"web": {"users": {"alice": BCRYPT_HASH}, "existingSecret": "w"}},
+    "web session key too short": {"web": {"sessionKey": "k" * 31}},
+    "web proxy header without proxies": {"web": {"proxyAuth": {"header": "X-Forwarded-Email"}}},
+    "web proxies without a header": {"web": {"proxyAuth": {"trustedProxies": ["10.0.0.5/32"]}}},
+    "web proxies as one string": {"web": {"proxyAuth": {**PROXY, "trustedProxies": "10.0.0.5"}}},
+    "web proxies joined by a comma": {
+        "web": {"proxyAuth": {**PROXY, "trustedProxies": ["10.0.0.5/32,10.0.0.6/32"]}}
+    },
+    "web proxy header with a space": {"web": {"proxyAuth": {**PROXY, "header": "X Email"}}},
+    "web misspelt key": {"web": {"user": {"alice": BCRYPT_HASH}}},
     "from not E.164": {
         "twilio": {"enabled": True, **TWILIO, "from": "5550100"},
         "publicUrl": "https://pager.example.com",
@@ -126,3 +146,23 @@ def test_bad_values_are_rejected(overrides: dict[str, Any]) -> None:
 
 def test_sqlite_replica_error_names_the_limit() -> None:
     assert any("greater than the maximum of 1" in e for e in errors({"replicaCount": 2}))
+
+
+def test_the_bcrypt_pattern_is_the_one_pager_loads() -> None:
+    """The schema refuses exactly what pager's web config loader would refuse at start."""
+    from pager.web.passwords import hash_password
+    from pager.web.webconfig import BCRYPT
+
+    pattern = SCHEMA["properties"]["web"]["properties"]["users"]["additionalProperties"]
+    samples = [hash_password("pw", cost=4), BCRYPT_HASH, BCRYPT_HASH[:-1], "$2x$12$" + "a" * 53]
+    samples += ["$2a$12$" + "a" * 53, "$2y$04$" + "/" * 53, "hunter2", BCRYPT_HASH + "\n"]
+    for sample in samples:
+        by_schema = not list(Draft7Validator(pattern).iter_errors(sample))
+        assert by_schema == bool(BCRYPT.fullmatch(sample)), sample
+
+
+def test_web_is_off_by_default() -> None:
+    web = DEFAULTS["web"]
+    assert web["users"] == {}
+    assert web["existingSecret"] == ""
+    assert web["proxyAuth"] == {"header": "", "trustedProxies": []}

@@ -90,6 +90,35 @@ SQLite mode is 1 whatever replicaCount says (the schema refuses > 1 too).
 {{- end }}
 
 {{/*
+The web console. Configured when it has users (web.users or web.existingSecret,
+mounted as the web config file) or a sign-in proxy; otherwise the chart renders
+nothing of it. The users file is a Secret of its own, so the volume holds
+web.yml alone and never the tokens.
+*/}}
+{{- define "pager.web" -}}
+{{- if or (include "pager.webUsers" .) .Values.web.proxyAuth.header }}true{{ end }}
+{{- end }}
+
+{{- define "pager.webUsers" -}}
+{{- if or .Values.web.users .Values.web.existingSecret }}true{{ end }}
+{{- end }}
+
+{{- define "pager.webSecretName" -}}
+{{- default (printf "%s-web" (include "pager.fullname" .)) .Values.web.existingSecret }}
+{{- end }}
+
+{{- define "pager.webSecretKey" -}}
+{{- if .Values.web.existingSecret }}{{ .Values.web.existingSecretKey }}{{ else }}web.yml{{ end }}
+{{- end }}
+
+{{/* The users file as pager reads it (Prometheus's --web.config.file format). */}}
+{{- define "pager.webConfig" -}}
+# pager web console users, rendered by the Helm chart from web.users:
+# person id (from the policy) -> bcrypt hash.
+{{ toYaml (dict "basic_auth_users" .Values.web.users) }}
+{{- end }}
+
+{{/*
 A token: the value given, else the one already in the release's Secret (so an
 upgrade keeps it), else a new random one. Call with (list $ "key" "value").
 */}}
@@ -120,6 +149,13 @@ random on each render but kept by lookup, so it must not count.
 {{- else }}
 {{- include "pager.policyFiles" . | sha256sum }}
 {{- end }}
+{{- end }}
+
+{{/* Over the users given (or the Secret's name) and the session key given. */}}
+{{- define "pager.checksumWeb" -}}
+{{- $w := .Values.web }}
+{{- $inputs := dict "users" $w.users "existingSecret" $w.existingSecret "existingSecretKey" $w.existingSecretKey "sessionKey" $w.sessionKey }}
+{{- toJson $inputs | sha256sum }}
 {{- end }}
 
 {{- define "pager.checksumSecret" -}}
