@@ -22,6 +22,9 @@ WORKDIR /src
 RUN python -m venv /opt/pager
 COPY pyproject.toml constraints.txt README* ./
 COPY pager ./pager
+# pager/migrations is a symlink to ../alembic: without this the wheel (and so
+# `pager migrate`, and `pager serve` on SQLite) would have no migrations.
+COPY alembic ./alembic
 RUN /opt/pager/bin/pip install -c constraints.txt . \
  && /opt/pager/bin/python -m compileall -q /opt/pager/lib
 
