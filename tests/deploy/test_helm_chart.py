@@ -241,6 +241,8 @@ def test_chart_lints_in_postgresql_mode_with_everything_on(tmp_path: Path) -> No
     values["database"]["postgresql"]["url"] = PG_URL
     values["replicaCount"] = 3
     values["serviceMonitor"]["enabled"] = values["prometheusRule"]["enabled"] = True
+    values["web"]["users"] = {"alice": "$2b$12$" + "a" * 53}
+    values["web"]["proxyAuth"] = {"header": "X-Forwarded-Email", "trustedProxies": ["::1"]}
     (chart / "values.yaml").write_text(yaml.safe_dump(values))
     assert _lint(chart)["Errors"] is None
 
