@@ -105,7 +105,7 @@ def test_entrypoint_refuses_open_network_without_tokens(venv: Path, tmp_path: Pa
 
 @pytest.fixture
 def installed(venv: Path, tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
-    """`pager serve` of the venv the script built (`served` builds a new one first)."""
+    """`pager serve` of the venv the script built, run from outside the source tree."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAGER_")}
     env |= {
