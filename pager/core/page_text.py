@@ -7,15 +7,17 @@ Guarantees (pure functions, no I/O):
 - `sms_page` keeps to one segment (160 septets): it shortens the summary first,
   then the title, never the reply instructions. The runbook URL is appended
   only when the whole page still fits in one segment with it.
-- `sms_bundle` keeps to one segment by dropping titles, then incident numbers
-  (replaced by "+N more").
+- `sms_bundle` and `voice_bundle` name their incidents by title, highest
+  priority first (`bundle_order`); `sms_bundle` keeps to one segment by listing
+  as many titles as fit, then "and N more".
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -147,18 +149,41 @@ def _with_runbook(text: str, runbook_url: str | None) -> str:
     return with_url if gsm7_length(with_url) <= SEGMENT else text
 
 
-def sms_bundle(priority: str, incidents: Sequence[tuple[int, str]], drill: bool = False) -> str:
-    """The throttle's bundle: `[P1] 3 more incidents: #41 Foo, #42 Bar. Reply A to ack all`.
+@dataclass(frozen=True, slots=True)
+class Bundled:
+    """One incident named in a bundle."""
 
-    The words that fit best win: all titles, then titles for the first few,
-    then bare numbers, then as many numbers as fit and "+N more".
+    number: int
+    priority: str
+    title: str
+
+
+def bundle_order(incidents: Iterable[Bundled]) -> list[Bundled]:
+    """Highest priority first (P2 before P10); within a priority the newest first:
+    in a storm the oldest are the storm, the newest is what nobody has seen yet
+    (a P1 that opened mid-storm must not be the "and 40 more")."""
+    return sorted(incidents, key=lambda b: (priority_rank(b.priority), -b.number))
+
+
+def priority_rank(priority: str) -> tuple[int, str]:
+    digits = priority[1:]
+    return (int(digits) if digits.isdigit() else 10**16, priority)
+
+
+def sms_bundle(incidents: Sequence[Bundled], drill: bool = False) -> str:
+    """The throttle's bundle, in `bundle_order`:
+    `[P1] 3 more incidents: #43 Baz, #42 Bar and 1 more. Reply A to ack all`.
+
+    As many titles as fit in one segment, then "and N more"; the reply
+    instructions are never cut.
     """
-    count = len(incidents)
+    listed = bundle_order(incidents)
+    count = len(listed)
     noun = "incident" if count == 1 else "incidents"
-    head = f"{'[DRILL] ' if drill else ''}[{clean(priority)}] {count} more {noun}: "
+    head = f"{'[DRILL] ' if drill else ''}[{clean(listed[0].priority)}] {count} more {noun}: "
     tail = ". Reply A to ack all"
     room = SEGMENT - gsm7_length(head + tail)
-    return head + _bundle_list(incidents, room) + tail
+    return head + _bundle_list(listed, room) + tail
 
 
 def sms_digest(bodies: Sequence[str]) -> str:
@@ -171,18 +196,15 @@ def sms_digest(bodies: Sequence[str]) -> str:
     return shorten(text, 2 * SEGMENT - 7)
 
 
-def _bundle_list(incidents: Sequence[tuple[int, str]], room: int) -> str:
-    titled = [f"#{n} {shorten(clean(title), 30)}".rstrip() for n, title in incidents]
-    bare = [f"#{n}" for n, _ in incidents]
-    for with_titles in range(len(incidents), -1, -1):
-        listed = ", ".join(titled[:with_titles] + bare[with_titles:])
+def _bundle_list(incidents: Sequence[Bundled], room: int) -> str:
+    titled = [f"#{b.number} {shorten(clean(b.title), 30)}".rstrip() for b in incidents]
+    for shown in range(len(titled), 0, -1):
+        rest = len(titled) - shown
+        listed = ", ".join(titled[:shown]) + (f" and {rest} more" if rest else "")
         if gsm7_length(listed) <= room:
             return listed
-    for kept in range(len(incidents) - 1, -1, -1):
-        listed = ", ".join([*bare[:kept], f"+{len(incidents) - kept} more"])
-        if gsm7_length(listed) <= room:
-            return listed
-    return f"+{len(incidents)}"
+    more = f" and {len(titled) - 1} more" if len(titled) > 1 else ""
+    return shorten(titled[0], max(room - gsm7_length(more), 0)) + more
 
 
 VOICE_MENU = "Press 1 to acknowledge, 2 to escalate, 3 to resolve."
@@ -207,6 +229,27 @@ def voice_script(
     if said:
         parts.append(shorten(said, _VOICE_SUMMARY_CHARS).rstrip(".") + ".")
     parts.append(VOICE_MENU)
+    return " ".join(p for p in parts if p)
+
+
+_SPOKEN_TITLES = 5  # a call that reads twenty titles is a call people hang up on
+
+
+def voice_bundle(incidents: Sequence[Bundled], drill: bool = False) -> str:
+    """What a bundle call says, in `bundle_order`: the first few by title, then the
+    menu (never "Reply A", which a call cannot do)."""
+    listed = bundle_order(incidents)
+    priority, count = listed[0].priority, len(listed)
+    spoken_priority = f"priority {priority[1:]}" if priority[1:].isdigit() else priority
+    named = [f"incident {b.number}, {_spoken(b.title)}" for b in listed[:_SPOKEN_TITLES]]
+    rest = f"; and {count - len(named)} more" if count > len(named) else ""
+    noun = "incident" if count == 1 else "incidents"
+    parts = [
+        "This is a drill." if drill else "",
+        f"This is pager, {spoken_priority}.",
+        f"{count} more {noun}: {'; '.join(named)}{rest}.",
+        f"For {'it' if count == 1 else 'all of them'}: {VOICE_MENU}",
+    ]
     return " ".join(p for p in parts if p)
 
 

@@ -1,14 +1,21 @@
 """Per-person throttle, so a storm cannot bury anyone (policy `throttle:`).
 
 Beyond the limit a page is not sent on its own: it is folded into one pending
-*bundle* per person and channel, sent when the window allows, listing the
-incidents still unacknowledged ("3 more incidents: ..."). A reply to a bundle
-can acknowledge all of them; a bundle call says the same aloud and its
+*bundle* per person and channel, listing by title the incidents still
+unacknowledged, highest priority first ("3 more incidents: #43 ..."). Throttling
+bundles, it does not delay: the bundle goes when the limits allow, or at the
+latest one `bundle_window` (default 2m) after its first page was folded in,
+over the limits if need be, but never two bundles on one channel within one
+bundle window. So a new P1 in a storm reaches the person within a bundle window,
+and a storm costs them at most one message per bundle window and channel beyond
+the limits. A bundle counts against the limits as one message. A reply to a
+bundle can acknowledge all of them; a bundle call says the same aloud and its
 keypress acts on all of them.
 
 Info messages (stakeholder notices, resolve notices, reminders) are counted
 on their own, so they never delay a page, under the same limits; beyond them
-they fold into one *digest* ("12 more updates: ...").
+they fold into one *digest* ("12 more updates: ..."), which waits for the
+limits: it is for reading later, so it has no bundle window.
 
 Messages being sent count as sent, and on PostgreSQL a person's claims are
 serialised with an advisory lock, so neither one batch nor several replicas
@@ -35,11 +42,17 @@ WINDOWS = ((timedelta(minutes=15), "per_15m"), (timedelta(hours=1), "per_1h"))
 
 PAGE_KINDS = ("page", "bundle")
 INFO_KINDS = ("info",)
+BUNDLE = ("bundle",)
 
 
 class Throttler:
     def __init__(self, policies: PolicyRuntime, postgres: bool = False) -> None:
         self.policies, self.postgres = policies, postgres
+
+    @property
+    def window(self) -> timedelta:
+        """The policy's bundle window: the longest a page beyond the limits waits."""
+        return self.policies.active.policy.throttle.bundle_window
 
     def limit(self, channel: str) -> ThrottleLimit:
         throttle = self.policies.active.policy.throttle
@@ -81,7 +94,9 @@ class Throttler:
         free = await self.free_at(session, row.person_id, row.channel, now, kinds)
         if free is None:
             return False
-        if row.kind == "bundle" or (info and row.bundle_of is not None):
+        if row.kind == "bundle":
+            return await self._hold_bundle(session, row, free, now)
+        if info and row.bundle_of is not None:
             row.due_at = free
             return True
         if info:
@@ -89,7 +104,7 @@ class Throttler:
             digest.bundle_of = [*(digest.bundle_of or []), row.id]
             row.state = "throttled"
             return True
-        bundle = await self._pending(session, row, "bundle", free, now)
+        bundle = await self._pending(session, row, "bundle", min(free, now + self.window), now)
         bundle.bundle_of = sorted({*(bundle.bundle_of or []), row.incident_id})
         row.state = "throttled"
         if row.incident_id is not None:
@@ -103,6 +118,22 @@ class Throttler:
                 channel=row.channel,
                 bundle_due=free.isoformat(),
             )
+        return True
+
+    async def _hold_bundle(
+        self, session: AsyncSession, bundle: Notification, free: datetime, now: datetime
+    ) -> bool:
+        """A bundle over the limits still goes once it has gathered for a bundle
+        window, if no other bundle went on this channel within one: what a storm
+        costs beyond the limits is one message per bundle window, and no page
+        waits longer than that."""
+        since = now - self.window
+        recent = await sent_times(session, bundle.person_id, bundle.channel, since, now, BUNDLE)
+        allowed = max([bundle.created_at + self.window, *(t + self.window for t in recent)])
+        due = min(free, allowed)
+        if due <= now:
+            return False
+        bundle.due_at = due
         return True
 
     async def _pending(
@@ -151,35 +182,10 @@ class Throttler:
         if not open_:
             return False
         bundle.bundle_of = [r.id for r in open_]
-        top = min(r.priority for r in open_)
         drill = all(r.drill for r in open_)
-        listed = [(r.id, r.title) for r in open_]
+        listed = [page_text.Bundled(r.id, r.priority, r.title) for r in open_]
         # A call reads its body aloud and gathers a key: it must not say
         # "Reply A to ack all" and must end with the keypress menu.
-        if bundle.channel == "voice":
-            bundle.body = voice_bundle(top, listed, drill=drill)
-        else:
-            bundle.body = page_text.sms_bundle(top, listed, drill=drill)
+        text = page_text.voice_bundle if bundle.channel == "voice" else page_text.sms_bundle
+        bundle.body = text(listed, drill=drill)
         return True
-
-
-SPOKEN_TITLES = 5  # a call that reads twenty titles is a call people hang up on
-
-
-def voice_bundle(priority: str, incidents: Sequence[tuple[int, str]], drill: bool = False) -> str:
-    """What a bundle call says: the incidents (the first few by title), then the menu."""
-    spoken_priority = f"priority {priority[1:]}" if priority[1:].isdigit() else priority
-    count = len(incidents)
-    named = [
-        f"incident {n}, {' '.join(title.split()).strip(' .')}"
-        for n, title in incidents[:SPOKEN_TITLES]
-    ]
-    rest = f"; and {count - len(named)} more" if count > len(named) else ""
-    noun = "incident" if count == 1 else "incidents"
-    parts = [
-        "This is a drill." if drill else "",
-        f"This is pager, {spoken_priority}.",
-        f"{count} more {noun}: {'; '.join(named)}{rest}.",
-        f"For {'it' if count == 1 else 'all of them'}: {page_text.VOICE_MENU}",
-    ]
-    return " ".join(p for p in parts if p)

@@ -259,7 +259,25 @@ class ThrottleLimit(Strict):
     per_1h: int = Field(ge=1)
 
 
+BUNDLE_WINDOW_MIN, BUNDLE_WINDOW_MAX = timedelta(seconds=30), timedelta(minutes=15)
+
+
+def _bundle_window(value: timedelta) -> timedelta:
+    # Shorter, and the bundles a storm may send beyond the limits (one per window)
+    # would bury the person after all; longer than the 15-minute limit window
+    # would hold a new page longer than the limit alone ever did.
+    if not BUNDLE_WINDOW_MIN <= value <= BUNDLE_WINDOW_MAX:
+        raise ValueError(
+            f"must be between {format_duration(BUNDLE_WINDOW_MIN)} and "
+            f"{format_duration(BUNDLE_WINDOW_MAX)} (e.g. 2m)"
+        )
+    return value
+
+
 class Throttle(Strict):
+    # How long pages beyond the limits wait to be bundled: the bundle goes out
+    # then even over the limits (engine/throttle.py), so a page waits at most this.
+    bundle_window: Annotated[Duration, AfterValidator(_bundle_window)] = timedelta(minutes=2)
     sms: ThrottleLimit = ThrottleLimit(per_15m=5, per_1h=11)
     voice: ThrottleLimit = ThrottleLimit(per_15m=3, per_1h=7)
 

@@ -469,20 +469,23 @@ async def test_storm_is_throttled_into_one_bundle_acked_by_one_reply(
 ) -> None:
     h = await make_twilio_harness(STORM)
     incidents = []
-    for i in range(20):  # one every 10 seconds: all within 4 minutes
+    for i in range(20):  # one every 5 seconds: the last 15 within one bundle window
         incidents.append(await h.fire(f"alertname=Storm{i}", "severity=critical"))
-        await h.fast_forward(seconds=10)
+        await h.fast_forward(seconds=5)
     for incident in incidents[:5]:
         h.fake.expect_sms(ALICE, f"#{incident} ")
     h.fake.assert_no_more()
     throttled = incidents[5:]
     for incident in throttled:
         assert "throttled" in await h.events(incident)
+    await h.fast_forward(seconds=44)  # 2:24; the first was throttled at 0:25
+    h.fake.assert_no_more()
 
-    await h.fast_forward(minutes=15)  # the first page leaves the 15-minute window
+    await h.fast_forward(seconds=1)  # one bundle window after the first was throttled
 
     bundle = h.fake.expect_sms(ALICE, "[P1] 15 more incidents", "Reply A to ack all")
-    assert f"#{throttled[0]}" in (bundle.body or "")
+    # by title, the newest first
+    assert f": #{throttled[-1]} Storm19, #{throttled[-2]} Storm18, " in (bundle.body or "")
     h.fake.assert_no_more()
     await h.reply(ALICE, "A")
     h.fake.expect_sms(ALICE, "Acknowledged", f"#{throttled[0]}", f"#{throttled[-1]}")
@@ -528,23 +531,25 @@ async def test_voice_bundle_is_spoken_and_acknowledged_by_key(
     incidents = []
     for i in range(20):
         incidents.append(await h.fire(f"alertname=Storm{i}", "severity=critical"))
-        await h.fast_forward(seconds=10)
+        await h.fast_forward(seconds=5)
     for incident in incidents[:5]:
         h.fake.expect_sms(ALICE, f"#{incident} ")
-    for _ in incidents[:3]:  # voice allows 3 per 15 minutes
+    for _ in incidents[:3]:  # voice allows 3 per 15 minutes (the calls at 1:00-1:10)
         h.fake.expect_call(ALICE)
     h.fake.assert_no_more()
 
-    await h.fast_forward(minutes=12)  # 15:00: the SMS window frees
+    await h.fast_forward(seconds=45)  # 2:25: the SMS bundle's window
     h.fake.expect_sms(ALICE, "15 more incidents")
     await h.reply(ALICE, "A")
     h.fake.expect_sms(ALICE, f"Acknowledged #{incidents[5]}")
     h.fake.assert_no_more()
-    await h.fast_forward(minutes=1)  # 16:00: the voice window frees
+    await h.fast_forward(seconds=49)
+    h.fake.assert_no_more()
+    await h.fast_forward(seconds=1)  # 3:15: the voice bundle's window (from 1:15)
     call = await h.expect_voice(
         ALICE,
-        "2 more incidents",  # the SMS bundle's incidents were acknowledged meanwhile
-        f"incident {incidents[3]}, Storm3",
+        # the SMS bundle's incidents were acknowledged meanwhile; the newest first
+        f"2 more incidents: incident {incidents[4]}, Storm4; incident {incidents[3]}, Storm3.",
         "Press 1 to acknowledge",
     )
     assert "Reply" not in call.spoken()

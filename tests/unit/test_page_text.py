@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from pager.core.page_text import (
     SEGMENT,
     VOICE_MENU,
+    Bundled,
+    bundle_order,
     gsm7_length,
     is_gsm7,
     reply_instructions,
@@ -16,6 +18,7 @@ from pager.core.page_text import (
     sms_bundle,
     sms_page,
     to_gsm7,
+    voice_bundle,
     voice_script,
 )
 from pager.core.sms_commands import Action, Command, parse_reply
@@ -120,43 +123,64 @@ def test_the_instructions_parse_back(n: int) -> None:
     ]
 
 
-def test_bundle_lists_the_incidents() -> None:
-    text = sms_bundle("P1", [(41, "Foo"), (42, "Bar"), (43, "Baz")])
+def test_bundle_lists_the_incidents_by_title_highest_priority_first() -> None:
+    incidents = [Bundled(41, "P2", "Foo"), Bundled(42, "P1", "Bar"), Bundled(43, "P2", "Baz")]
+    text = sms_bundle(incidents)
 
-    assert text == "[P1] 3 more incidents: #41 Foo, #42 Bar, #43 Baz. Reply A to ack all"
+    # P1 first; within a priority the newest first (the storm is the oldest)
+    assert text == "[P1] 3 more incidents: #42 Bar, #43 Baz, #41 Foo. Reply A to ack all"
+
+
+def test_bundle_order_ranks_priorities_by_number() -> None:
+    order = bundle_order([Bundled(1, "P10", "a"), Bundled(2, "P2", "b"), Bundled(3, "P2", "c")])
+
+    assert [b.number for b in order] == [3, 2, 1]
 
 
 def test_bundle_of_one() -> None:
-    assert sms_bundle("P2", [(9, "Foo")], drill=True) == (
+    assert sms_bundle([Bundled(9, "P2", "Foo")], drill=True) == (
         "[DRILL] [P2] 1 more incident: #9 Foo. Reply A to ack all"
     )
 
 
-def test_a_big_bundle_drops_titles_then_numbers() -> None:
-    incidents = [(1000 + i, f"Some long alert title number {i}") for i in range(40)]
+def test_a_big_bundle_lists_the_titles_that_fit_then_how_many_more() -> None:
+    incidents = [Bundled(1000 + i, "P1", f"Some long alert title number {i}") for i in range(40)]
 
-    text = sms_bundle("P1", incidents)
+    text = sms_bundle(incidents)
 
     assert gsm7_length(text) <= SEGMENT
-    assert text.startswith("[P1] 40 more incidents: #1000, #1001")
-    assert "more. Reply A to ack all" in text
+    assert text.startswith(
+        "[P1] 40 more incidents: #1039 Some long alert title numbe..., "
+        "#1038 Some long alert title numbe... and 38 more"
+    )
     shown = text.count("#")
-    assert f"+{40 - shown} more" in text
+    assert text.endswith(f" and {40 - shown} more. Reply A to ack all")
+    assert shown >= 2
+
+
+def test_voice_bundle_names_the_first_five_highest_priority_first() -> None:
+    incidents = [Bundled(n, "P2" if n % 2 else "P1", f"Alert {n}") for n in range(1, 9)]
+
+    assert voice_bundle(incidents) == (
+        "This is pager, priority 1. 8 more incidents: incident 8, Alert 8; incident 6, "
+        "Alert 6; incident 4, Alert 4; incident 2, Alert 2; incident 7, Alert 7; and 3 more. "
+        "For all of them: Press 1 to acknowledge, 2 to escalate, 3 to resolve."
+    )
 
 
 @given(
-    priority=PRIORITY,
-    incidents=st.lists(st.tuples(NUMBER, TEXT), min_size=1, max_size=60),
+    incidents=st.lists(st.builds(Bundled, NUMBER, PRIORITY, TEXT), min_size=1, max_size=60),
     drill=st.booleans(),
 )
-def test_any_bundle_is_one_gsm7_segment(
-    priority: str, incidents: list[tuple[int, str]], drill: bool
-) -> None:
-    text = sms_bundle(priority, incidents, drill=drill)
+def test_any_bundle_is_one_gsm7_segment_with_a_title(incidents: list[Bundled], drill: bool) -> None:
+    text = sms_bundle(incidents, drill=drill)
 
     assert is_gsm7(text)
     assert gsm7_length(text) <= SEGMENT
     assert text.endswith(". Reply A to ack all")
+    first = bundle_order(incidents)[0]
+    assert f": #{first.number}" in text
+    assert text.startswith(f"{'[DRILL] ' if drill else ''}[{to_gsm7(first.priority)}]")
 
 
 def test_voice_script_reads_the_page_then_the_menu() -> None:
