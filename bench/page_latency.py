@@ -9,7 +9,10 @@ generator (both wall clock, one machine).
 
 - idle: probes alone, a few runs;
 - storm: probes at PROBE_RATE/s while Alertmanager webhooks bring STORM alerts
-  in STORM_SECONDS (severity critical, the example's P1 rotation). Pages per
+  in STORM_SECONDS (severity critical, the example's P1 rotation); halfway
+  through, one new P1 for the same (by then throttled) on-call, timed from its
+  2xx to the first message carrying it (bench/storm_p1.py), beside an unthrottled
+  probe's p50 in the same storm. Pages per
   person during the storm are counted against the example throttle (sms 5 per
   15 minutes, voice 3), and what the throttle folded into bundles is read from
   the database afterwards.
@@ -36,6 +39,7 @@ from bench.config import Config
 from bench.load import Webhooks, open_loop, probe_payload
 from bench.policies import PROBES, example_with_probes
 from bench.stats import Row, Section, fmt, pct, ratio, runs, verdict
+from bench.storm_p1 import TARGET, NewP1, fire, wait_for_page
 
 PROBE_RATE = 2.0  # probes/s
 IDLE_SPACING = 0.25  # s between idle probes
@@ -92,19 +96,22 @@ class _Storm:
     probes_sent: int
     storm_alerts: int
     storm_statuses: dict[int, int]
+    new_p1: NewP1 | None = None
 
 
 async def _storm(port: int, cfg: Config, recorder: str) -> _Storm:
     seconds = cfg.pick(60, 15)
     alerts = cfg.count(10_000, 2_500)
     hooks, probes = Webhooks(seed=2, tag="s"), _Probes()
-    storm, _ = await asyncio.gather(
+    storm, _, new_p1 = await asyncio.gather(
         open_loop(port, alerts / 10 / seconds, seconds, hooks.next),
         open_loop(port, PROBE_RATE, seconds, probes.next, on_answer=probes.on_answer),
+        fire(port, seconds / 2),
     )
     await asyncio.sleep(cfg.pick(15, 5))  # pages still due (voice after 1m) and stragglers
     found = await procs.records(recorder)
-    return _Storm(_latencies(probes, found), found, probes.serial, storm.alerts, storm.statuses)
+    latencies = _latencies(probes, found)
+    return _Storm(latencies, found, probes.serial, storm.alerts, storm.statuses, new_p1)
 
 
 async def run(cfg: Config, work: Path) -> Section:
@@ -137,6 +144,9 @@ async def _one(
                     await daemon.wait_ready()
                     result = await phase(daemon.port, cfg, rec.url)
                     if kind != "baseline" and isinstance(result, _Storm):
+                        if result.new_p1 is not None:
+                            await wait_for_page(result.new_p1, url, rec.url)
+                            result.records = await procs.records(rec.url)
                         await _throttle_notes(section, kind, url, result)
                 out.append(result)
     return out[0], out[1]
@@ -179,6 +189,24 @@ def _report(
             "1 storm run",
         )
     )
+    _report_new_p1(section, kind, storm)
+
+
+def _report_new_p1(section: Section, kind: str, storm: _Storm) -> None:
+    p1, probe_p50 = storm.new_p1, pct(storm.latencies, 50)
+    seconds = float("nan") if p1 is None else p1.seconds
+    section.add(
+        Row(
+            f"{kind}: new P1 mid-storm -> first page, s (baseline: an unthrottled probe's p50 "
+            f"in the same storm; carried by {p1.how if p1 else 'nothing: not taken'})",
+            fmt(seconds),
+            fmt(probe_p50),
+            ratio(seconds, probe_p50),
+            f"≤ {TARGET:g} s (bundle window + 10 s)",
+            verdict(seconds <= TARGET),
+            "1 storm run",
+        )
+    )
 
 
 async def _throttle_notes(section: Section, kind: str, url: str, storm: _Storm) -> None:
@@ -213,8 +241,8 @@ async def _throttle_notes(section: Section, kind: str, url: str, storm: _Storm) 
         f"(statuses {storm.storm_statuses}); sent to people during storm+drain: "
         f"{listing or 'none'}; "
         f"pages over the throttle: {', '.join(over) or 'none'}; {throttled} pages throttled into "
-        f"{len(bundles)} pending bundles listing {folded} incidents (due when the 15-minute "
-        f"window frees)"
+        f"{len(bundles)} pending bundles listing {folded} incidents (each due within the "
+        "bundle window)"
     )
 
 

@@ -116,7 +116,7 @@ class Throttler:
                 None,
                 person=row.person_id,
                 channel=row.channel,
-                bundle_due=free.isoformat(),
+                bundle_due=bundle.due_at.isoformat(),
             )
         return True
 

@@ -9,7 +9,7 @@ expects every SMS and call and ends with `assert_no_more()`.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.fakes.fake_twilio import spoken
@@ -86,6 +86,8 @@ async def test_a_p1_opening_after_a_storm_of_50_reaches_the_on_call_within_the_w
     assert watch["priority"] == "P1"
     opened = h.clock.now()
     h.fake.assert_no_more()  # the on-call is throttled: the page waits for the bundle
+    [held] = [e for e in (await h.incident(watch["id"]))["timeline"] if e["kind"] == "throttled"]
+    assert datetime.fromisoformat(held["detail"]["bundle_due"]) - opened <= timedelta(minutes=2)
     await h.fast_forward(minutes=2)
 
     bundle = h.fake.expect_sms(ALICE, "[P1] 10 more incidents: ", "Reply A to ack all")
