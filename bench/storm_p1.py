@@ -41,7 +41,8 @@ class NewP1:
 
 
 async def fire(port: int, after: float) -> NewP1 | None:
-    """Post the new P1 `after` seconds from now; None when it was not taken."""
+    """Post the new P1 `after` seconds from now, again every second while it is
+    refused (as Alertmanager retries a 503); None when never taken in GIVE_UP."""
     await asyncio.sleep(after)
     labels = {"alertname": "BenchNewP1", "severity": "critical", "service": "checkout"}
     alert = {
@@ -52,15 +53,23 @@ async def fire(port: int, after: float) -> NewP1 | None:
         "endsAt": "0001-01-01T00:00:00Z",
         "fingerprint": "b3e1f00d5a1e0001",
     }
-    client = Client(port)
-    try:
-        status, answer = await client.post(
-            am_payload('{}:{alertname="BenchNewP1"}', [alert], "firing")
-        )
-    finally:
-        await client.close()
-    incidents = json.loads(answer).get("incidents", []) if 200 <= status < 300 else []
-    return NewP1(int(incidents[0]), time.time()) if incidents else None
+    body = am_payload('{}:{alertname="BenchNewP1"}', [alert], "firing")
+    deadline = time.time() + GIVE_UP
+    while time.time() < deadline:
+        client = Client(port)
+        try:
+            status, answer = await client.post(body)
+        except (OSError, asyncio.IncompleteReadError):  # refused or cut: try again
+            status, answer = 0, b""
+        finally:
+            await client.close()
+        incidents = json.loads(answer).get("incidents", []) if 200 <= status < 300 else []
+        if incidents:
+            return NewP1(int(incidents[0]), time.time())
+        if 200 <= status < 300:
+            return None  # taken, but no incident (the baseline server)
+        await asyncio.sleep(1.0)
+    return None
 
 
 async def wait_for_page(p1: NewP1, url: str, recorder: str) -> NewP1:

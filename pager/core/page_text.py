@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -159,10 +160,20 @@ class Bundled:
 
 
 def bundle_order(incidents: Iterable[Bundled]) -> list[Bundled]:
-    """Highest priority first (P2 before P10); within a priority the newest first:
-    in a storm the oldest are the storm, the newest is what nobody has seen yet
-    (a P1 that opened mid-storm must not be the "and 40 more")."""
-    return sorted(incidents, key=lambda b: (priority_rank(b.priority), -b.number))
+    """Highest priority first (P2 before P10); within a priority the rarest alert
+    name (a title's first word) first, then the newest: in a storm the common
+    name and the oldest incidents are the storm, and a P1 that opened mid-storm
+    must not be the "and 40 more"."""
+    listed = list(incidents)
+    names = Counter(_alert_name(b.title) for b in listed)
+    return sorted(
+        listed,
+        key=lambda b: (priority_rank(b.priority), names[_alert_name(b.title)], -b.number),
+    )
+
+
+def _alert_name(title: str) -> str:
+    return title.split(maxsplit=1)[0] if title.split() else ""
 
 
 def priority_rank(priority: str) -> tuple[int, str]:

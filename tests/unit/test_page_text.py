@@ -137,6 +137,16 @@ def test_bundle_order_ranks_priorities_by_number() -> None:
     assert [b.number for b in order] == [3, 2, 1]
 
 
+def test_within_a_priority_the_rarest_alert_name_comes_first() -> None:
+    storm = [Bundled(n, "P1", f"HighErrorRate svc-{n}") for n in range(10, 50) if n != 30]
+    watchdog = Bundled(30, "P1", "Heartbeat Watchdog missing")  # older than half the storm
+
+    text = sms_bundle([*storm[:20], watchdog, *storm[20:]])
+
+    assert text.startswith("[P1] 40 more incidents: #30 Heartbeat Watchdog missing, #49 High")
+    assert text.endswith(" more. Reply A to ack all")
+
+
 def test_bundle_of_one() -> None:
     assert sms_bundle([Bundled(9, "P2", "Foo")], drill=True) == (
         "[DRILL] [P2] 1 more incident: #9 Foo. Reply A to ack all"
