@@ -38,7 +38,7 @@ PG_URL = "postgresql+asyncpg://p:s@db/pager"
 POSTGRES: dict[str, Any] = {"database": {"mode": "postgresql", "postgresql": {"url": PG_URL}}}
 
 try:
-    import helm_sdkpy  # type: ignore[import-untyped]
+    import helm_sdkpy
 except ImportError as exc:  # fail, never skip: CI must run these
     raise RuntimeError(
         "helm-sdkpy is not installed: run .ci/install-deploy-tools.sh "
