@@ -41,7 +41,7 @@ from pager.notify.base import Notifier
 from pager.notify.dryrun import DryRunNotifier
 from pager.practice.reminders import daily_reminders
 from pager.services import PAGER, Pager
-from pager.settings import Settings
+from pager.settings import Settings, reveal
 from pager.startup import StartupError, policy_failure, web_config_failure
 from pager.store.db import Database
 from pager.store.migrate import migrate
@@ -200,7 +200,7 @@ async def _notifier(settings: Settings) -> Notifier:
 
     notifier = TwilioNotifier(
         account_sid=settings.twilio_account_sid or "",
-        auth_token=settings.twilio_auth_token or "",
+        auth_token=reveal(settings.twilio_auth_token),
         from_number=settings.twilio_from or "",
         public_url=settings.effective_public_url,
         api_url=settings.twilio_api_url,

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import ContentEncodingError
+from pydantic import SecretStr
 
 from pager.services import Pager, pager_of
 from pager.store.db import UNAVAILABLE, unavailable
@@ -147,14 +148,14 @@ def admin(request: web.Request) -> Pager:
     return pager
 
 
-def check_token(request: web.Request, expected: str | None) -> None:
+def check_token(request: web.Request, expected: SecretStr | None) -> None:
     """Bearer token check; no token configured means open (loopback only)."""
     if expected is None:
         return
     given = request.headers.get("Authorization", "")
     scheme, _, token = given.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), expected.encode()
+        token.strip().encode(), expected.get_secret_value().encode()
     ):
         raise ApiError(401, "missing or wrong bearer token", "unauthorized")
 

@@ -1,119 +1,114 @@
 """Typed settings, read from the environment (and optionally a YAML file) once.
 
-Names and defaults are part of the contract (see README, "Settings").
-Validation errors name the variable and what is wrong with it.
+Names and defaults are part of the contract (see README, "Settings"): each is
+`PAGER_` and the field's name in upper case (`env_prefix`), except Twilio's own
+`TWILIO_ACCOUNT_SID` and `TWILIO_AUTH_TOKEN`. The sources, strongest first: the
+command line's flags, the environment, the `--config` file (settings_file.py).
+Tokens and keys are `SecretStr`: their repr, `str()` and JSON are `**********`,
+and the database URL's password is hidden from the repr and JSON, so printing or logging
+the settings shows no secret; code that needs one asks `.get_secret_value()`.
+Validation errors name the variable (or file:line) and what is wrong with it.
 """
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import os
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from yaml.nodes import MappingNode
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from pager.failpoints import Failpoints
+from pager.settings_file import SettingsError, YamlFileSource
 
+__all__ = ["Settings", "SettingsError", "load_settings", "reveal"]
 
-class SettingsError(Exception):
-    """A bad setting, said for a person."""
+# The `--config` file of the Settings being built now (load_settings sets it for
+# the duration of one construction; sources are chosen per construction).
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("pager_config_file", default=None)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="PAGER_", extra="ignore", frozen=True)
 
-    database_url: str = Field(
-        "sqlite+aiosqlite:///pager.db",
-        validation_alias=AliasChoices("PAGER_DATABASE_URL", "database_url"),
-    )
-    policies: Path = Field(
-        Path("policies"), validation_alias=AliasChoices("PAGER_POLICIES", "policies")
-    )
-    listen: str = Field("127.0.0.1:8080", validation_alias=AliasChoices("PAGER_LISTEN", "listen"))
-    public_url: str | None = Field(
-        None, validation_alias=AliasChoices("PAGER_PUBLIC_URL", "public_url")
-    )
-    webhook_token: str | None = Field(
-        None, validation_alias=AliasChoices("PAGER_WEBHOOK_TOKEN", "webhook_token")
-    )
-    api_token: str | None = Field(
-        None, validation_alias=AliasChoices("PAGER_API_TOKEN", "api_token")
-    )
+    database_url: str = "sqlite+aiosqlite:///pager.db"
+    policies: Path = Path("policies")
+    listen: str = "127.0.0.1:8080"
+    public_url: str | None = None
+    webhook_token: SecretStr | None = None
+    api_token: SecretStr | None = None
+    # Twilio's own names (as its tools read them), not PAGER_'s.
     twilio_account_sid: str | None = Field(
         None, validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "twilio_account_sid")
     )
-    twilio_auth_token: str | None = Field(
+    twilio_auth_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "twilio_auth_token")
     )
-    twilio_from: str | None = Field(
-        None, validation_alias=AliasChoices("PAGER_TWILIO_FROM", "twilio_from")
-    )
-    twilio_api_url: str | None = Field(
-        None, validation_alias=AliasChoices("PAGER_TWILIO_API_URL", "twilio_api_url")
-    )
-    log_format: Literal["text", "json"] | None = Field(
-        None, validation_alias=AliasChoices("PAGER_LOG_FORMAT", "log_format")
-    )
-    max_body_bytes: int = Field(
-        1024 * 1024,
-        ge=1024,
-        validation_alias=AliasChoices("PAGER_MAX_BODY_BYTES", "max_body_bytes"),
-    )
-    tick_interval: float = Field(
-        5.0, gt=0, le=60, validation_alias=AliasChoices("PAGER_TICK_INTERVAL", "tick_interval")
-    )
-    send_timeout: float = Field(
-        10.0, gt=0, le=120, validation_alias=AliasChoices("PAGER_SEND_TIMEOUT", "send_timeout")
-    )
+    twilio_from: str | None = None
+    twilio_api_url: str | None = None
+    log_format: Literal["text", "json"] | None = None
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    tick_interval: float = Field(5.0, gt=0, le=60)
+    send_timeout: float = Field(10.0, gt=0, le=120)
     # The web console (pager.web): who may sign in, and how long a sign-in lasts.
-    web_config: Path | None = Field(
-        None, validation_alias=AliasChoices("PAGER_WEB_CONFIG", "web_config")
-    )
-    auth_proxy_header: str | None = Field(
-        None, validation_alias=AliasChoices("PAGER_AUTH_PROXY_HEADER", "auth_proxy_header")
-    )
-    auth_proxy_trusted: str | None = Field(
-        None, validation_alias=AliasChoices("PAGER_AUTH_PROXY_TRUSTED", "auth_proxy_trusted")
-    )
-    session_key: str | None = Field(
-        None,
-        min_length=32,
-        validation_alias=AliasChoices("PAGER_SESSION_KEY", "session_key"),
-    )
-    session_max_age: int = Field(
-        7 * 24 * 3600,
-        ge=300,
-        le=90 * 24 * 3600,
-        validation_alias=AliasChoices("PAGER_SESSION_MAX_AGE", "session_max_age"),
-    )
-    web_poll_interval: float = Field(
-        1.0,
-        gt=0,
-        le=60,
-        validation_alias=AliasChoices("PAGER_WEB_POLL_INTERVAL", "web_poll_interval"),
-    )
-    db_timeout: float = Field(
-        5.0, gt=0, le=120, validation_alias=AliasChoices("PAGER_DB_TIMEOUT", "db_timeout")
-    )
-    client_timeout: float = Field(
-        10.0,
-        gt=0,
-        le=300,
-        validation_alias=AliasChoices("PAGER_CLIENT_TIMEOUT", "client_timeout"),
-    )
+    web_config: Path | None = None
+    auth_proxy_header: str | None = None
+    auth_proxy_trusted: str | None = None
+    session_key: SecretStr | None = None
+    session_max_age: int = Field(7 * 24 * 3600, ge=300, le=90 * 24 * 3600)
+    web_poll_interval: float = Field(1.0, gt=0, le=60)
+    db_timeout: float = Field(5.0, gt=0, le=120)
+    client_timeout: float = Field(10.0, gt=0, le=300)
     # Test-only crash points of the send path (pager/failpoints.py); never set it.
-    failpoints: str = Field("", validation_alias=AliasChoices("PAGER_FAILPOINTS", "failpoints"))
+    failpoints: str = ""
     # What a 2xx survives on SQLite: normal (WAL) a crash of pager; full also power loss.
-    sqlite_synchronous: Literal["normal", "full"] = Field(
-        "normal",
-        validation_alias=AliasChoices("PAGER_SQLITE_SYNCHRONOUS", "sqlite_synchronous"),
-    )
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags, then the environment, then the `--config` file: the environment
+        overrides the file (as a deployment's secrets override a baked-in file)."""
+        config_file = _CONFIG_FILE.get()
+        if config_file is None:
+            return init_settings, env_settings
+        return init_settings, env_settings, YamlFileSource(settings_cls, config_file)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, hide_password(value) if name == "database_url" else value
+
+    @field_serializer("database_url", when_used="json")
+    def _database_url_shown(self, value: str) -> str:
+        return hide_password(value)  # as SecretStr's JSON is **********
+
+    @field_validator("session_key")
+    @classmethod
+    def _session_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
 
     @field_validator("listen")
     @classmethod
@@ -227,68 +222,67 @@ def split_listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
+def reveal(secret: SecretStr | None) -> str:
+    """A secret setting's value, for the one place that uses it ("" when unset)."""
+    return secret.get_secret_value() if secret is not None else ""
+
+
+def hide_password(url: str) -> str:
+    """The database URL as it may be shown: its password as `***`."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all: nothing to hide but the whole
+        return "***" if "@" in url else url
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Explicit overrides (CLI flags) win, then the environment, then the YAML file."""
-    found = read_config(config_file) if config_file is not None else {}
-    values = {name: value for name, (value, _) in found.items()}
-    for name, field in Settings.model_fields.items():  # the environment wins over the file
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices) and str(alias.choices[0]) in os.environ:
-            values.pop(name, None)
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    token = _CONFIG_FILE.set(config_file)
+    flags = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**values)
+        return Settings(**flags)
     except ValidationError as exc:
-        where = {name: where for name, (_, where) in found.items() if name in values}
-        raise SettingsError(_explain(exc, where)) from None
+        raise SettingsError(_explain(exc, _file_lines(config_file, flags))) from None
+    finally:
+        _CONFIG_FILE.reset(token)
 
 
-def read_config(path: Path) -> dict[str, tuple[Any, str]]:
-    """The settings of a `--config` file: name -> (value, "file:line"). Keys are the
-    settings' names, any case; an unknown key is an error naming it and its line."""
-    try:
-        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else {}
-        finally:
-            loader.dispose()
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SettingsError(f"{path}: {' '.join(str(exc).split())}") from None
-    if not isinstance(root, MappingNode) or not isinstance(data, dict):
-        raise SettingsError(f"{path}: must be a mapping of settings, like `listen: 127.0.0.1:8080`")
-    found: dict[str, tuple[Any, str]] = {}
-    unknown = []
-    for key, _ in root.value:
-        where = f"{path}:{key.start_mark.line + 1}"
-        name = str(key.value).lower()
-        if name in Settings.model_fields:
-            found[name] = (data[key.value], where)
-        else:
-            unknown.append(f"{where}: unknown setting {key.value!r}{_did_you_mean(name)}")
-    if unknown:
-        raise SettingsError("; ".join(unknown))
-    return found
+def env_name(field: str) -> str:
+    """The environment variable of a setting (as the README's table names it)."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"PAGER_{field.upper()}"
 
 
-def _did_you_mean(name: str) -> str:
-    close = difflib.get_close_matches(name, Settings.model_fields, n=1)
-    return (
-        f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(Settings.model_fields)})"
-    )
+def _file_lines(config_file: Path | None, flags: dict[str, Any]) -> dict[str, str]:
+    """field -> file:line, for the values that came from the file (no flag, no variable)."""
+    if config_file is None:
+        return {}
+    environment = {key.upper() for key in os.environ}
+    source = YamlFileSource(Settings, config_file)  # read without error already, once
+    return {
+        name: where
+        for name, where in source.where.items()
+        if name not in flags and env_name(name) not in environment
+    }
+
+
+def _field_of(key: str) -> str:
+    """The field an error's location names: a field, or an alias of one."""
+    for name in Settings.model_fields:
+        if key.lower() in (name, env_name(name).lower()):
+            return name
+    return key
 
 
 def _explain(exc: ValidationError, where: dict[str, str]) -> str:
     """One line: each bad value named by its variable (and file:line if from --config)."""
     problems = []
     for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "settings"
-        alias = (
-            Settings.model_fields[field].validation_alias
-            if field in Settings.model_fields
-            else None
-        )
-        name = alias.choices[0] if isinstance(alias, AliasChoices) else field
+        field = _field_of(str(err["loc"][0])) if err["loc"] else "settings"
+        known = field in Settings.model_fields
+        name = env_name(field) if known else field
         place = f"{where[field]}: {field}" if field in where else name
         problems.append(f"{place}: {err['msg'].removeprefix('Value error, ')}")
     return "invalid settings: " + "; ".join(problems)

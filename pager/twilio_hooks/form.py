@@ -93,9 +93,10 @@ class StatusForm(TwilioForm):
 async def signed(request: web.Request, model: type[F]) -> tuple[Pager, F]:
     """The app's Pager and the request's form, once Twilio's signature checks out."""
     pager = pager_of(request)
+    token = pager.settings.twilio_auth_token
     try:
         fields = await verify_twilio_request(
-            request, pager.settings.twilio_auth_token or "", pager.settings.effective_public_url
+            request, token.get_secret_value() if token else "", pager.settings.effective_public_url
         )
     except UnreadableForm as exc:
         raise ApiError(400, str(exc), "malformed") from None

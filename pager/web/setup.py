@@ -21,7 +21,7 @@ import jinja2
 from aiohttp import web
 
 from pager.services import Pager
-from pager.settings import Settings
+from pager.settings import Settings, reveal
 from pager.store.secrets import shared_secret
 from pager.web import (
     acting,
@@ -132,7 +132,7 @@ def add_routes(r: web.UrlDispatcher, assets: Assets) -> None:
 async def running(pager: Pager, assets: Assets, users: UserFile) -> AsyncIterator[Console]:
     """The console's parts for one app, with its users already read."""
     settings = pager.settings
-    key = settings.session_key or await shared_secret(
+    key = reveal(settings.session_key) or await shared_secret(
         pager.db, "console_session_key", lambda: secrets.token_urlsafe(48), pager.clock.now()
     )
     sessions = Sessions(
