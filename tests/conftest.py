@@ -21,12 +21,28 @@ from pager.store.migrate import migrate
 from pager.store.models import Base
 from tests.fakes.fake_notifier import FakeNotifier
 from tests.fakes.tcp_proxy import TcpProxy
-from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, write_policy
+from tests.harness import (
+    API_TOKEN,
+    CALL_FAILED,
+    WEBHOOK_TOKEN,
+    Harness,
+    check_fakes,
+    write_policy,
+)
 from tests.scratch import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PAGER_SHARED_DIR", ROOT.parent / "shared")).resolve()
 PG_ADMIN_URL = os.environ.get("PAGER_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remember whether the test's body failed, for the harnesses' teardown check."""
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -88,9 +104,16 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def make_harness(
-    db: Database, db_url: str, tmp_path: Path, clock: FakeClock, aiohttp_client: Any
-) -> Callable[..., Awaitable[Harness]]:
-    """Start the real app (engine driven by the test) with the given policy YAML."""
+    request: pytest.FixtureRequest,
+    db: Database,
+    db_url: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    aiohttp_client: Any,
+) -> Iterator[Callable[..., Awaitable[Harness]]]:
+    """Start the real app (engine driven by the test) with the given policy YAML;
+    when the test ends, every message sent must have been expected."""
+    notifiers: list[FakeNotifier] = []
 
     async def start(policy: str, notifier: FakeNotifier | None = None, **settings: Any) -> Harness:
         """`notifier`: the provider of an earlier harness (a restart keeps it)."""
@@ -103,22 +126,29 @@ def make_harness(
             **settings,
         }
         notifier = notifier or FakeNotifier()
+        notifiers.append(notifier)
         app = create_app(
             Settings(**values), clock=clock, notifier=notifier, db=db, run_engine=False
         )
         client = await aiohttp_client(app)
         return Harness(client, clock, notifier)
 
-    return start
+    yield start
+    check_fakes(request, notifiers)
 
 
 @pytest.fixture
 async def cuttable(
-    pg_url: str, tmp_path: Path, clock: FakeClock, aiohttp_client: Any
+    request: pytest.FixtureRequest,
+    pg_url: str,
+    tmp_path: Path,
+    clock: FakeClock,
+    aiohttp_client: Any,
 ) -> AsyncIterator[Callable[..., Awaitable[tuple[Harness, TcpProxy]]]]:
     """Start the real app on PostgreSQL reached only through a TCP proxy the test
     can cut: a database that goes away, for real."""
     opened: list[tuple[TcpProxy, Database]] = []
+    notifiers: list[FakeNotifier] = []
 
     async def start(policy: str, **settings: Any) -> tuple[Harness, TcpProxy]:
         direct = Database(pg_url)
@@ -137,12 +167,16 @@ async def cuttable(
         db = Database(proxied, timeout=float(values.get("db_timeout", 5.0)))
         opened.append((proxy, db))
         notifier = FakeNotifier()
+        notifiers.append(notifier)
         app = create_app(
             Settings(**values), clock=clock, notifier=notifier, db=db, run_engine=False
         )
         return Harness(await aiohttp_client(app), clock, notifier), proxy
 
     yield start
-    for proxy, db in opened:
-        await proxy.close()
-        await db.close()
+    try:
+        check_fakes(request, notifiers)
+    finally:
+        for proxy, db in opened:
+            await proxy.close()
+            await db.close()

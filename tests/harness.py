@@ -7,16 +7,22 @@ notifier, and `fast_forward()` that runs the engine until it is idle.
     await h.fast_forward(minutes=5)
     h.notifier.expect("bob", "sms", "Down")
     h.notifier.assert_no_more()
+
+The fixtures that start a harness run the same check when the test ends
+(`check_fakes`), as GoAlert's harness does when it closes: a test that forgets
+`assert_no_more()` is still checked, and a failure there fails the test.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from pager.clock import FakeClock
@@ -25,6 +31,31 @@ from tests.fakes.fake_notifier import FakeNotifier
 
 WEBHOOK_TOKEN = "hook-token"
 API_TOKEN = "api-token"
+# Whether the test's own body failed (set by tests/conftest.py's report hook).
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+class Expecting(Protocol):
+    """A fake that knows what was expected of it: FakeNotifier, FakeTwilio."""
+
+    def check_at_teardown(self) -> None: ...
+
+
+def check_fakes(request: pytest.FixtureRequest, fakes: Iterable[Expecting]) -> None:
+    """The teardown check of every harness: no fake holds a message the test did not
+    expect. Skipped when the test itself already failed (one failure, not two)."""
+    if request.node.stash.get(CALL_FAILED, False):
+        return
+    problems = []
+    for fake in {id(f): f for f in fakes}.values():  # a restarted harness shares its fake
+        try:
+            fake.check_at_teardown()
+        except AssertionError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise AssertionError(
+            "at teardown (expect them, or allow_more(reason)): " + "\n".join(problems)
+        )
 
 
 class Harness:

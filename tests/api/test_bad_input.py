@@ -81,12 +81,14 @@ async def test_bad_admin_input_is_400_and_changes_nothing(
     incident = await h.fire("alertname=Down", "severity=critical")
     await h.settle()
     assert incident == 1
+    h.notifier.expect("alice", "sms", "Down")
     before = await snapshot(h.pager.db)
 
     status, error = await send(h, method, path, body)
 
     assert (status, message in error) == (400, True), error
     assert await snapshot(h.pager.db) == before
+    h.notifier.assert_no_more()  # and paged nobody
 
 
 async def test_by_names_a_person_and_is_recorded(make_harness):

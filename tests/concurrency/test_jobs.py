@@ -82,12 +82,17 @@ async def test_the_daily_reminders_run_once_a_day_and_forget_old_runs(make_harne
         status=201,
     )
     await h.settle()
-    h.notifier.sent.clear()
+    h.notifier.expect_each(("alice", "sms", "#1 Down"), ("frank", "sms", "#1 OPENED"))
     h.clock.set(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
     assert await daily_reminders(h.pager) == 1
     assert await daily_reminders(h.pager) is None  # another replica's, or this one's again
     await h.settle()
     h.notifier.expect("bob", "sms", "action item 1 from #1 is overdue")
+    # the three days, unacknowledged, also took #1 through its levels (daily: alice's turn)
+    h.notifier.expect_each(
+        ("alice", "voice", "Down"), ("bob", "sms", "#1 Down"), ("alice", "sms", "#1 Down")
+    )
+    h.notifier.expect("alice", "voice", "Down")
     h.clock.set(datetime(2026, 2, 20, 9, 0, tzinfo=UTC))
     assert await daily_reminders(h.pager) == 1
     async with h.pager.db.read() as session:

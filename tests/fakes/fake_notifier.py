@@ -1,6 +1,8 @@
 """A fake notifier for scenario tests, in the style of GoAlert's smoke tests:
 every message must be expected, and `assert_no_more()` ends each scenario, so
-a double page fails the test.
+a double page fails the test. The harness runs it again when the test ends
+(`check_at_teardown`), so a test that forgets is still checked; a test that
+means to leave messages says so, and why, with `allow_more(reason)`.
 
 Scripted faults: `fail(person, channel, *results)` answers the next sends with
 those results (an UNKNOWN one may still be "delivered": `delivered=True`);
@@ -32,6 +34,8 @@ class FakeNotifier:
     in_flight: int = 0
     # What the provider holds, for find_sent (tests may clear `sent`).
     provider: list[tuple[str, Message]] = field(default_factory=list)
+    # Why this test may end with unexpected messages (`allow_more`); None: it may not.
+    allowed_more: str | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def send(self, message: Message) -> SendResult:
@@ -93,9 +97,24 @@ class FakeNotifier:
             f"expected {channel} to {person} with {words}; unconsumed: {self._left()}"
         )
 
+    def expect_each(self, *pages: tuple[str, str, str]) -> None:
+        """`expect(person, channel, words)` for each (person, channel, words) given."""
+        for person, channel, words in pages:
+            self.expect(person, channel, words)
+
     def assert_no_more(self) -> None:
         left = self._left()
         assert not left, f"unexpected messages: {left}"
+
+    def allow_more(self, reason: str) -> None:
+        """This test ends with messages it did not expect, on purpose: say why.
+        The harness's teardown check (`check_at_teardown`) then passes over them."""
+        self.allowed_more = require_reason(reason)
+
+    def check_at_teardown(self) -> None:
+        """What the harness runs when the test ends: `assert_no_more`, unless allowed."""
+        if self.allowed_more is None:
+            self.assert_no_more()
 
     def _left(self) -> list[str]:
         return [
@@ -103,6 +122,12 @@ class FakeNotifier:
             for i, m in enumerate(self.sent)
             if i not in self.consumed
         ]
+
+
+def require_reason(reason: str) -> str:
+    if not reason.strip():
+        raise ValueError("allow_more needs a reason: why may this test leave messages?")
+    return reason
 
 
 class Crash(BaseException):

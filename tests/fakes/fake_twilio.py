@@ -10,14 +10,18 @@ recorded, the failed ones too (`requests`, `list_requests`).
 
 Faults, per number (or `ANY` number): `fail`, `fail_times`, `too_many` (429
 with Retry-After), `slow`, `hang` (no answer in time; created or not),
-`reset` (the connection cut; created or not), `latency` for every request,
+`reset` (the connection cut; created or not), `hold` (created at once, answered
+when the test says: a send in flight for exactly as long as it needs),
+`latency` for every request,
 `flaky` (a share of requests meets a random one of these), and `lists_fail`
 for the list endpoints.
 
 Outbound (driving the daemon like Twilio would) is in twilio_driver.py.
 Scenario expectations in the style of GoAlert's smoke tests: `expect_sms`,
 `expect_voice` consume what Twilio accepted; `assert_no_more` fails on
-anything left over, so a double page fails the test.
+anything left over, so a double page fails the test. The scenario fixtures run
+it again at teardown (`check_at_teardown`); `allow_more(reason)` says why a
+test leaves messages.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Literal
 from aiohttp import ClientSession, web
 
 from pager.clock import Clock, SystemClock
+from tests.fakes.fake_notifier import require_reason
 from tests.fakes.twilio_driver import TwilioDriver
 from tests.fakes.twilio_rest import (
     API,
@@ -79,10 +84,12 @@ class FakeTwilio(TwilioDriver):
         self._flaky, self._flaky_hang, self._rng = 0.0, 0.0, random.Random(7)
         self._ids = itertools.count(1)
         self._release = asyncio.Event()
+        self._gates: list[asyncio.Event] = []  # of `hold`; close() opens them
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self._port = port
         self.url = ""
+        self.allowed_more: str | None = None  # why the test may leave messages
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -102,6 +109,8 @@ class FakeTwilio(TwilioDriver):
 
     async def close(self) -> None:
         self._release.set()  # let waiting handlers finish instead of holding shutdown
+        for gate in self._gates:
+            gate.set()
         if self._session is not None:
             await self._session.close()
         if self._runner is not None:
@@ -144,6 +153,14 @@ class FakeTwilio(TwilioDriver):
         """Requests to `number` are taken at once but answered (201) after `seconds`
         (the next `times` of them; every one when None)."""
         self.script(number, Fault(times=times, delay=seconds))
+
+    def hold(self, number: str, times: int | None = 1) -> asyncio.Event:
+        """Requests to `number` are taken at once (the message exists) but answered
+        (201) only when the returned event is set: no race with the wall clock."""
+        gate = asyncio.Event()
+        self._gates.append(gate)
+        self.script(number, Fault(times=times, gate=gate))
+        return gate
 
     def hang(self, number: str, seconds: float, created: bool, times: int | None = 1) -> None:
         """No answer for `seconds`. `created`: Twilio took the message and then answers
@@ -217,6 +234,8 @@ class FakeTwilio(TwilioDriver):
             record.sid = self._new_sid("SM" if kind == "sms" else "CA")
             record.created_at = self.clock.now()
         await self._delay(self.latency + fault.delay)
+        if fault.gate is not None:
+            await fault.gate.wait()
         if fault.cut:
             _cut(request)
             raise web.HTTPServiceUnavailable()  # never reaches the client
@@ -339,6 +358,15 @@ class FakeTwilio(TwilioDriver):
         if left:
             listing = "\n  ".join(r.describe() for r in left)
             raise AssertionError(f"unexpected messages/calls:\n  {listing}")
+
+    def allow_more(self, reason: str) -> None:
+        """This test ends with messages or calls it did not expect, on purpose: say why."""
+        self.allowed_more = require_reason(reason)
+
+    def check_at_teardown(self) -> None:
+        """What the scenario fixtures run when the test ends: `assert_no_more`, unless allowed."""
+        if self.allowed_more is None:
+            self.assert_no_more()
 
     def _pending(self, kind: str, to: str) -> list[Recorded]:
         return [r for r in self.sent if r.kind == kind and r.to == to and not r.consumed]

@@ -7,6 +7,7 @@ by `To`, `From`, `StartTime>`; newest first, `PageSize` per page.
 
 from __future__ import annotations
 
+import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class Fault:
     creates: bool = True  # the message or call exists at Twilio (listable, delivered)
     cut: bool = False  # the connection is cut instead of answered (after the delay)
     retry_after: str | None = None  # the Retry-After header of the answer
+    gate: asyncio.Event | None = None  # answered only once this is set (after the delay)
 
 
 def spoken(twiml: str) -> str:

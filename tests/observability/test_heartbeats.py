@@ -62,6 +62,13 @@ def last_seen(h: Harness, name: str) -> float | None:
     )
 
 
+def escalated(what: str) -> list[tuple[str, str, str]]:
+    """The pages of a P1 nobody acknowledges, through the platform policy's three
+    levels twice (repeat: 1): alice by SMS and then voice, bob, erin."""
+    once = [("alice", "sms", what), ("alice", "voice", what), ("bob", "sms", what)]
+    return [*once, ("erin", "sms", what)] * 2
+
+
 def opened(h: Harness, priority: str) -> float:
     value = h.pager.metrics.registry.get_sample_value(
         "pager_incidents_opened_total", {"priority": priority}
@@ -100,6 +107,9 @@ async def test_silence_opens_one_incident_and_the_next_ping_resolves_it(make_har
 
     await h.fast_forward(hours=2)  # still silent: the same incident, no second one
     assert [i["id"] for i in await incidents(h)] == [incident["id"]]
+    h.notifier.expect_each(*escalated("Watchdog missing")[1:])  # its sms was expected above
+    # and the never-pinged backup heartbeat (every 1h, P2, SMS only) was missed at 1h
+    h.notifier.expect_each(*[(p, "sms", "backup missing") for p in ("alice", "bob", "erin")] * 2)
 
     answer = await h.post(AM, watchdog(), token=WEBHOOK_TOKEN)
     assert answer["incidents_resolved"] == [incident["id"]]
@@ -120,6 +130,9 @@ async def test_a_second_silence_opens_a_new_incident(make_harness):
     assert len(found) == 2
     assert found[0]["id"] != first["id"]
     assert found[0]["state"] == "triggered"
+    h.notifier.expect("alice", "sms", f"#{first['id']} Heartbeat Watchdog missing")
+    h.notifier.expect("alice", "sms", f"#{first['id']} RESOLVED")  # the ping resolved it
+    h.notifier.expect("alice", "sms", f"#{found[0]['id']} Heartbeat Watchdog missing")
 
 
 async def test_never_pinged_counts_from_the_start(make_harness):
@@ -129,6 +142,7 @@ async def test_never_pinged_counts_from_the_start(make_harness):
     assert last_seen(h, "Watchdog") == 0  # the series exists before the first ping
     await h.fast_forward(seconds=1)
     assert [i["title"] for i in await incidents(h)] == ["Heartbeat Watchdog missing"]
+    h.notifier.expect("alice", "sms", "Heartbeat Watchdog missing")
 
 
 async def test_wait_for_first_ping_is_silent_until_the_first_ping(make_harness):
@@ -165,6 +179,9 @@ async def test_resolving_by_hand_does_not_reopen_during_the_same_silence(make_ha
     assert len(await incidents(h)) == 1
     answer = await h.post(AM, watchdog(), token=WEBHOOK_TOKEN)
     assert answer["incidents_resolved"] == []  # nothing left to resolve
+    h.notifier.expect("alice", "sms", "Heartbeat Watchdog missing")  # once: not reopened
+    # the never-pinged backup heartbeat (every 1h, P2) missed at 1h, escalated at 1h05
+    h.notifier.expect_each(("alice", "sms", "backup missing"), ("bob", "sms", "backup missing"))
 
 
 async def test_a_resolved_watchdog_is_not_a_ping(make_harness):
@@ -174,6 +191,7 @@ async def test_a_resolved_watchdog_is_not_a_ping(make_harness):
     assert last_seen(h, "Watchdog") == 0
     await h.fast_forward(minutes=5)
     assert [i["title"] for i in await incidents(h)] == ["Heartbeat Watchdog missing"]
+    h.notifier.expect("alice", "sms", "Heartbeat Watchdog missing")
 
 
 async def test_http_heartbeat_endpoint(make_harness):
@@ -198,6 +216,9 @@ async def test_http_heartbeat_endpoint(make_harness):
     answer = await h.post("/api/v1/heartbeats/backup", token=WEBHOOK_TOKEN)
     assert answer["incidents_resolved"] == [incident["id"]]
     assert (await h.incident(incident["id"]))["state"] == "resolved"
+    h.notifier.expect("alice", "sms", f"#{incident['id']} Heartbeat backup missing")
+    # the Watchdog rule's heartbeat, never pinged, missed at 5m and escalated meanwhile
+    h.notifier.expect_each(*escalated("Watchdog missing"))
 
 
 async def test_http_heartbeat_errors(make_harness):
@@ -316,6 +337,7 @@ async def test_real_alertmanager_watchdog_keeps_it_quiet(make_harness):
         await am.stop()
     await h.fast_forward(minutes=5)  # Alertmanager gone: the silence pages
     assert [i["title"] for i in await incidents(h)] == ["Heartbeat Watchdog missing"]
+    h.notifier.expect_each(*escalated("Watchdog missing")[:2])  # sms, then voice 1m later
 
 
 def received(h: Harness) -> float:

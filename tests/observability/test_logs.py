@@ -76,6 +76,7 @@ async def test_notification_lines_carry_the_stable_keys(make_harness, caplog):
     assert sent
     assert all(line.keys() >= STABLE_KEYS for line in sent)
     assert sent[0]["person"] == "alice"
+    h.notifier.expect("alice", "sms", "#1 Down")
 
 
 async def test_a_daemon_with_tokens_logs_json_and_no_secrets(tmp_path):

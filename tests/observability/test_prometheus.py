@@ -213,6 +213,7 @@ async def test_drills_stay_out_of_time_to_ack_and_resolve(make_harness):
     drill = AlertIn("d1", "firing", {"alertname": "Drill", "severity": "critical"}, {}, "drill")
     [incident_id] = (await ingest(h.pager, [drill], drill=True)).opened
     await h.fast_forward(minutes=1)
+    h.notifier.expect_each(("alice", "sms", "[DRILL] [P1] #1"), ("alice", "voice", "a drill"))
     assert await act(h.pager, incident_id, store.acknowledge, "alice", Via.API)  # and resolves
     assert (await h.incident(incident_id))["state"] == "resolved"
     registry = h.pager.metrics.registry

@@ -240,11 +240,22 @@ async def test_review_has_every_timeline_event_in_order_with_durations(make_harn
         *CRITICAL, summary="API is down", annotations={"runbook_url": "https://rb/api"}
     )
     await h.fast_forward(minutes=6)  # alice sms, voice at 1m, bob at 5m
+    h.notifier.expect_each(
+        ("alice", "sms", "#1 ApiDown"),
+        ("frank", "sms", "#1 OPENED"),  # the stakeholder
+        ("alice", "voice", "ApiDown"),
+        ("bob", "sms", "#1 ApiDown"),
+    )
     await h.post(f"/api/v1/incidents/{incident}/ack", {"by": "bob"})
     h.clock.advance(timedelta(minutes=30))
     await h.post(f"/api/v1/incidents/{incident}/updates", {"text": "fixed config"}, status=201)
     await h.post(f"/api/v1/incidents/{incident}/resolve", {"by": "bob"})
     await h.settle()
+    h.notifier.expect_each(
+        ("frank", "sms", "#1 update: fixed config"),
+        ("alice", "sms", "#1 RESOLVED"),  # who was paged, but bob who resolved it
+        ("frank", "sms", "#1 RESOLVED"),
+    )
     await h.post(
         f"/api/v1/incidents/{incident}/actions",
         {"title": "alert on config drift", "owner": "bob", "due": "2026-01-12T00:00:00Z"},

@@ -16,6 +16,7 @@ from tests.api.test_oncall import cli
 from tests.web.part2 import PART2_POLICY
 
 NOW = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)  # --since 30d: from 23 Feb 12:00
+FYIS = ("OPENED", "ACKNOWLEDGED", "RESOLVED")  # what the P1 stakeholder hears
 
 
 def at(day: int, hour: int, month: int = 3) -> datetime:
@@ -29,6 +30,10 @@ async def seed(h) -> dict[str, int]:
     ids["E"] = await h.fire("alertname=Early", "severity=critical")
     await h.settle()
     await h.post(f"/api/v1/incidents/{ids['E']}/resolve", {"by": "alice"})
+    await h.settle()
+    h.notifier.expect_each(
+        ("alice", "sms", "#1 Early"), ("frank", "sms", "#1 OPENED"), ("frank", "sms", "#1 RESOLVED")
+    )
     for name, start, ack, fixed in (
         ("A", at(2, 10), 4, 30),  # Mon 10:00, alice's week: SMS + call in hours
         ("B", at(7, 3), 10, 70),  # Sat 03:00: SMS + call to alice, SMS to bob at 03:05
@@ -40,11 +45,18 @@ async def seed(h) -> dict[str, int]:
         await h.post(f"/api/v1/incidents/{ids[name]}/ack", {"by": "alice"})
         await h.fast_forward(timedelta(minutes=fixed - ack))
         await h.post(f"/api/v1/incidents/{ids[name]}/resolve", {"by": "alice"})
+        await h.settle()
+        n = f"#{ids[name]}"  # the stakeholder frank hears of each step, alice resolved it
+        h.notifier.expect_each(("alice", "sms", f"{n} {name}"), ("alice", "voice", name))
+        h.notifier.expect_each(*[("frank", "sms", f"{n} {s}") for s in FYIS])
+        if name == "B":
+            h.notifier.expect("bob", "sms", f"{n} B")
     h.clock.set(at(10, 14))  # C: Tue 14:00, carol's week; a P2 nobody acknowledged
     ids["C"] = await h.fire("alertname=C", "severity=warning")
     await h.fast_forward(timedelta(minutes=6))  # bob paged at 14:05 (level 2)
     await h.fire("alertname=C", "severity=warning", status="resolved")
     await h.settle()
+    h.notifier.expect_each(("carol", "sms", f"#{ids['C']} C"), ("bob", "sms", f"#{ids['C']} C"))
     h.clock.set(NOW)
     return ids
 

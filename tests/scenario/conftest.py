@@ -14,16 +14,18 @@ from pager.clock import FakeClock
 from pager.settings import Settings
 from pager.store.db import Database
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.harness import API_TOKEN, WEBHOOK_TOKEN, write_policy
+from tests.harness import API_TOKEN, WEBHOOK_TOKEN, check_fakes, write_policy
 from tests.scenario.twilio_harness import TwilioHarness, twilio_settings
 
 MakeHarness = Callable[..., Awaitable[TwilioHarness]]
 
 
 @pytest.fixture
-async def fake(clock: FakeClock) -> AsyncIterator[FakeTwilio]:
+async def fake(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[FakeTwilio]:
+    """When the test ends, everything Twilio took must have been expected."""
     async with FakeTwilio(clock=clock) as twilio:
         yield twilio
+        check_fakes(request, [twilio])
 
 
 @pytest.fixture

@@ -264,14 +264,18 @@ async def test_status_callback_before_the_send_is_recorded(
     Twilio takes the message at once and answers the request late): the row
     keeps the callback's state *and* the send's facts, so the throttle still
     counts it."""
-    h = await make_twilio_harness(BASE)
-    h.fake.slow(ALICE, 0.3, times=1)  # created at once, answered 0.3 s later
+    # The send's answer waits for the test, not for a wall-clock delay that a
+    # loaded machine could outrun (the send timeout only bounds a broken test).
+    h = await make_twilio_harness(BASE, send_timeout=60.0)
+    answer = h.fake.hold(ALICE)  # created at once, answered when set
     incident = await h.fire(*CRITICAL)
     tick = asyncio.create_task(h.settle())
     page = await _accepted(h.fake, ALICE)
     assert (await h.notifications(incident))[0] == ("alice", "sms", "sending")
 
     await h.status(page.sid, "delivered")
+    assert not tick.done()  # the callback came first: the send is still waiting
+    answer.set()
     await tick
 
     h.fake.expect_sms(ALICE, f"#{incident}")

@@ -26,6 +26,7 @@ async def test_incidents_and_timelines_survive_a_restart(make_harness):
     h = await make_harness(BASE)
     incident = await h.fire(*CRITICAL, summary="API down")
     await h.settle()
+    h.notifier.expect("alice", "sms", "API down")
     before = await h.incident(incident)
     h2 = await restart(make_harness, h)
     after = await h2.incident(incident)
@@ -157,3 +158,4 @@ async def test_a_crashed_send_is_counted_by_the_throttle_while_unknown(make_harn
             session, "alice", "sms", clock.now() - timedelta(hours=1), clock.now(), ("page",)
         )
     assert times == [clock.now()]
+    h2.notifier.expect("alice", "sms")  # the provider had it before the crash

@@ -32,6 +32,9 @@ async def test_now_says_what_is_burning_and_who_is_on_call(console: Console):
     assert f'id="ack-{ident}"' in page
     assert "My incidents" in page
     assert f'href="/incidents/{ident}">#{ident}' in page
+    console.h.notifier.expect_each(
+        ("alice", "sms", f"#{ident} HighErrorRate"), ("frank", "sms", f"#{ident} OPENED")
+    )
 
 
 async def test_now_lists_the_highest_priority_first(console: Console):
@@ -118,6 +121,9 @@ async def test_the_incident_page_has_everything(console: Console):
     assert "waiting" in page  # alice's call, due after 1m
     assert "Post a status update" in page
     assert f'href="/incidents/{ident}/review"' in page
+    console.h.notifier.expect_each(
+        ("alice", "sms", f"#{ident} HighErrorRate"), ("frank", "sms", f"#{ident} OPENED")
+    )
 
 
 async def test_a_status_update_is_told_to_the_stakeholders(console: Console):
@@ -127,7 +133,11 @@ async def test_a_status_update_is_told_to_the_stakeholders(console: Console):
     back = f"/incidents/{ident}"
     await console.post(f"/incidents/{ident}/updates", {"back": back, "text": "rolling back"})
     await console.h.settle()
-    console.h.notifier.expect("frank", "sms", "update: rolling back")
+    console.h.notifier.expect_each(
+        ("alice", "sms", f"#{ident} Down"),
+        ("frank", "sms", f"#{ident} OPENED"),
+        ("frank", "sms", "update: rolling back"),
+    )
     update = next(
         e for e in (await console.h.incident(ident))["timeline"] if e["kind"] == "status_update"
     )
