@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import helm_sdkpy  # type: ignore[import-untyped]
+import helm_sdkpy
 import pytest
 
 from pager.settings import load_settings
