@@ -228,18 +228,13 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
 
 
 def schedule_jobs(scheduler: AsyncIOScheduler, pager: Pager) -> None:
-    """The periodic safety tick, the daily reminders (09:00 UTC) and the handoff
-    notices (every minute); the last two once per cluster (pager.engine.jobs). All
-    are coroutines, so they run on the loop: a plain function would run in a worker
-    thread (setting the engine's asyncio.Event from there is not safe), and with
-    no file left for that thread's import it failed with a traceback every tick."""
-
-    async def wake() -> None:
-        pager.engine.wake()
-
-    scheduler.add_job(
-        wake, "interval", seconds=pager.settings.tick_interval, id="engine-safety-tick"
-    )
+    """The cron-like jobs: the daily reminders (09:00 UTC) and the handoff notices
+    (every minute), each run claimed once per cluster (pager.engine.jobs), so
+    every replica may fire them. No periodic engine tick: the engine's runner
+    wakes by itself at its next due instant, at most a tick interval apart
+    (Engine.run_forever). The jobs are coroutines, so they run on the loop: a
+    plain function would run in a worker thread (setting the engine's
+    asyncio.Event from there is not safe)."""
     scheduler.add_job(
         daily_reminders,
         "cron",

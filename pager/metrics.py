@@ -3,13 +3,29 @@
 Each app gets its own registry, and every label set that is known up front is
 created at zero, so dashboards and alert rules see series before the first
 event. Drill incidents are kept out of the real MTTA/MTTR histograms.
+
+The registry also holds the process, platform and GC collectors (what
+prometheus_client's default registry would have shown: pager never uses that
+one) and `pager_build_info{version}`. No `_created` series: they double the
+series count and Prometheus ignores them in the text format anyway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import metadata
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
 
 SOURCES = ("alertmanager", "generic", "heartbeat", "drill")
 STATUSES = ("firing", "resolved")
@@ -46,7 +62,16 @@ LATENESS_BUCKETS = (*MACHINE_BUCKETS, 120, 300, 600, 1800)
 
 class Metrics:
     def __init__(self, priorities: tuple[str, ...] = ("P1", "P2")) -> None:
+        # prometheus_client has no per-registry switch: this one is process-wide
+        # (and the same for every Metrics, so calling it again changes nothing).
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = r = CollectorRegistry()
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        Gauge("pager_build_info", "Always 1: the running version", ["version"], registry=r).labels(
+            version()
+        ).set(1)
         self.alerts_received = Counter(
             "pager_alerts_received", "Alerts received by webhook", ["source", "status"], registry=r
         )
@@ -119,6 +144,13 @@ class Metrics:
             ["step"],
             registry=r,
         )
+        self.engine_step_duration = Histogram(
+            "pager_engine_step_duration_seconds",
+            "Time one engine step took in a tick, by step (sends it started not included)",
+            ["step"],
+            buckets=MACHINE_BUCKETS,
+            registry=r,
+        )
         self.escalation_lateness = Histogram(
             "pager_escalation_lateness_seconds",
             "Escalation step due to done",
@@ -129,6 +161,11 @@ class Metrics:
             "pager_ingest_batch_webhooks",
             "Webhooks recorded per write transaction (group commit)",
             buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=r,
+        )
+        self.alertmanager_truncated = Counter(
+            "pager_alertmanager_truncated_alerts",
+            "Alerts Alertmanager left out of webhooks (truncatedAlerts: its max_alerts)",
             registry=r,
         )
         self.engine_last_tick = Gauge(
@@ -191,8 +228,7 @@ class Metrics:
             self.inbound_refused.labels(channel)
             self.inbound_replayed.labels(channel)
             self.callbacks_mismatched.labels(channel)
-        for step in ENGINE_STEPS:
-            self.engine_step_errors.labels(step)
+        self.declare_steps(ENGINE_STEPS)
         for result in LOOKUP_RESULTS:
             self.unknown_resolved.labels(result)
         for overdue in ("false", "true"):
@@ -205,6 +241,12 @@ class Metrics:
             self.time_to_resolve.labels(priority)
             for state in STATES:
                 self.incidents_open.labels(priority, state)
+
+    def declare_steps(self, names: Iterable[str]) -> None:
+        """The engine's steps' series, at zero."""
+        for step in names:
+            self.engine_step_errors.labels(step)
+            self.engine_step_duration.labels(step)
 
     def declare_heartbeats(self, names: Iterable[str]) -> None:
         """One series per declared heartbeat (0 until its first ping); undeclared ones go."""
@@ -231,3 +273,10 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def version() -> str:
+    try:
+        return metadata.version("pager")
+    except metadata.PackageNotFoundError:  # run from a source tree never installed
+        return "unknown"

@@ -1,16 +1,17 @@
-"""The engine: one tick runs heartbeats, escalation, sending, reconciliation and
-the lookups of unknown sends, in that order.
+"""The engine: one tick runs its steps (pager.engine.steps) in this order:
+heartbeats, escalate, send, reconcile, unknown (the lookups of unknown sends).
 
-`now` is read once per tick from the injected clock. The runner sleeps only
-until the next due action (or a wake-up: new incident, ack, resolve, a freed
-send slot), with APScheduler's periodic job as a safety net, so escalations
-are not late by a tick interval. Tests call `tick()` and `drain()` directly
-with a FakeClock and never sleep.
+`now` is read once per tick from the injected clock. The runner sleeps until
+the earliest instant a step is due (each step says when), at most a tick
+interval, or until a wake-up (new incident, ack, resolve, a freed send slot),
+so escalations are not late by a tick interval and no outside timer is needed.
+Tests call `tick()` and `drain()` directly with a FakeClock and never sleep.
 
-Each step is isolated: one that fails is logged and counted
-(pager_engine_step_errors_total{step}) and the steps after it still run, so a
-broken heartbeat cannot stop escalation, nor escalation stop sending. Sends
-and lookups run in send slots (engine/slots.py) and are not waited for.
+Each step is isolated and timed (pager.engine.steps): one that fails is logged
+and counted (pager_engine_step_errors_total{step}) and the steps after it
+still run, so a broken heartbeat cannot stop escalation, nor escalation stop
+sending. Sends and lookups run in send slots (engine/slots.py) and are not
+waited for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from pager.clock import Clock
 from pager.engine.escalator import Escalator
 from pager.engine.heartbeats import HeartbeatWatcher
@@ -28,15 +31,18 @@ from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.reconcile import Reconciler
 from pager.engine.sender import Sender
 from pager.engine.slots import Slots
+from pager.engine.steps import Steps, Task, due_in
 from pager.engine.unknown import UnknownResolver
 from pager.failpoints import Failpoints
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
-from pager.store.claims import next_due
-from pager.store.db import UNAVAILABLE, Database, unavailable
+from pager.store import claims
+from pager.store.db import UNAVAILABLE, Database
 from pager.store.incidents import open_counts
 
 log = logging.getLogger(__name__)
+RECONCILED = ("sending", "cancelled")  # claims expired, cancellations to count
+LOOKED_UP = ("unknown",)  # sends of unknown fate, asked of the provider
 SEND_SLOTS = 4  # provider requests at once (Twilio answers 20429 beyond its limit)
 
 
@@ -80,12 +86,17 @@ class Engine:
             send_timeout=send_timeout,
         )
         self.heartbeats = HeartbeatWatcher(db, clock, policies, metrics)
-        self.steps: tuple[tuple[str, Callable[[datetime], Awaitable[int]]], ...] = (
-            ("heartbeats", self.heartbeats.run),  # first: a silence pages this tick
-            ("escalate", self.escalator.run),
-            ("send", self.sender.run),
-            ("reconcile", self.reconciler.run),
-            ("unknown", self.unknown.run),
+        self.send = Task("send", self.sender.run, due_in(db, claims.next_send, self.slots))
+        self.steps = Steps(
+            (
+                # first: a heartbeat gone silent opens its incident, paged this tick
+                Task("heartbeats", self.heartbeats.run, self.heartbeats.next_due),
+                Task("escalate", self.escalator.run, due_in(db, claims.next_escalation)),
+                self.send,
+                Task("reconcile", self.reconciler.run, due_in(db, _deadline(RECONCILED))),
+                Task("unknown", self.unknown.run, due_in(db, _deadline(LOOKED_UP), self.slots)),
+            ),
+            metrics,
         )
         self.last_tick: datetime | None = None
         self._wake = asyncio.Event()
@@ -108,9 +119,7 @@ class Engine:
         be in flight (`drain()` waits for them)."""
         async with self._tick_lock:
             now = self.clock.now()
-            handled = 0
-            for name, step in self.steps:
-                handled += await self._isolated(name, step, now)
+            handled = await self.steps.run_all(now)
             async with self.db.read() as session:
                 self.metrics.set_open(await open_counts(session))
             self.last_tick = now
@@ -118,19 +127,6 @@ class Engine:
             if handled:
                 self._tell()
             return handled
-
-    async def _isolated(
-        self, name: str, step: Callable[[datetime], Awaitable[int]], now: datetime
-    ) -> int:
-        try:
-            return await step(now)
-        except Exception as exc:
-            if unavailable(exc):
-                log.error("engine step %s failed, database unavailable: %s", name, exc)
-            else:
-                log.exception("engine step %s failed", name, extra={"step": name})
-            self.metrics.engine_step_errors.labels(name).inc()
-            return 0
 
     def _slot_freed(self) -> None:
         """A send ended: claim the next due rows now, without a whole tick."""
@@ -143,7 +139,7 @@ class Engine:
     async def _claim_next(self) -> None:
         while self._freed and not self._stopping:
             self._freed = False
-            await self._isolated("send", self.sender.run, self.clock.now())
+            await self.steps.run(self.send, self.clock.now())
         if self.slots.free > 0:
             self.wake()  # room left: the runner works out what is due next, and when
 
@@ -155,10 +151,8 @@ class Engine:
                 await self._refill
 
     async def next_due(self) -> datetime | None:
-        async with self.db.read() as session:
-            due = await next_due(session, slots_free=self.slots.free > 0)
-        beat = await self.heartbeats.next_due()
-        return min((d for d in (due, beat) if d is not None), default=None)
+        """The earliest instant a step has work (None: none planned)."""
+        return await self.steps.next_due()
 
     def wake(self) -> None:
         self._wake.set()
@@ -203,3 +197,10 @@ class Engine:
         if due is None:
             return self.interval
         return min(self.interval, max(0.0, (due - self.clock.now()).total_seconds()))
+
+
+def _deadline(states: tuple[str, ...]) -> Callable[[AsyncSession], Awaitable[datetime | None]]:
+    async def query(session: AsyncSession) -> datetime | None:
+        return await claims.next_deadline(session, states)
+
+    return query

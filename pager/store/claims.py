@@ -81,22 +81,23 @@ async def deadline_passed(session: AsyncSession, states: Sequence[str], now: dat
     return found is not None
 
 
-async def next_due(session: AsyncSession, slots_free: bool = True) -> datetime | None:
-    """The earliest instant at which the engine has something to do. Rows that
-    need a send slot (due sends, unknown sends to look up) count only while one
-    is free: a freed slot wakes the engine, and a runner that counted them with
-    every slot busy would spin."""
-    watched = ["sending", "cancelled"] + (["unknown"] if slots_free else [])
-    queries = [
-        select(func.min(Incident.next_action_at)),
-        select(func.min(Notification.deadline)).where(Notification.state.in_(watched)),
-    ]
-    if slots_free:
-        queries.append(
-            select(func.min(Notification.due_at)).where(Notification.state.in_(SENDABLE))
-        )
-    known = [t for q in queries if (t := await session.scalar(q)) is not None]
-    return min(known) if known else None
+async def next_escalation(session: AsyncSession) -> datetime | None:
+    """When the escalate step next has an incident to move on."""
+    return await session.scalar(select(func.min(Incident.next_action_at)))
+
+
+async def next_send(session: AsyncSession) -> datetime | None:
+    """When the send step next has a page or message to claim."""
+    return await session.scalar(
+        select(func.min(Notification.due_at)).where(Notification.state.in_(SENDABLE))
+    )
+
+
+async def next_deadline(session: AsyncSession, states: Sequence[str]) -> datetime | None:
+    """The earliest deadline of a row in `states` (the reconcile and unknown steps)."""
+    return await session.scalar(
+        select(func.min(Notification.deadline)).where(Notification.state.in_(states))
+    )
 
 
 async def current_incident(
