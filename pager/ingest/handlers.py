@@ -6,6 +6,7 @@ bad body, too large, database away) changes nothing and says why.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from aiohttp import web
@@ -14,34 +15,38 @@ from pager.core.alert import AlertIn
 from pager.edge import ApiError, check_token, json_response, read_body
 from pager.engine.alert_writer import WriterClosed
 from pager.ingest import heartbeat
-from pager.ingest.payloads import PayloadError, parse_alertmanager, parse_generic
+from pager.ingest.payloads import PayloadError, Webhook, read_alertmanager, read_generic
 from pager.services import Pager, pager_of
 from pager.store.incidents import IngestResult
 
+log = logging.getLogger(__name__)
+
 
 async def alertmanager(request: web.Request) -> web.Response:
-    return await _ingest(request, parse_alertmanager, "alertmanager")
+    return await _ingest(request, read_alertmanager, "alertmanager")
 
 
 async def generic(request: web.Request) -> web.Response:
-    return await _ingest(request, parse_generic, "generic")
+    return await _ingest(request, read_generic, "generic")
 
 
 async def _ingest(
-    request: web.Request, parse: Callable[[bytes], list[AlertIn]], source: str
+    request: web.Request, parse: Callable[[bytes], Webhook], source: str
 ) -> web.Response:
     pager = pager_of(request)
     check_token(request, pager.settings.webhook_token)
     body = await read_body(request, pager.settings.max_body_bytes)
     try:
-        alerts = parse(body)
+        hook = parse(body)
     except PayloadError as exc:
         raise ApiError(400, str(exc), "malformed") from None
     if not pager.policies.loaded:
         raise ApiError(503, "no policy loaded yet", "unavailable")
-    result = await ingest(pager, alerts)
-    for alert in alerts:
+    result = await ingest(pager, hook.alerts)
+    for alert in hook.alerts:
         pager.metrics.alerts_received.labels(source, alert.status).inc()
+    if hook.truncated:
+        _cut(pager, hook)
     return json_response(
         {
             "status": "ok",
@@ -49,6 +54,19 @@ async def _ingest(
             "incidents_resolved": result.resolved,
             "incidents": sorted(result.touched),
         }
+    )
+
+
+def _cut(pager: Pager, hook: Webhook) -> None:
+    """Counted once the webhook is committed: a refused one is sent again, and
+    would be counted twice. The alerts left out are not seen by pager at all."""
+    pager.metrics.alertmanager_truncated.inc(hook.truncated)
+    log.warning(
+        "Alertmanager cut a group: %d alerts of group %s were left out of its webhook "
+        "(max_alerts in its receiver's webhook_config)",
+        hook.truncated,
+        hook.group_key[:200],
+        extra={"group_key": hook.group_key[:200], "truncated_alerts": hook.truncated},
     )
 
 

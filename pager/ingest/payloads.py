@@ -10,6 +10,8 @@ Both become a list of `AlertIn` (pager.core.alert): the one shape the store reco
   not RFC 3339, or that leaves the calendar once converted to UTC
   (`0001-01-01T00:00:00+14:00`), is a 400.
 * A generic alert needs a summary to fire; a resolve needs only its key.
+* Alertmanager's `truncatedAlerts` (alerts its `max_alerts` left out of the
+  group's webhook) is a count, 0 to 2^64-1 as Go's uint64: else a 400.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pager.core.alert import AlertIn
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 _GO_ZERO = datetime(1, 1, 1, tzinfo=UTC)
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", re.ASCII)
+UINT64_MAX = 2**64 - 1
 KEY_MAX = 64  # the column an alert's fingerprint (a generic dedup_key) is stored in
 _M = TypeVar("_M", bound="BaseModel")
 
@@ -80,6 +83,7 @@ class _AMPayload(BaseModel):
     groupKey: Text = Field(min_length=1)
     alerts: list[_AMAlert]
     receiver: Text = ""
+    truncatedAlerts: int = Field(default=0, ge=0, le=UINT64_MAX, strict=True)
 
 
 class _Generic(BaseModel):
@@ -91,8 +95,29 @@ class _Generic(BaseModel):
     dedup_key: Key | None = None
 
 
-def parse_alertmanager(body: bytes) -> list[AlertIn]:
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """One webhook's alerts, and how many more its sender left out (Alertmanager)."""
+
+    alerts: list[AlertIn]
+    truncated: int = 0
+    group_key: str = ""
+
+
+def read_alertmanager(body: bytes) -> Webhook:
     payload = _validate(_AMPayload, body)
+    return Webhook(_am_alerts(payload), payload.truncatedAlerts, payload.groupKey)
+
+
+def read_generic(body: bytes) -> Webhook:
+    return Webhook(parse_generic(body))
+
+
+def parse_alertmanager(body: bytes) -> list[AlertIn]:
+    return read_alertmanager(body).alerts
+
+
+def _am_alerts(payload: _AMPayload) -> list[AlertIn]:
     return [
         AlertIn(
             fingerprint=a.fingerprint,
