@@ -111,8 +111,8 @@ async def test_truncated_alerts_are_counted_and_logged_once_committed(make_harne
         assert (await post(h, _truncated(3)))[0] == 200
     assert samples(await scrape(h))[(TRUNCATED, ())] == 10
     cut = [r for r in caplog.records if "cut a group" in r.getMessage()]
-    assert [r.truncated_alerts for r in cut] == [7, 3]  # type: ignore[attr-defined]
-    assert {r.group_key for r in cut} == {EXAMPLE["groupKey"]}  # type: ignore[attr-defined]
+    assert [r.truncated_alerts for r in cut] == [7, 3]
+    assert {r.group_key for r in cut} == {EXAMPLE["groupKey"]}
     assert {r.levelno for r in cut} == {logging.WARNING}
     assert "7 alerts" in cut[0].getMessage()
 
