@@ -45,6 +45,7 @@ async def test_no_created_series_and_the_standard_collectors_are_there(make_harn
     h = await make_harness(BASE)
     await h.fire("alertname=Down", "severity=critical")
     await h.settle()  # counters and histograms that have moved, too
+    h.notifier.expect("alice", "sms", "Down")
     text = await scrape(h)
     names = {name for name, _ in samples(text)}
     assert not [n for n in names if n.endswith("_created")]
@@ -90,6 +91,7 @@ async def test_promtool_finds_nothing_to_lint(make_harness) -> None:
     h = await make_harness(BASE)
     await h.fire("alertname=Down", "severity=critical")
     await h.settle()
+    h.notifier.expect("alice", "sms", "Down")
     text = await scrape(h)
     lint = await asyncio.create_subprocess_exec(
         exe, "check", "metrics", stdin=PIPE, stdout=PIPE, stderr=STDOUT
