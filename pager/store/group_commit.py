@@ -4,7 +4,9 @@ Each send commits its own start and its own result as soon as they happen. On
 SQLite there is one writer, so when several sends finish together their
 writes queue for it; here the ones already waiting share one transaction,
 each in its own savepoint: one that fails is rolled back alone and told so,
-the others commit, and nobody waits for a send still in flight. On
+the others commit, and nobody waits for a send still in flight. A write that
+waits alone needs no savepoint (two statements fewer: most writes, when the
+sends do not end together): if it fails, the transaction is rolled back. On
 PostgreSQL each write is its own transaction (they run side by side, and one
 transaction holding several rows' locks could deadlock with an ack).
 """
@@ -46,9 +48,13 @@ class GroupCommit:
             outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
             try:
                 async with self.db.write() as session:
-                    for job, done in batch:
-                        outcomes.append(await _one(session, job, done))
-            except Exception as exc:  # the commit failed: nothing of the batch happened
+                    if len(batch) == 1:
+                        job, done = batch[0]
+                        outcomes.append((done, await job(session), None))
+                    else:
+                        for job, done in batch:
+                            outcomes.append(await _one(session, job, done))
+            except Exception as exc:  # the commit (or a lone job) failed: nothing of it happened
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
