@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
@@ -25,10 +27,10 @@ from pager.notify.base import Kind, Message, SendResult
 from pager.store.claims import current_incident, lock_notification
 from pager.store.db import Database
 from pager.store.group_commit import GroupCommit
-from pager.store.incidents import TRIGGERED
+from pager.store.incidents import TRIGGERED, add_event
 from pager.store.models import Incident, Notification
 from pager.store.notifications import page_sent_before
-from pager.store.outbox import row_event
+from pager.store.outbox import mark_sent, row_event
 
 log = logging.getLogger("pager.engine.sender")  # one logger for every send line
 # States a provider callback may set while the send is still being recorded.
@@ -67,6 +69,13 @@ class Recorder:
         result: SendResult,
     ) -> None:
         now = self.clock.now()
+        if result.outcome is Outcome.ACCEPTED:  # the usual case, in one statement
+            sent = await mark_sent(
+                session, notification_id, lease, now, result.provider_id, result.code, result.error
+            )
+            if sent is not None:
+                await self._sent(session, sent, now)
+                return
         # Only a failure may fall back, which moves the incident: lock it first then.
         fails = result.outcome in (Outcome.PERMANENT, Outcome.TEMPORARY)
         incident, row = await locked(session, notification_id, incident_id, fails)
@@ -78,6 +87,27 @@ class Recorder:
             self._accepted_late(row, result)
             if result.outcome is Outcome.ACCEPTED:
                 await self.note(session, row, "sent", now, result.provider_id)
+
+    async def _sent(self, session: AsyncSession, row: Row[Any], now: datetime) -> None:
+        """What `note` and `_after_ack` do for an accepted send, from `mark_sent`'s row."""
+        await self._observe(session, row)
+        self.metrics.notifications.labels(row.channel, "sent").inc()
+        if row.incident_id is not None:
+            detail = {"notification_id": row.id, "person": row.person_id, "channel": row.channel}
+            add_event(
+                session,
+                row.incident_id,
+                now,
+                "notification_sent",
+                None,
+                **detail,
+                message=row.kind,
+                error=None,
+                code=None,
+            )
+        log.info("notification %s", "sent", extra=_log_keys(row))
+        if row.kind == Kind.PAGE:
+            self._after_ack(row, row.incident_state)
 
     def _accepted_late(self, row: Notification, result: SendResult) -> None:
         """Twilio's status callback (or a machine answering the call) beat us to the
@@ -108,17 +138,17 @@ class Recorder:
             row.due_at = fate.retry_at
         await self.note(session, row, fate.state, now, result.provider_id)
         if fate.state == "sent" and row.kind == Kind.PAGE:
-            self._after_ack(row, incident)
+            self._after_ack(row, None if incident is None else incident.state)
         if fate.fall_back:
             await fall_back(session, row, self.policies, now)
 
-    def _after_ack(self, row: Notification, incident: Incident | None) -> None:
+    def _after_ack(self, row: Notification | Row[Any], state: str | None) -> None:
         """The request started before an ack or resolve committed, and went out."""
-        if incident is not None and incident.state != TRIGGERED:
+        if state is not None and state != TRIGGERED:
             self.metrics.pages_after_ack.inc()
             log.warning(
                 "page accepted after its incident was %s",
-                incident.state,
+                state,
                 extra={"notification_id": row.id, "incident_id": row.incident_id},
             )
 
@@ -150,7 +180,7 @@ class Recorder:
         )
         log.info("notification %s", state, extra=_log_keys(row))
 
-    async def _observe(self, session: AsyncSession, row: Notification) -> None:
+    async def _observe(self, session: AsyncSession, row: Notification | Row[Any]) -> None:
         """pager_notification_lateness_seconds for every page; the incident's first
         one also in pager_page_latency_seconds."""
         if row.kind != Kind.PAGE or row.sent_at is None:
@@ -203,7 +233,7 @@ def message_of(row: Notification) -> Message:
     )
 
 
-def _log_keys(row: Notification) -> dict[str, object]:
+def _log_keys(row: Notification | Row[Any]) -> dict[str, object]:
     return {
         "notification_id": row.id,
         "incident_id": row.incident_id,

@@ -1,19 +1,41 @@
 """The notification outbox's writes: a row that tells (`info_message`), a
-timeline event about one row, the advisory lock the throttle takes. Its
-queries live in store/notifications.py, its claims in store/claims.py.
+timeline event about one row, the advisory lock the throttle takes, an
+accepted send recorded (`mark_sent`). Its queries live in
+store/notifications.py, its claims in store/claims.py.
 Callers own the transaction.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import Row, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.store.incidents import add_event
-from pager.store.models import Notification
+from pager.store.models import Incident, Notification
+
+_SENT_AT = Notification.__table__.c.sent_at.type
+_INCIDENT_STATE = (
+    select(Incident.state)
+    .where(Incident.id == Notification.incident_id)
+    .scalar_subquery()
+    .label("incident_state")
+)
+# What recording an accepted send needs of its row (the rest stays in the database).
+SENT_COLUMNS = (
+    Notification.id,
+    Notification.incident_id,
+    Notification.person_id,
+    Notification.channel,
+    Notification.kind,
+    Notification.step,
+    Notification.scheduled_at,
+    Notification.due_at,
+    Notification.alert_received_at,
+    Notification.sent_at,
+)
 
 
 def row_event(
@@ -64,3 +86,40 @@ def info_message(
 async def advisory_lock(session: AsyncSession, key: str) -> None:
     """A PostgreSQL lock on a name, held until the transaction ends."""
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
+async def mark_sent(
+    session: AsyncSession,
+    notification_id: int,
+    lease: str,
+    now: datetime,
+    provider_id: str | None,
+    code: int | None,
+    error: str | None,
+) -> Row[Any] | None:
+    """An accepted send recorded in one statement, if the row is still this lease's
+    and being sent (`sending`, or `unknown` after a lookup found it): its columns
+    in SENT_COLUMNS and its incident's `incident_state`; else None (the caller
+    looks closer: a callback came first, or the lease ran out). The UPDATE locks
+    the row, as `lock_notification` would."""
+    done = await session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.lease == lease,
+            Notification.state.in_(("sending", "unknown")),
+        )
+        .values(
+            state="sent",
+            lease=None,
+            deadline=None,
+            error_code=code,
+            error=error,
+            provider_id=func.coalesce(provider_id or None, Notification.provider_id),
+            # typed as the column, so SQLite stores it as the ORM would (naive UTC)
+            sent_at=func.coalesce(Notification.sent_at, bindparam("now", now, type_=_SENT_AT)),
+        )
+        .returning(*SENT_COLUMNS, _INCIDENT_STATE)
+        .execution_options(synchronize_session=False)
+    )
+    return cast("Row[Any] | None", done.first())
