@@ -38,7 +38,6 @@ from pager.metrics import Metrics
 from pager.notify.base import Notifier
 from pager.store import claims
 from pager.store.db import UNAVAILABLE, Database
-from pager.store.incidents import open_counts
 
 log = logging.getLogger(__name__)
 RECONCILED = ("sending", "cancelled")  # claims expired, cancellations to count
@@ -120,8 +119,6 @@ class Engine:
         async with self._tick_lock:
             now = self.clock.now()
             handled = await self.steps.run_all(now)
-            async with self.db.read() as session:
-                self.metrics.set_open(await open_counts(session))
             self.last_tick = now
             self.metrics.engine_last_tick.set(now.timestamp())
             if handled:
