@@ -156,7 +156,10 @@ class Notification(Base):
     """
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_notifications_due", "state", "due_at"),
+        Index("ix_notifications_deadline", "state", "deadline"),  # the engine's deadline reads
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
