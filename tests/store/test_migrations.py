@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
@@ -26,3 +29,30 @@ async def test_migrations_match_the_models(db: Database) -> None:
 async def test_migrate_twice_is_a_no_op(db: Database) -> None:
     await migrate(db)
     await migrate(db)
+
+
+def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from pager.store.migrate import SCRIPTS, head_revision
+
+    assert head_revision() == ScriptDirectory(str(SCRIPTS)).get_current_head()
+
+
+async def test_a_database_at_head_is_not_handed_to_alembic(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alembic import command
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("alembic ran")
+
+    monkeypatch.setattr(command, "upgrade", refuse)
+    await migrate(db)  # at head: alembic is not even imported on this path
+
+    fresh = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        with pytest.raises(AssertionError, match="alembic ran"):
+            await migrate(fresh)  # not at head: it is
+    finally:
+        await fresh.close()
