@@ -99,19 +99,23 @@ class Sender:
         async with self.db.write() as session:
             rows = await claim_notifications(session, now, limit, not self.db.is_sqlite)
             await self.throttler.lock(session, rows)
-            # One read of their incidents; _ready then finds them in the session.
-            await load_incidents(session, list({r.incident_id for r in rows if r.incident_id}))
+            # One read of their incidents, held here: the session keeps only weak
+            # references, so a bare load was collected and each row read its own again.
+            ids = list({r.incident_id for r in rows if r.incident_id})
+            incidents = {i.id: i for i in await load_incidents(session, ids)} if ids else {}
             for row in rows:
-                if await self._ready(session, row, now):
+                incident = None if row.incident_id is None else incidents.get(row.incident_id)
+                if await self._ready(session, row, incident, now):
                     row.state, row.attempts = "sending", row.attempts + 1
                     row.lease, row.deadline, row.started_at = lease, now + self.lease_time, None
                     page = message_of(row) if row.kind == Kind.PAGE and row.incident_id else None
                     claimed.append(Claimed(row.id, lease, row.incident_id, page))
         return claimed, len(rows)
 
-    async def _ready(self, session: AsyncSession, row: Notification, now: datetime) -> bool:
+    async def _ready(
+        self, session: AsyncSession, row: Notification, incident: Incident | None, now: datetime
+    ) -> bool:
         """Whether the row goes now: still wanted, not empty, not held by the throttle."""
-        incident = None if row.incident_id is None else await session.get(Incident, row.incident_id)
         if not await self._wanted(session, row, incident):
             return False
         if await self.throttler.hold(session, row, now):
