@@ -28,10 +28,11 @@ from sqlalchemy import event
 from bench.policies import timers
 from bench.seed import seed_timers
 from pager.clock import FakeClock
+from pager.core.outcome import Outcome
 from pager.engine.engine import Engine
+from pager.engine.policy_runtime import PolicyRuntime
 from pager.metrics import Metrics
-from pager.notify.base import Message, Outcome, SendResult
-from pager.policy.runtime import PolicyRuntime
+from pager.notify.base import Message, SendResult
 from pager.store.db import Database
 
 PEOPLE = 250
