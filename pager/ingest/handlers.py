@@ -43,8 +43,11 @@ async def _ingest(
     if not pager.policies.loaded:
         raise ApiError(503, "no policy loaded yet", "unavailable")
     result = await ingest(pager, hook.alerts)
-    for alert in hook.alerts:
-        pager.metrics.alerts_received.labels(source, alert.status).inc()
+    firing = sum(1 for alert in hook.alerts if alert.status == "firing")
+    # One label lookup per status, not per alert (prometheus_client's are slow).
+    for status, count in (("firing", firing), ("resolved", len(hook.alerts) - firing)):
+        if count:
+            pager.metrics.alerts_received.labels(source, status).inc(count)
     if hook.truncated:
         _cut(pager, hook)
     return json_response(
