@@ -13,6 +13,9 @@ The baseline is a bare aiohttp handler that parses the same JSON and answers
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from pathlib import Path
 
 from bench import procs
@@ -26,6 +29,14 @@ TARGET_RATIO = 0.25
 TARGET_P99_MS = 50.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time `pid` has used so far (user + system, all threads), from /proc."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return float("nan")
+
+
 class _Target:
     """One server under test and its own deterministic webhook sequence."""
 
@@ -33,13 +44,17 @@ class _Target:
         self.proc, self.hooks = proc, Webhooks(seed=1)
         self.closed: list[Result] = []
         self.opened: dict[float, list[Result]] = {}
+        self.server_cpu: list[float] = []  # the server's CPU seconds / wall seconds, per run
 
     async def sustained(self, cfg: Config) -> None:
         await closed_loop([self.proc.port], self.hooks.next, cfg.pick(3, 1), WORKERS)  # warm-up
         for _ in range(cfg.count(5, 3)):
+            cpu0, t0 = _cpu_seconds(self.proc.pid), time.perf_counter()
             self.closed.append(
                 await closed_loop([self.proc.port], self.hooks.next, cfg.pick(8, 3), WORKERS)
             )
+            used = _cpu_seconds(self.proc.pid) - cpu0
+            self.server_cpu.append(used / (time.perf_counter() - t0))
 
     @property
     def rate(self) -> float:
@@ -119,8 +134,10 @@ def _notes(section: Section, measured: dict[str, _Target], base: _Target) -> Non
         statuses = sorted({s for r in results for s in r.statuses})
         cpu = max(r.cpu for r in target.closed)
         overloaded = sum(r.overloaded for r in results)
+        server = runs([c * 100 for c in target.server_cpu])
         section.note(
             f"{name}: HTTP statuses {statuses}, {errors} non-2xx; load generator CPU "
-            f"≤ {cpu:.0%} of one core in the closed loop; open-loop sends that found "
+            f"≤ {cpu:.0%} of one core in the closed loop, the server's {fmt(server.median)}% "
+            f"(all its threads; {server.spread}); open-loop sends that found "
             f"all 64 connections busy: {overloaded}"
         )
