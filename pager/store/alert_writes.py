@@ -4,8 +4,9 @@ Guarantees:
 * `record_batch(session, parts, now)` leaves the database as recording each
   part alone, in order, would (`pager.store.alert_fold` says how), in a fixed
   number of statements whatever the batch's size: the open incidents it
-  touches and their alerts in one query, then one statement per table: the pages of resolved incidents cancelled, those incidents resolved,
-  the new incidents inserted (RETURNING their ids), every alert written by one
+  touches and their alerts in one query, then one statement per table: the
+  pages of resolved incidents cancelled, those incidents resolved, the new
+  incidents inserted (RETURNING their ids), every alert written by one
   `INSERT ... ON CONFLICT (incident_id, fingerprint) DO UPDATE`, the timeline
   events inserted.
 * On PostgreSQL the open incidents a batch touches are locked as they are read
