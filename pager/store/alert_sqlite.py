@@ -88,6 +88,7 @@ def _borrow(raw: sqlite3.Connection, owner: Engine) -> Engine:
         creator=lambda: raw,
         poolclass=StaticPool,
         pool_reset_on_return=None,
+        echo=owner.echo,
         json_serializer=owner.dialect._json_serializer,
         json_deserializer=owner.dialect._json_deserializer,
     )
