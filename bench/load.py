@@ -144,11 +144,22 @@ class Client:
         self._conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
+        reused = self._conn is not None
         if self._conn is None:
             self._conn = await asyncio.open_connection("127.0.0.1", self.port)
         reader, writer = self._conn
         writer.write(self._head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        head = await reader.readuntil(b"\r\n\r\n")
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            # The server closed this kept-alive connection while it sat idle (its
+            # keep-alive timeout) before reading the request: nothing was answered,
+            # so send it again, once, on a new connection.
+            await self.close()
+            partial = exc.partial if isinstance(exc, asyncio.IncompleteReadError) else b""
+            if not reused or partial:
+                raise
+            return await self.post(body)
         status = int(head[9:12])
         length, close = 0, False
         for line in head.lower().split(b"\r\n")[1:]:
