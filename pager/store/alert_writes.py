@@ -4,8 +4,8 @@ Guarantees:
 * `record_batch(session, parts, now)` leaves the database as recording each
   part alone, in order, would (`pager.store.alert_fold` says how), in a fixed
   number of statements whatever the batch's size: the open incidents it
-  touches and their alerts in one query, then one statement per table: the
-  pages of resolved incidents cancelled, those incidents resolved, the new
+  touches in one query, their alerts in one more, then one statement per
+  table: the pages of resolved incidents cancelled, those incidents resolved, the new
   incidents inserted (RETURNING their ids), every alert written by one
   `INSERT ... ON CONFLICT (incident_id, fingerprint) DO UPDATE`, the timeline
   events inserted.
@@ -103,28 +103,12 @@ def _locked(query: Select[Any]) -> Select[Any]:
 _READ_COLUMNS = (_INCIDENTS.c.id, _INCIDENTS.c.open_key, _INCIDENTS.c.group_key, _INCIDENTS.c.state)
 
 
-# An alert's columns beside its incident's in one row (labelled apart: both have an id).
-_ALERT_NAMES = tuple(c.name for c in _ALERTS.c if c.name not in ("id", "incident_id"))
-_ALERT_COLUMNS = tuple(_ALERTS.c[name].label(f"alert_{name}") for name in _ALERT_NAMES)
-
-
 def _read_open(conn: Connection, read: Read, keys: set[str]) -> None:
-    """The open incidents under `keys` and all their alerts, in one statement: one
-    round trip on every batch's path instead of two."""
+    found: list[int] = []
     for chunk in _chunks(sorted(keys)):
-        query = (
-            select(*_READ_COLUMNS, *_ALERT_COLUMNS)
-            .outerjoin(_ALERTS, _ALERTS.c.incident_id == _INCIDENTS.c.id)
-            .where(_INCIDENTS.c.open_key.in_(chunk))
-            .order_by(_INCIDENTS.c.id)
-        )
-        rows = conn.execute(_locked(query)).all()
-        _remember(read, rows)
-        for row in rows:
-            values = row._mapping
-            if values["alert_fingerprint"] is not None:  # an incident with no alert row
-                alert = {name: values[f"alert_{name}"] for name in _ALERT_NAMES}
-                read.alerts.setdefault(row.id, {})[alert["fingerprint"]] = alert
+        query = select(*_READ_COLUMNS).where(_INCIDENTS.c.open_key.in_(chunk))
+        found += _remember(read, conn.execute(_locked(query.order_by(_INCIDENTS.c.id))))
+    _read_alerts(conn, read, found)
 
 
 def _read_holders(conn: Connection, read: Read, pairs: set[Pair]) -> None:
