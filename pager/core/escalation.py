@@ -238,7 +238,7 @@ class _Decider:
                 self.orders.append(
                     Order(
                         person=person,
-                        channel="sms",
+                        channel=Channel.SMS,
                         due_at=self.now,
                         kind="info",
                         key=f"{s.incident_id}:resolved:{person}",

@@ -9,20 +9,16 @@ repeated (engine/unknown.py).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from pager.core.outcome import Outcome
-from pager.policy.model import Channel
+from pager.core.vocabulary import Channel, NotificationKind
 
 
-class Kind(enum.StrEnum):
-    PAGE = "page"  # wakes someone; may be acknowledged
-    BUNDLE = "bundle"  # several pages folded into one by the throttle
-    INFO = "info"  # stakeholder updates, resolve notices, reminders: never acks
+Kind = NotificationKind  # the transports' name for it (it changes the SMS validity period)
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,7 +138,7 @@ def _message(kind: str, msg: str, value: Any, ctx: dict[str, Any]) -> str:
         return msg.removeprefix("Value error, ")
     if kind == "string_type":
         return f"expected text, got {shape_of(value)}: write it in quotes"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):  # a Literal or a StrEnum field (Channel)
         return f"expected {ctx['expected']}, got {shape_of(value)}"
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == PRIORITY_PATTERN:
         return f"invalid priority {value!r}: use P1, P2, … (at most 16 characters)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,8 +32,16 @@ from pager.policy.durations import (
 )
 from pager.policy.errors import PRIORITY_PATTERN
 
-Channel = Literal["sms", "voice"]
-CHANNELS: tuple[Channel, ...] = ("sms", "voice")
+
+class Channel(StrEnum):
+    """How a person is reached (pager.core.vocabulary re-exports it: it is
+    defined here because the policy file names it and this layer is the lowest)."""
+
+    SMS = "sms"
+    VOICE = "voice"
+
+
+CHANNELS: tuple[Channel, ...] = (Channel.SMS, Channel.VOICE)
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -71,7 +80,10 @@ class NotifyRule(Strict):
 
 
 def _default_notify() -> tuple[NotifyRule, ...]:
-    return (NotifyRule(channel="sms"), NotifyRule(channel="voice", after=timedelta(minutes=1)))
+    return (
+        NotifyRule(channel=Channel.SMS),
+        NotifyRule(channel=Channel.VOICE, after=timedelta(minutes=1)),
+    )
 
 
 class _Window(Strict):

@@ -76,7 +76,7 @@ def message(channel: Channel, kind: Kind = Kind.PAGE) -> Message:
 
 @pytest.mark.parametrize("kind", list(Kind))
 async def test_sms_conforms(notifier: TwilioNotifier, kind: Kind) -> None:
-    result = await notifier.send(message("sms", kind))
+    result = await notifier.send(message(Channel.SMS, kind))
 
     assert result.outcome is Outcome.ACCEPTED, result.error
     assert result.provider_id is not None
@@ -84,7 +84,7 @@ async def test_sms_conforms(notifier: TwilioNotifier, kind: Kind) -> None:
 
 
 async def test_call_conforms(notifier: TwilioNotifier) -> None:
-    result = await notifier.send(message("voice"))
+    result = await notifier.send(message(Channel.VOICE))
 
     assert result.outcome is Outcome.ACCEPTED, result.error
     assert result.provider_id is not None
@@ -95,7 +95,7 @@ async def test_prism_refuses_what_twilio_would(prism: Prism) -> None:
     # The control: a Url that is no URI breaks the spec, and the test would see it.
     twilio = await notifier_for(prism, public_url="pager")
     try:
-        result = await twilio.send(message("voice"))
+        result = await twilio.send(message(Channel.VOICE))
     finally:
         await twilio.close()
 

@@ -253,7 +253,7 @@ def page(channel: Channel, n: int = 1) -> Message:
 
 async def test_a_call_is_answered_and_acknowledged_by_a_key(world):
     fake, daemon, notifier = world
-    assert (await notifier.send(page("voice", n=5))).outcome is Outcome.ACCEPTED
+    assert (await notifier.send(page(Channel.VOICE, n=5))).outcome is Outcome.ACCEPTED
 
     call = await fake.expect_voice(
         ALICE, "incident 42", "press 1 to acknowledge", daemon_url=daemon.listen_url
@@ -268,7 +268,7 @@ async def test_a_call_is_answered_and_acknowledged_by_a_key(world):
 
 async def test_a_machine_gets_a_message_and_no_menu(world):
     fake, daemon, notifier = world
-    await notifier.send(page("voice"))
+    await notifier.send(page(Channel.VOICE))
     call = fake.expect_call(ALICE)
 
     said = await call.answer("machine_start", daemon.listen_url)
@@ -280,8 +280,8 @@ async def test_a_machine_gets_a_message_and_no_menu(world):
 
 async def test_status_callbacks_are_signed_and_reach_the_daemon(world):
     fake, daemon, notifier = world
-    sms_sid = (await notifier.send(page("sms", n=3))).provider_id
-    call_sid = (await notifier.send(page("voice", n=4))).provider_id
+    sms_sid = (await notifier.send(page(Channel.SMS, n=3))).provider_id
+    call_sid = (await notifier.send(page(Channel.VOICE, n=4))).provider_id
     assert sms_sid is not None
     assert call_sid is not None
 
@@ -331,7 +331,7 @@ async def test_a_forged_webhook_is_refused(world):
 
 async def test_expectations_fail_clearly(world):
     fake, _, notifier = world
-    await notifier.send(page("sms"))
+    await notifier.send(page(Channel.SMS))
 
     with pytest.raises(AssertionError, match=r"no SMS to \+15550100001 containing \['resolved'\]"):
         fake.expect_sms(ALICE, "resolved")

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from pager.core.outcome import Outcome
+from pager.core.vocabulary import Channel
 from pager.notify.base import Kind, LookupFailed, Message, Notifier
 from pager.notify.twilio import CODE_OUTCOMES, TwilioNotifier, _failed, classify
 from pager.notify.twilio_http import Exchange, HttpClient, retry_after_seconds, track, untrack
@@ -25,11 +26,11 @@ PUBLIC = "https://pager.example.com"
 
 
 def sms(to: str = ALICE, body: str = "[P1] #42 Disk full", n: int = 7, kind: Kind = Kind.PAGE):
-    return Message(n, 42, "alice", to, "sms", kind, body)
+    return Message(n, 42, "alice", to, Channel.SMS, kind, body)
 
 
 def call(to: str = ALICE, n: int = 9):
-    return Message(n, 42, "alice", to, "voice", Kind.PAGE, "[P1] #42 Disk full")
+    return Message(n, 42, "alice", to, Channel.VOICE, Kind.PAGE, "[P1] #42 Disk full")
 
 
 @pytest.fixture
