@@ -27,6 +27,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from pager.core.vocabulary import Channel, IncidentState, NotificationState
+
 SOURCES = ("alertmanager", "generic", "heartbeat", "drill")
 STATUSES = ("firing", "resolved")
 REJECT_REASONS = (
@@ -39,17 +41,18 @@ REJECT_REASONS = (
     "client_disconnected",  # the client went away before its body was read
     "deadline",  # not answered within the request deadline
 )
-CHANNELS = ("sms", "voice")
+CHANNELS = tuple(Channel)
+# pager_notifications_total{state}: where a send ended up (pending and sending pass).
 NOTIFY_OUTCOMES = (
-    "sent",
-    "delivered",
-    "failed_temp",
-    "failed_perm",
-    "unknown",
-    "throttled",
-    "cancelled",
+    NotificationState.SENT,
+    NotificationState.DELIVERED,
+    NotificationState.FAILED_TEMP,
+    NotificationState.FAILED_PERM,
+    NotificationState.UNKNOWN,
+    NotificationState.THROTTLED,
+    NotificationState.CANCELLED,
 )
-STATES = ("triggered", "acknowledged")
+STATES = (IncidentState.TRIGGERED, IncidentState.ACKNOWLEDGED)  # open incidents, by state
 ENGINE_STEPS = ("heartbeats", "escalate", "send", "reconcile", "unknown")
 LOOKUP_RESULTS = ("found", "not_found", "unavailable")
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pager.core.outcome import Outcome
+from pager.core.vocabulary import PAGE_KINDS, NotificationKind, NotificationState
 
 FIRST_BACKOFF = timedelta(seconds=10)
 MAX_BACKOFF = timedelta(minutes=5)
@@ -29,22 +30,22 @@ LOOKUP_DELAY = timedelta(seconds=5)
 FAILED_STATUSES = frozenset({"undelivered", "failed", "no-answer", "busy", "canceled"})
 # A status callback may come late or out of order: never move backwards.
 STATUS_RANK = {
-    "sending": 0,
-    "unknown": 1,
-    "sent": 2,
+    NotificationState.SENDING: 0,
+    NotificationState.UNKNOWN: 1,
+    NotificationState.SENT: 2,
     "queued": 2,
     "ringing": 3,
     "in-progress": 4,
     "answered": 4,
-    "delivered": 5,
+    NotificationState.DELIVERED: 5,
     "completed": 5,
-    "failed_perm": 6,
+    NotificationState.FAILED_PERM: 6,
 }
 
 
 @dataclass(frozen=True)
 class Fate:
-    state: str
+    state: NotificationState
     retry_at: datetime | None = None  # failed_temp: when to try again
     check_at: datetime | None = None  # unknown: when to ask the provider
     fall_back: bool = False  # try the person's next channel
@@ -77,14 +78,14 @@ def after_send(
     level's ack timeout), the last try at that instant; failing then, the channel
     counts as failed and the person's next channel is tried."""
     if outcome is Outcome.ACCEPTED:
-        return Fate("sent")
+        return Fate(NotificationState.SENT)
     if outcome is Outcome.UNKNOWN:
-        return Fate("unknown", check_at=now + LOOKUP_DELAY)
+        return Fate(NotificationState.UNKNOWN, check_at=now + LOOKUP_DELAY)
     if outcome is Outcome.TEMPORARY and now < give_up_at:
         retry_at = min(now + retry_delay(attempts, retry_after), give_up_at)
-        return Fate("failed_temp", retry_at=retry_at)
+        return Fate(NotificationState.FAILED_TEMP, retry_at=retry_at)
     gave_up = outcome is Outcome.TEMPORARY
-    return Fate("failed_perm", fall_back=kind in ("page", "bundle"), gave_up=gave_up)
+    return Fate(NotificationState.FAILED_PERM, fall_back=kind in PAGE_KINDS, gave_up=gave_up)
 
 
 def give_up_at(
@@ -98,7 +99,7 @@ def give_up_at(
     """Until when a temporary failure is retried: a page until its level's ack
     timeout (`escalate_at`; at once when the incident has moved past its level
     or has no level left to wait for), anything else for RETRY_WINDOW."""
-    if kind != "page" or incident_step is None:
+    if kind != NotificationKind.PAGE or incident_step is None:
         return created_at + RETRY_WINDOW
     if row_step < incident_step or escalate_at is None:
         return now
@@ -114,9 +115,9 @@ class Unanswered(enum.StrEnum):
 
 
 def unanswered(kind: str, priority: str, is_resend: bool) -> Unanswered:
-    if kind in ("page", "bundle") and priority == "P1" and not is_resend:
+    if kind in PAGE_KINDS and priority == "P1" and not is_resend:
         return Unanswered.RESEND
-    if kind == "page":
+    if kind == NotificationKind.PAGE:
         return Unanswered.ESCALATE
     return Unanswered.GIVE_UP
 

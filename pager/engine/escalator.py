@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core import drills, escalation
 from pager.core.delivery import backoff
 from pager.core.oncall import resolve_targets
+from pager.core.vocabulary import NotificationState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.engine.stakeholders import announce
@@ -248,7 +249,7 @@ def _notification(
         priority=incident.priority,
         step=order.step,
         body=render(incident, order, alert_count),
-        state="pending",
+        state=NotificationState.PENDING,
         due_at=order.due_at,
         scheduled_at=order.due_at,
         attempts=0,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import other_channels
 from pager.core.escalation import Order, level_number
+from pager.core.vocabulary import NotificationState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
@@ -21,7 +22,14 @@ from pager.store.incidents import TRIGGERED, add_event, firing_count
 from pager.store.models import Incident, Notification
 from pager.store.notifications import step_pages, waiting_bundle
 
-LIVE = ("pending", "failed_temp", "sending", "sent", "delivered", "unknown")
+LIVE = (
+    NotificationState.PENDING,
+    NotificationState.FAILED_TEMP,
+    NotificationState.SENDING,
+    NotificationState.SENT,
+    NotificationState.DELIVERED,
+    NotificationState.UNKNOWN,
+)
 
 
 async def fall_back(
@@ -43,7 +51,12 @@ async def fall_back(
         return
     policy = await policies.snapshot(incident.policy_version_id)
     mine = await step_pages(session, failed.incident_id, failed.step, failed.person_id)
-    waiting = [r for r in mine if r.state in ("pending", "failed_temp") and r.id != failed.id]
+    waiting = [
+        r
+        for r in mine
+        if r.state in (NotificationState.PENDING, NotificationState.FAILED_TEMP)
+        and r.id != failed.id
+    ]
     if waiting:  # the person's next rule is queued: bring it forward
         first = min(waiting, key=lambda r: r.due_at)
         first.due_at = now
@@ -101,7 +114,7 @@ async def _bundle_fall_back(
                 priority=failed.priority,
                 step=0,
                 body="",
-                state="pending",
+                state=NotificationState.PENDING,
                 due_at=now,
                 attempts=0,
                 created_at=now,
@@ -143,7 +156,7 @@ async def _copy(
         priority=incident.priority,
         step=failed.step,
         body=render(incident, order, firing),
-        state="pending",
+        state=NotificationState.PENDING,
         due_at=now,
         scheduled_at=failed.scheduled_at,
         attempts=0,

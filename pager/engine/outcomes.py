@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.clock import Clock
 from pager.core import delivery
 from pager.core.outcome import Outcome
+from pager.core.vocabulary import NotificationState, notification_event
 from pager.engine.fallback import fall_back
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.failpoints import Failpoints
@@ -34,7 +35,7 @@ from pager.store.outbox import mark_sent, row_event
 
 log = logging.getLogger("pager.engine.sender")  # one logger for every send line
 # States a provider callback may set while the send is still being recorded.
-CALLBACK_STATES = ("delivered", "failed_perm")
+CALLBACK_STATES = (NotificationState.DELIVERED, NotificationState.FAILED_PERM)
 
 
 class Recorder:
@@ -81,12 +82,12 @@ class Recorder:
         incident, row = await locked(session, notification_id, incident_id, fails)
         if row is None or row.lease != lease:
             return
-        if row.state in ("sending", "unknown"):
+        if row.state in (NotificationState.SENDING, NotificationState.UNKNOWN):
             await self._apply(session, row, incident, result, now)
         elif row.state in CALLBACK_STATES and row.sent_at is None:
             self._accepted_late(row, result)
             if result.outcome is Outcome.ACCEPTED:
-                await self.note(session, row, "sent", now, result.provider_id)
+                await self.note(session, row, NotificationState.SENT, now, result.provider_id)
 
     async def _sent(self, session: AsyncSession, row: Row[Any], now: datetime) -> None:
         """What `note` and `_after_ack` do for an accepted send, from `mark_sent`'s row."""
@@ -156,23 +157,23 @@ class Recorder:
         self,
         session: AsyncSession,
         row: Notification,
-        state: str,
+        state: NotificationState,
         now: datetime,
         provider_id: str | None,
         **detail: object,
     ) -> None:
         """The send's facts: SID, sent_at, metrics, timeline and log."""
         row.provider_id = provider_id or row.provider_id
-        if state == "sent":
+        if state == NotificationState.SENT:
             row.sent_at = row.sent_at or now
             await self._observe(session, row)
         self.metrics.notifications.labels(row.channel, state).inc()
-        failed = state != "sent"
+        failed = state != NotificationState.SENT
         row_event(
             session,
             row,
             now,
-            f"notification_{state}",
+            notification_event(state),
             message=row.kind,
             error=row.error if failed else None,
             code=row.error_code if failed else None,

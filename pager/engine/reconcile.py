@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.vocabulary import NotificationState
 from pager.metrics import Metrics
 from pager.store.claims import claim_deadlines, deadline_passed
 from pager.store.db import Database
@@ -33,26 +34,32 @@ class Reconciler:
 
     async def run(self, now: datetime) -> int:
         async with self.db.read() as session:
-            if not await deadline_passed(session, ("sending", "cancelled"), now):
+            if not await deadline_passed(
+                session, (NotificationState.SENDING, NotificationState.CANCELLED), now
+            ):
                 return 0
         skip_locked = not self.db.is_sqlite
         async with self.db.write() as session:
-            stuck = await claim_deadlines(session, "sending", now, BATCH, skip_locked)
+            stuck = await claim_deadlines(
+                session, NotificationState.SENDING, now, BATCH, skip_locked
+            )
             for row in stuck:
                 if row.started_at is None:
                     self._release(row)
                 else:
                     self._unknown(session, row, now)
-            cancelled = await claim_deadlines(session, "cancelled", now, BATCH, skip_locked)
+            cancelled = await claim_deadlines(
+                session, NotificationState.CANCELLED, now, BATCH, skip_locked
+            )
             for channel, n in Counter(r.channel for r in cancelled).items():
-                self.metrics.notifications.labels(channel, "cancelled").inc(n)
+                self.metrics.notifications.labels(channel, NotificationState.CANCELLED).inc(n)
             for row in cancelled:
                 row.deadline = None
         return len(stuck) + len(cancelled)
 
     def _release(self, row: Notification) -> None:
         """Claimed, never started: pending again, the attempt not counted."""
-        row.state, row.lease, row.deadline = "pending", None, None
+        row.state, row.lease, row.deadline = NotificationState.PENDING, None, None
         row.attempts = max(0, row.attempts - 1)
         log.info(
             "claim expired before its request started; pending again",
@@ -62,8 +69,8 @@ class Reconciler:
     def _unknown(self, session: AsyncSession, row: Notification, now: datetime) -> None:
         """Started, no result: it may have reached the provider. Ask it (at once:
         the request started at least a send timeout ago)."""
-        row.state, row.deadline = "unknown", now
-        self.metrics.notifications.labels(row.channel, "unknown").inc()
+        row.state, row.deadline = NotificationState.UNKNOWN, now
+        self.metrics.notifications.labels(row.channel, NotificationState.UNKNOWN).inc()
         row_event(
             session,
             row,

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
 from pager.core.outcome import Outcome
+from pager.core.vocabulary import NotificationState
 from pager.engine.outcomes import Recorder, message_of
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.slots import Slots
@@ -119,8 +120,8 @@ class Sender:
         if not await self._wanted(session, row, incident):
             return False
         if await self.throttler.hold(session, row, now):
-            if row.state == "throttled":
-                self.metrics.notifications.labels(row.channel, "throttled").inc()
+            if row.state == NotificationState.THROTTLED:
+                self.metrics.notifications.labels(row.channel, NotificationState.THROTTLED).inc()
             return False
         return True
 
@@ -138,8 +139,8 @@ class Sender:
         else:
             wanted = True
         if not wanted:
-            row.state, row.lease, row.deadline = "cancelled", None, None
-            self.metrics.notifications.labels(row.channel, "cancelled").inc()
+            row.state, row.lease, row.deadline = NotificationState.CANCELLED, None, None
+            self.metrics.notifications.labels(row.channel, NotificationState.CANCELLED).inc()
         return wanted
 
     async def _attempt(self, claimed: Claimed) -> None:
@@ -171,7 +172,11 @@ class Sender:
         ):
             return claimed.page  # the usual case, in one statement; otherwise find out why
         row = await lock_notification(session, claimed.notification_id)
-        ours = row is not None and row.state == "sending" and row.lease == claimed.lease
+        ours = (
+            row is not None
+            and row.state == NotificationState.SENDING
+            and row.lease == claimed.lease
+        )
         if row is None or not ours or row.started_at is not None:
             return None  # the lease ran out and someone else has it, or an ack cancelled it
         incident = await current_incident(session, claimed.incident_id)

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
+from pager.core.vocabulary import NotificationState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.policy.model import ThrottleLimit
 from pager.store.incidents import add_event, triggered_among
@@ -102,17 +103,17 @@ class Throttler:
         if info:
             digest = await self._pending(session, row, "info", free, now, digest=True)
             digest.bundle_of = [*(digest.bundle_of or []), row.id]
-            row.state = "throttled"
+            row.state = NotificationState.THROTTLED
             return True
         bundle = await self._pending(session, row, "bundle", min(free, now + self.window), now)
         bundle.bundle_of = sorted({*(bundle.bundle_of or []), row.incident_id})
-        row.state = "throttled"
+        row.state = NotificationState.THROTTLED
         if row.incident_id is not None:
             add_event(
                 session,
                 row.incident_id,
                 now,
-                "throttled",
+                NotificationState.THROTTLED,
                 None,
                 person=row.person_id,
                 channel=row.channel,
@@ -159,7 +160,7 @@ class Throttler:
                 priority=row.priority,
                 step=0,
                 body="",
-                state="pending",
+                state=NotificationState.PENDING,
                 due_at=due,
                 attempts=0,
                 created_at=now,

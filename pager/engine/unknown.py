@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
 from pager.core import delivery
+from pager.core.vocabulary import NotificationState
 from pager.engine.fallback import escalate_early, fall_back
 from pager.engine.outcomes import Recorder, give_up_at, locked, message_of
 from pager.engine.policy_runtime import PolicyRuntime
@@ -73,12 +74,12 @@ class UnknownResolver:
         if self.slots.free <= 0:
             return 0
         async with self.db.read() as session:
-            if not await deadline_passed(session, ("unknown",), now):
+            if not await deadline_passed(session, (NotificationState.UNKNOWN,), now):
                 return 0
         lease = secrets.token_hex(8)
         async with self.db.write() as session:
             rows = await claim_deadlines(
-                session, "unknown", now, self.slots.free, not self.db.is_sqlite
+                session, NotificationState.UNKNOWN, now, self.slots.free, not self.db.is_sqlite
             )
             questions = [self._lease(row, lease, now) for row in rows]
         for q in questions:
@@ -108,7 +109,7 @@ class UnknownResolver:
         now = self.clock.now()
         # Locked first: the answer may escalate or fall back, which moves the incident.
         incident, row = await locked(session, q.notification_id, q.incident_id, True)
-        if row is None or row.lease != q.lease or row.state != "unknown":
+        if row is None or row.lease != q.lease or row.state != NotificationState.UNKNOWN:
             return
         row.lease, row.deadline = None, None
         if found is None:
@@ -126,8 +127,10 @@ class UnknownResolver:
         self, session: AsyncSession, row: Notification, sid: str, now: datetime
     ) -> None:
         self.metrics.unknown_resolved.labels("found").inc()
-        row.state, row.sent_at, row.error = "sent", row.started_at or now, None
-        await self.recorder.note(session, row, "sent", now, sid, found_by_lookup=True)
+        row.state, row.sent_at, row.error = NotificationState.SENT, row.started_at or now, None
+        await self.recorder.note(
+            session, row, NotificationState.SENT, now, sid, found_by_lookup=True
+        )
 
     async def _not_found(
         self, session: AsyncSession, row: Notification, incident: Incident | None, now: datetime
@@ -136,10 +139,13 @@ class UnknownResolver:
         give_up = give_up_at(row, incident, now)
         row_event(session, row, now, "notification_not_found", send_again=now < give_up)
         if now < give_up:
-            row.state, row.due_at, row.started_at = "pending", now, None
+            row.state, row.due_at, row.started_at = NotificationState.PENDING, now, None
             return
-        row.state, row.error = "failed_perm", "not sent, and retried until its level's ack timeout"
-        await self.recorder.note(session, row, "failed_perm", now, None)
+        row.state, row.error = (
+            NotificationState.FAILED_PERM,
+            "not sent, and retried until its level's ack timeout",
+        )
+        await self.recorder.note(session, row, NotificationState.FAILED_PERM, now, None)
         await fall_back(session, row, self.policies, now)
 
     async def _unanswered(
@@ -175,7 +181,7 @@ def resend_copy(row: Notification, now: datetime) -> Notification:
         priority=row.priority,
         step=row.step,
         body=row.body,
-        state="pending",
+        state=NotificationState.PENDING,
         due_at=now,
         scheduled_at=row.scheduled_at,
         attempts=0,

@@ -17,7 +17,6 @@ from typing import Protocol
 from pager.core.outcome import Outcome
 from pager.core.vocabulary import Channel, NotificationKind
 
-
 Kind = NotificationKind  # the transports' name for it (it changes the SMS validity period)
 
 

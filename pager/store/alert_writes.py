@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.alert import AlertIn
 from pager.core.grouping import incident_key
+from pager.core.vocabulary import NotificationState
 from pager.store.alert_batch import (
     RESOLVED,
     Classified,
@@ -155,10 +156,10 @@ def _write(conn: Connection, folded: Folded, now: datetime) -> None:
             update(_NOTIFICATIONS)
             .where(
                 _NOTIFICATIONS.c.incident_id.in_(chunk),
-                _NOTIFICATIONS.c.state == "pending",
+                _NOTIFICATIONS.c.state == NotificationState.PENDING,
                 _NOTIFICATIONS.c.kind == "page",
             )
-            .values(state="cancelled")
+            .values(state=NotificationState.CANCELLED)
         )
         conn.execute(
             update(_INCIDENTS)

@@ -22,9 +22,10 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.vocabulary import NotificationState
 from pager.store.models import Incident, Notification
 
-SENDABLE = ("pending", "failed_temp")
+SENDABLE = (NotificationState.PENDING, NotificationState.FAILED_TEMP)
 _T = TypeVar("_T", bound=Any)
 
 
@@ -130,7 +131,7 @@ async def start_page(
         update(Notification)
         .where(
             Notification.id == notification_id,
-            Notification.state == "sending",
+            Notification.state == NotificationState.SENDING,
             Notification.lease == lease,
             Notification.started_at.is_(None),
             triggered,

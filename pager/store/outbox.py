@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Row, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.vocabulary import NotificationState
 from pager.store.incidents import add_event
 from pager.store.models import Incident, Notification
 
@@ -76,7 +77,7 @@ def info_message(
         priority=priority,
         step=0,
         body=body,
-        state="pending",
+        state=NotificationState.PENDING,
         due_at=now,
         attempts=0,
         created_at=now,

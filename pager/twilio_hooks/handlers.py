@@ -19,6 +19,7 @@ from aiohttp import web
 from pager.actions import ACTIONS, act
 from pager.core.sms_commands import Action, Command, help_text, parse_reply
 from pager.core.via import Via
+from pager.core.vocabulary import NotificationState
 from pager.edge import ApiError
 from pager.practice.updates import post_update
 from pager.services import Pager
@@ -151,7 +152,9 @@ async def gather(request: web.Request) -> web.Response:
     targets = _incidents_of(row)
     if name is None or not targets:
         return _xml(twiml.voice_page(row.body, _gather_url(pager, row.id)))
-    if row.state == "failed_perm":  # a machine answered (or the call failed): no one to act
+    if (
+        row.state == NotificationState.FAILED_PERM
+    ):  # a machine answered (or the call failed): no one to act
         pager.metrics.inbound_refused.labels("voice").inc()
         return _xml(twiml.voice_ack_result(MACHINE))
 

@@ -20,6 +20,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import FAILED_STATUSES, status_moves
+from pager.core.vocabulary import EventKind, NotificationState
 from pager.engine.fallback import fall_back
 from pager.services import Pager
 from pager.store.models import Notification
@@ -29,8 +30,11 @@ from pager.twilio_hooks.form import StatusForm
 
 log = logging.getLogger(__name__)
 # Provider statuses that change our row; the rest (queued, ringing, ...) are progress.
-DONE = {"delivered": "delivered", "completed": "delivered", "read": "delivered"}
-IN_FLIGHT = ("sending", "unknown")  # a send may have reached Twilio, its sid not recorded
+DONE = frozenset({"delivered", "completed", "read"})  # Twilio's words for delivered
+IN_FLIGHT = (
+    NotificationState.SENDING,
+    NotificationState.UNKNOWN,
+)  # a send may have reached Twilio, its sid not recorded
 
 
 def fits(row: Notification, sid: str | None) -> bool:
@@ -65,10 +69,10 @@ async def record(pager: Pager, notification_id: int, form: StatusForm) -> None:
             return
         if form.status in FAILED_STATUSES:
             await _failed(pager, session, row, form.status, form.error_code)
-        elif form.status in DONE and status_moves(row.state, "delivered"):
-            row.state, row.delivered_at = "delivered", now
-            pager.metrics.notifications.labels(row.channel, "delivered").inc()
-            row_event(session, row, now, "notification_delivered")
+        elif form.status in DONE and status_moves(row.state, NotificationState.DELIVERED):
+            row.state, row.delivered_at = NotificationState.DELIVERED, now
+            pager.metrics.notifications.labels(row.channel, NotificationState.DELIVERED).inc()
+            row_event(session, row, now, EventKind.NOTIFICATION_DELIVERED)
 
 
 async def record_machine(
@@ -83,10 +87,10 @@ async def record_machine(
 async def _failed(
     pager: Pager, session: AsyncSession, row: Notification, why: str, code: int | None
 ) -> None:
-    if not status_moves(row.state, "failed_perm"):
+    if not status_moves(row.state, NotificationState.FAILED_PERM):
         return
     now = pager.clock.now()
-    row.state, row.error, row.error_code = "failed_perm", why, code
-    pager.metrics.notifications.labels(row.channel, "failed_perm").inc()
-    row_event(session, row, now, "notification_failed_perm", error=why, code=code)
+    row.state, row.error, row.error_code = NotificationState.FAILED_PERM, why, code
+    pager.metrics.notifications.labels(row.channel, NotificationState.FAILED_PERM).inc()
+    row_event(session, row, now, EventKind.NOTIFICATION_FAILED_PERM, error=why, code=code)
     await fall_back(session, row, pager.policies, now)

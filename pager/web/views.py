@@ -12,20 +12,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pager.core.escalation import level_number
+from pager.core.vocabulary import NotificationState
 from pager.policy.model import Policy, PriorityDef
 from pager.store.models import Incident, Notification
 from pager.web.fmt import duration
 
-DELIVERY = {
-    "pending": "waiting",
-    "sending": "sending",
-    "sent": "sent",
-    "delivered": "delivered",
-    "failed_temp": "failed, retrying",
-    "failed_perm": "failed",
-    "unknown": "unknown",
-    "cancelled": "cancelled",
-    "throttled": "bundled",
+DELIVERY: dict[str, str] = {
+    NotificationState.PENDING: "waiting",
+    NotificationState.SENDING: "sending",
+    NotificationState.SENT: "sent",
+    NotificationState.DELIVERED: "delivered",
+    NotificationState.FAILED_TEMP: "failed, retrying",
+    NotificationState.FAILED_PERM: "failed",
+    NotificationState.UNKNOWN: "unknown",
+    NotificationState.CANCELLED: "cancelled",
+    NotificationState.THROTTLED: "bundled",
 }
 
 
@@ -79,7 +80,7 @@ def paged_people(policy: Policy, pages: Sequence[Notification]) -> tuple[Paged, 
             person,
             name_of(policy, person),
             tuple(f"{CHANNEL.get(r.channel, r.channel)} {delivery(r)}" for r in rows),
-            any(r.state != "cancelled" for r in rows),
+            any(r.state != NotificationState.CANCELLED for r in rows),
         )
         for person, rows in by_person.items()
     )

@@ -22,10 +22,11 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pager"
 # Bottom first. Each tuple is a layer of units that do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # leaves: import nothing of pager
-    ("labels", "clock", "logs", "metrics", "failpoints", "serving", "settings_file"),
+    ("labels", "clock", "logs", "failpoints", "serving", "settings_file"),
     ("settings",),  # the environment and the YAML config (settings_file), read once
     ("policy",),  # YAML -> validated models, checks; pure
     ("core",),  # the pure domain: no await, no now()
+    ("metrics",),  # counters, their label values named by core's vocabulary
     ("store",),  # all SQL
     ("migrations",),  # alembic's environment (pager/migrations links to alembic/)
     ("notify",),  # transports: report, never retry
