@@ -7,6 +7,7 @@ from typing import Any
 
 from pager.core.drills import DrillOutcome
 from pager.core.escalation import level_number
+from pager.core.vocabulary import IncidentState
 from pager.store.models import Alert, Event, Incident, Notification
 
 
@@ -44,7 +45,7 @@ def incident_summary(i: Incident) -> dict[str, Any]:
 
 def drill_outcome(i: Incident) -> str | None:
     """running, complete or unanswered for a drill; None for a real incident."""
-    if not i.drill or (i.drill_outcome is None and i.state == "resolved"):
+    if not i.drill or (i.drill_outcome is None and i.state == IncidentState.RESOLVED):
         return i.drill_outcome  # a drill resolved before outcomes were recorded: None
     return i.drill_outcome or DrillOutcome.RUNNING
 

@@ -29,9 +29,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pager.core.hours import in_hours, next_opening
+from pager.core.vocabulary import IncidentState
 from pager.policy.model import Channel, NotifyRule, Policy, PriorityDef
 
-TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
 LAST_LEVEL_TIMEOUT = timedelta(minutes=15)
 
 
@@ -113,13 +113,13 @@ class _Decider:
         return self.policy.priorities.get(s.priority) or PriorityDef()
 
     def run(self, s: State) -> Decision:
-        if s.state == RESOLVED:
+        if s.state == IncidentState.RESOLVED:
             return self.resolved(s)
         s = self.maybe_upgrade(s)
         upgrade_at = self.upgrade_at(s)
-        if s.state == ACKNOWLEDGED:
+        if s.state == IncidentState.ACKNOWLEDGED:
             s, expires_at = self.maybe_expire_ack(s)
-            if s.state == ACKNOWLEDGED:
+            if s.state == IncidentState.ACKNOWLEDGED:
                 return self.done(s, expires_at, upgrade_at)
         hours = self.prio(s).hours
         if hours != "always" and not in_hours(hours, self.now):
@@ -157,7 +157,7 @@ class _Decider:
         new = self.prio(s).upgrade_to or s.priority
         self.note("upgraded", from_priority=s.priority, to_priority=new)
         s = replace(s, priority=new)
-        if s.state == TRIGGERED:  # escalate as the new priority, from the top
+        if s.state == IncidentState.TRIGGERED:  # escalate as the new priority, from the top
             s = replace(s, level=-1, loop=0, escalate_at=None, exhausted=False)
         return s
 
@@ -170,7 +170,13 @@ class _Decider:
             return s, due
         self.note("ack_expired", acked_at=s.acked_at.isoformat())
         return replace(
-            s, state=TRIGGERED, acked_at=None, level=-1, loop=0, escalate_at=None, exhausted=False
+            s,
+            state=IncidentState.TRIGGERED,
+            acked_at=None,
+            level=-1,
+            loop=0,
+            escalate_at=None,
+            exhausted=False,
         ), None
 
     # --- escalation -------------------------------------------------------

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core import drills, escalation
 from pager.core.delivery import backoff
 from pager.core.oncall import resolve_targets
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import IncidentState, NotificationState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.engine.stakeholders import announce
@@ -156,11 +156,11 @@ class Escalator:
     ) -> None:
         policy = await self.policies.snapshot(incident.policy_version_id)
         due = incident.next_action_at or now
-        if incident.state != "resolved" and drills.over(incident.drill_ends_at, now):
+        if incident.state != IncidentState.RESOLVED and drills.over(incident.drill_ends_at, now):
             await end_unanswered_drill(session, incident, now)  # resolved: due again at once
             return
         suppressed = incident.suppressed
-        if incident.suppressed and incident.state != "resolved":
+        if incident.suppressed and incident.state != IncidentState.RESOLVED:
             # The maintenance window it was opened in has ended: page from now.
             add_event(session, incident.id, now, "maintenance_ended", None)
             incident.suppressed = False
@@ -217,13 +217,13 @@ def _state(incident: Incident, paged: tuple[str, ...]) -> escalation.State:
 def _apply(incident: Incident, decision: escalation.Decision) -> None:
     s = decision.state
     incident.priority, incident.state, incident.acked_at = s.priority, s.state, s.acked_at
-    if s.state == escalation.TRIGGERED:
+    if s.state == IncidentState.TRIGGERED:
         incident.acked_by = None
     incident.level, incident.loop, incident.step = s.level, s.loop, s.step
     incident.escalate_at, incident.held, incident.exhausted = s.escalate_at, s.held, s.exhausted
     incident.paging_since = s.paging_since
     incident.next_action_at = decision.next_action_at
-    if s.state != escalation.RESOLVED and incident.drill_ends_at is not None:
+    if s.state != IncidentState.RESOLVED and incident.drill_ends_at is not None:
         # A drill wakes at its deadline to end, whatever else it waits for.
         incident.next_action_at = min(
             decision.next_action_at or incident.drill_ends_at, incident.drill_ends_at
@@ -268,7 +268,7 @@ class _Facts:
 
     @classmethod
     async def load(cls, session: AsyncSession, incidents: Sequence[Incident]) -> _Facts:
-        resolved = [i.id for i in incidents if i.state == "resolved"]
+        resolved = [i.id for i in incidents if i.state == IncidentState.RESOLVED]
         return cls(
             await reached_people(session, resolved) if resolved else {},
             await firing_counts(session, [i.id for i in incidents]),

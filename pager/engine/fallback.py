@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import other_channels
 from pager.core.escalation import Order, level_number
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import IncidentState, NotificationState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
-from pager.store.incidents import TRIGGERED, add_event, firing_count
+from pager.store.incidents import add_event, firing_count
 from pager.store.models import Incident, Notification
 from pager.store.notifications import step_pages, waiting_bundle
 
@@ -47,7 +47,7 @@ async def fall_back(
     incident = await session.get(
         Incident, failed.incident_id, with_for_update={"key_share": True}, populate_existing=True
     )
-    if incident is None or incident.state != TRIGGERED:
+    if incident is None or incident.state != IncidentState.TRIGGERED:
         return
     policy = await policies.snapshot(incident.policy_version_id)
     mine = await step_pages(session, failed.incident_id, failed.step, failed.person_id)
@@ -182,7 +182,7 @@ def escalate_early(
 ) -> None:
     """The next level now instead of at the ack timeout, if `failed` is of the
     level the incident is at and nobody acknowledged meanwhile."""
-    if incident.state != TRIGGERED or failed.step != incident.step:
+    if incident.state != IncidentState.TRIGGERED or failed.step != incident.step:
         return
     incident.escalate_at = now
     incident.next_action_at = now

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.clock import Clock
 from pager.core import delivery
 from pager.core.outcome import Outcome
-from pager.core.vocabulary import NotificationState, notification_event
+from pager.core.vocabulary import IncidentState, NotificationState, notification_event
 from pager.engine.fallback import fall_back
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.failpoints import Failpoints
@@ -28,7 +28,7 @@ from pager.notify.base import Kind, Message, SendResult
 from pager.store.claims import current_incident, lock_notification
 from pager.store.db import Database
 from pager.store.group_commit import GroupCommit
-from pager.store.incidents import TRIGGERED, add_event
+from pager.store.incidents import add_event
 from pager.store.models import Incident, Notification
 from pager.store.notifications import page_sent_before
 from pager.store.outbox import mark_sent, row_event
@@ -145,7 +145,7 @@ class Recorder:
 
     def _after_ack(self, row: Notification | Row[Any], state: str | None) -> None:
         """The request started before an ack or resolve committed, and went out."""
-        if state is not None and state != TRIGGERED:
+        if state is not None and state != IncidentState.TRIGGERED:
             self.metrics.pages_after_ack.inc()
             log.warning(
                 "page accepted after its incident was %s",

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
 from pager.core.outcome import Outcome
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import IncidentState, NotificationState
 from pager.engine.outcomes import Recorder, message_of
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.slots import Slots
@@ -41,7 +41,7 @@ from pager.store.claims import (
     start_page,
 )
 from pager.store.db import Database
-from pager.store.incidents import TRIGGERED, load_incidents
+from pager.store.incidents import load_incidents
 from pager.store.models import Incident, Notification
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class Sender:
         """A page of an incident no longer triggered, or a bundle or digest with
         nothing left in it, is cancelled. Bundles and digests get their text here."""
         if row.kind == Kind.PAGE and row.incident_id is not None:
-            wanted = incident is not None and incident.state == TRIGGERED
+            wanted = incident is not None and incident.state == IncidentState.TRIGGERED
         elif row.kind == Kind.BUNDLE:
             wanted = await self.throttler.fill_bundle(session, row)
         elif row.kind == Kind.INFO and row.bundle_of is not None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
 from pager.core.oncall import resolve_targets
+from pager.core.vocabulary import IncidentState
 from pager.policy.model import Policy, PriorityDef
 from pager.store.incidents import add_event, count_events
 from pager.store.models import Incident
@@ -23,10 +24,10 @@ from pager.store.outbox import info_message
 def _change(before: str | None, incident: Incident) -> str:
     if before is None:
         return "opened"
-    if incident.state == "resolved":
-        return "resolved"
-    if incident.state == "acknowledged":
-        return "acknowledged"
+    if incident.state == IncidentState.RESOLVED:
+        return IncidentState.RESOLVED
+    if incident.state == IncidentState.ACKNOWLEDGED:
+        return IncidentState.ACKNOWLEDGED
     if before.split(":")[1] != incident.priority:
         return f"upgraded to {incident.priority}"
     return "paging again"

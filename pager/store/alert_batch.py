@@ -14,9 +14,9 @@ from typing import Any, Generic, TypeVar
 
 from pager.core.alert import AlertIn
 from pager.core.classify import Classification
+from pager.core.vocabulary import IncidentState
 from pager.store.models import MaintenanceWindow
 
-TRIGGERED, RESOLVED = "triggered", "resolved"
 Pair = tuple[str, str]  # (group key, fingerprint): which open incident holds it firing
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -103,7 +103,7 @@ class Folded:
     @property
     def resolved(self) -> list[Working]:
         """Incidents that were read open and are resolved now."""
-        return [w for w in self.incidents if w.id is not None and w.state == RESOLVED]
+        return [w for w in self.incidents if w.id is not None and w.state == IncidentState.RESOLVED]
 
     @property
     def opened(self) -> list[Working]:

@@ -24,9 +24,8 @@ from pager.core.alert import AlertIn
 from pager.core.classify import Classification
 from pager.core.grouping import incident_key, incident_title, runbook_for
 from pager.core.via import Via
+from pager.core.vocabulary import EventKind, IncidentState
 from pager.store.alert_batch import (
-    RESOLVED,
-    TRIGGERED,
     Classified,
     Folded,
     IngestContext,
@@ -86,7 +85,7 @@ class _State:
             touched.setdefault(incident)
         result.touched = list(touched)
         for incident in result.touched:
-            if incident.state != RESOLVED and not incident.firing():
+            if incident.state != IncidentState.RESOLVED and not incident.firing():
                 self._resolve(incident, Via(part.alerts[0].source))
                 result.resolved.append(incident)
         return result
@@ -108,7 +107,9 @@ class _State:
     def _open(self, key: str, alert: AlertIn, c: Classification, ctx: IngestContext) -> Working:
         window = ctx.suppressed(alert.labels)
         values = _incident_row(key, alert, c, ctx, window, self.now)
-        incident = Working(None, key, alert.group_key, TRIGGERED, next(self._order), {}, values)
+        incident = Working(
+            None, key, alert.group_key, IncidentState.TRIGGERED, next(self._order), {}, values
+        )
         self.incidents.append(incident)
         self.by_key[key] = incident
         self._event(
@@ -154,12 +155,15 @@ class _State:
 
     def _resolve(self, incident: Working, via: Via) -> None:
         self.by_key.pop(incident.open_key or "", None)
-        incident.state, incident.open_key = RESOLVED, None
+        incident.state, incident.open_key = IncidentState.RESOLVED, None
         if incident.values is not None:
             incident.values.update(
-                state=RESOLVED, open_key=None, resolved_at=self.now, next_action_at=self.now
+                state=IncidentState.RESOLVED,
+                open_key=None,
+                resolved_at=self.now,
+                next_action_at=self.now,
             )
-        self._event(incident, "resolved", None, via=via, reason="all alerts resolved")
+        self._event(incident, EventKind.RESOLVED, None, via=via, reason="all alerts resolved")
 
     def _event(self, incident: Working, kind: str, actor: str | None, **detail: Any) -> None:
         self.events.append((incident, event_row(self.now, kind, actor, **detail)))
@@ -207,7 +211,7 @@ def _incident_row(
         "escalation_policy": c.escalation,
         "rule_index": c.rule_index,
         "policy_version_id": ctx.policy_version_id,
-        "state": TRIGGERED,
+        "state": IncidentState.TRIGGERED,
         "drill": ctx.drill,
         "suppressed": window is not None,
         "created_at": now,

@@ -32,9 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.alert import AlertIn
 from pager.core.grouping import incident_key
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import IncidentState, NotificationState
 from pager.store.alert_batch import (
-    RESOLVED,
     Classified,
     Folded,
     Outcome,
@@ -164,7 +163,7 @@ def _write(conn: Connection, folded: Folded, now: datetime) -> None:
         conn.execute(
             update(_INCIDENTS)
             .where(_INCIDENTS.c.id.in_(chunk))
-            .values(state=RESOLVED, resolved_at=now, resolved_by=None, open_key=None)
+            .values(state=IncidentState.RESOLVED, resolved_at=now, resolved_by=None, open_key=None)
             .values(next_action_at=now)  # the engine sends notify_on_resolve notices
         )
     opened = folded.opened

@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import IncidentState, NotificationState
 from pager.store.models import Incident, Notification
 
 SENDABLE = (NotificationState.PENDING, NotificationState.FAILED_TEMP)
@@ -124,7 +124,7 @@ async def start_page(
     first has changed its state, which the UPDATE then sees (LOCK ORDER)."""
     triggered = (
         select(Incident.id)
-        .where(Incident.id == Notification.incident_id, Incident.state == "triggered")
+        .where(Incident.id == Notification.incident_id, Incident.state == IncidentState.TRIGGERED)
         .exists()
     )
     done = await session.execute(

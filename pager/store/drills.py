@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import drills
 from pager.core.via import Via
-from pager.store.incidents import RESOLVED, TRIGGERED, acknowledge, resolve
+from pager.core.vocabulary import IncidentState
+from pager.store.incidents import acknowledge, resolve
 from pager.store.models import Incident
 
 
@@ -21,9 +22,9 @@ async def complete_drill(
 ) -> bool:
     """A drill has its answer: acknowledged (if it was not yet), then resolved as
     "drill complete", so it never pages again."""
-    if incident.state == RESOLVED:
+    if incident.state == IncidentState.RESOLVED:
         return False
-    if incident.state == TRIGGERED:
+    if incident.state == IncidentState.TRIGGERED:
         await acknowledge(session, incident, now, by, via)
     incident.drill_outcome = drills.DrillOutcome.COMPLETE
     return await resolve(session, incident, now, by, via, reason=drills.COMPLETE_REASON)

@@ -22,15 +22,9 @@ from pager.core.alert import AlertIn
 from pager.core.classify import Classification
 from pager.core.heartbeat import Missing
 from pager.core.via import Via
+from pager.core.vocabulary import IncidentState
 from pager.policy.durations import format_duration
-from pager.store.incidents import (
-    RESOLVED,
-    IngestContext,
-    add_event,
-    get_for_update,
-    record_alerts,
-    resolve,
-)
+from pager.store.incidents import IngestContext, add_event, get_for_update, record_alerts, resolve
 from pager.store.maintenance import Suppressor
 from pager.store.models import Alert, Heartbeat, Incident
 
@@ -60,7 +54,7 @@ async def record_ping(session: AsyncSession, name: str, now: datetime) -> int | 
     if incident_id is None:
         return None
     incident = await get_for_update(session, incident_id)
-    if incident.state == RESOLVED:
+    if incident.state == IncidentState.RESOLVED:
         return None  # someone resolved it by hand already
     await session.execute(
         update(Alert)

@@ -18,14 +18,13 @@ from sqlalchemy.orm import selectinload
 
 from pager.core.alert import AlertIn
 from pager.core.via import Via
+from pager.core.vocabulary import EventKind, IncidentState
 from pager.store.alert_batch import IngestContext as IngestContext  # re-exported for callers
 from pager.store.alert_batch import Outcome, Part, Working
 from pager.store.alert_fold import suppressed_event
 from pager.store.alert_writes import record_batch
 from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
 from pager.store.notifications import cancel_pending_pages, notifications_of
-
-TRIGGERED, ACKNOWLEDGED, RESOLVED = "triggered", "acknowledged", "resolved"
 
 
 class IncidentNotFound(LookupError):
@@ -102,12 +101,12 @@ async def acknowledge(
     session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: Via
 ) -> bool:
     """Stop paging. False when there was nothing to acknowledge."""
-    if incident.state != TRIGGERED:
+    if incident.state != IncidentState.TRIGGERED:
         return False
     await cancel_pending_pages(session, incident.id, now)  # first: see LOCK ORDER
-    incident.state, incident.acked_at, incident.acked_by = ACKNOWLEDGED, now, by
+    incident.state, incident.acked_at, incident.acked_by = IncidentState.ACKNOWLEDGED, now, by
     incident.next_action_at = now  # the engine schedules ack_expires
-    add_event(session, incident.id, now, "acknowledged", by, via=via)
+    add_event(session, incident.id, now, EventKind.ACKNOWLEDGED, by, via=via)
     return True
 
 
@@ -119,13 +118,13 @@ async def resolve(
     via: Via,
     reason: str = "",
 ) -> bool:
-    if incident.state == RESOLVED:
+    if incident.state == IncidentState.RESOLVED:
         return False
     await cancel_pending_pages(session, incident.id, now)  # first: see LOCK ORDER
-    incident.state, incident.resolved_at, incident.resolved_by = RESOLVED, now, by
+    incident.state, incident.resolved_at, incident.resolved_by = IncidentState.RESOLVED, now, by
     incident.open_key = None
     incident.next_action_at = now  # the engine sends notify_on_resolve notices
-    add_event(session, incident.id, now, "resolved", by, via=via, reason=reason)
+    add_event(session, incident.id, now, EventKind.RESOLVED, by, via=via, reason=reason)
     return True
 
 
@@ -133,13 +132,13 @@ async def escalate(
     session: AsyncSession, incident: Incident, now: datetime, by: str | None, via: Via
 ) -> bool:
     """Move to the next level now (also re-triggers an acknowledged incident)."""
-    if incident.state == RESOLVED:
+    if incident.state == IncidentState.RESOLVED:
         return False
-    if incident.state == ACKNOWLEDGED:
-        incident.state, incident.acked_at, incident.acked_by = TRIGGERED, None, None
+    if incident.state == IncidentState.ACKNOWLEDGED:
+        incident.state, incident.acked_at, incident.acked_by = IncidentState.TRIGGERED, None, None
     incident.escalate_at = now
     incident.next_action_at = now
-    add_event(session, incident.id, now, "escalate_requested", by, via=via)
+    add_event(session, incident.id, now, EventKind.ESCALATE_REQUESTED, by, via=via)
     return True
 
 
@@ -164,7 +163,7 @@ async def list_incidents(
 ) -> Sequence[Incident]:
     query = select(Incident).order_by(Incident.id.desc()).limit(limit)
     if where.state == "open":
-        query = query.where(Incident.state != RESOLVED)
+        query = query.where(Incident.state != IncidentState.RESOLVED)
     elif where.state:
         query = query.where(Incident.state == where.state)
     if where.priorities:
@@ -229,7 +228,7 @@ async def count_events(session: AsyncSession, incident_id: int, kind: str) -> in
 async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
     rows = await session.execute(
         select(Incident.priority, Incident.state, func.count())
-        .where(Incident.state != RESOLVED, Incident.drill.is_(False))
+        .where(Incident.state != IncidentState.RESOLVED, Incident.drill.is_(False))
         .group_by(Incident.priority, Incident.state)
     )
     return [(p, s, int(n)) for p, s, n in rows.all()]
@@ -258,7 +257,7 @@ async def triggered_among(session: AsyncSession, incident_ids: Sequence[int]) ->
     """Those of these incidents still unacknowledged, by id."""
     rows = await session.execute(
         select(Incident)
-        .where(Incident.id.in_(incident_ids), Incident.state == TRIGGERED)
+        .where(Incident.id.in_(incident_ids), Incident.state == IncidentState.TRIGGERED)
         .order_by(Incident.id)
     )
     return rows.scalars().all()
@@ -268,7 +267,7 @@ async def unreviewed_p1(session: AsyncSession, resolved_before: datetime) -> Seq
     """Real P1 incidents resolved before then, with no review held and no reminder sent."""
     rows = await session.execute(
         select(Incident).where(
-            Incident.state == RESOLVED,
+            Incident.state == IncidentState.RESOLVED,
             Incident.original_priority == "P1",
             Incident.priority == "P1",
             Incident.drill.is_(False),

@@ -20,8 +20,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.vocabulary import IncidentState
 from pager.labels import Matcher, MatcherError, matches_all, parse_stored
-from pager.store.incidents import RESOLVED, add_event, note_suppressed
+from pager.store.incidents import add_event, note_suppressed
 from pager.store.models import Event, Incident, MaintenanceWindow
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,9 @@ async def _suppressed_by(session: AsyncSession, window_id: int) -> list[Incident
         select(Incident, Event)
         .join(Event, Event.incident_id == Incident.id)
         .where(
-            Incident.suppressed.is_(True), Incident.state != RESOLVED, Event.kind == "suppressed"
+            Incident.suppressed.is_(True),
+            Incident.state != IncidentState.RESOLVED,
+            Event.kind == "suppressed",
         )
         .order_by(Incident.id, Event.id)
     )

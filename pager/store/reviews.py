@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.store.incidents import RESOLVED
+from pager.core.vocabulary import IncidentState
 from pager.store.models import Incident, ReviewVersion
 
 
@@ -57,7 +57,7 @@ async def unreviewed(
     query = (
         select(Incident)
         .where(
-            Incident.state == RESOLVED,
+            Incident.state == IncidentState.RESOLVED,
             Incident.drill.is_(False),
             Incident.suppressed.is_(False),
             Incident.reviewed_at.is_(None),
@@ -74,7 +74,7 @@ async def overdue_reviews(session: AsyncSession, resolved_before: datetime) -> S
     query = (
         select(Incident)
         .where(
-            Incident.state == RESOLVED,
+            Incident.state == IncidentState.RESOLVED,
             Incident.priority == "P1",
             Incident.drill.is_(False),
             Incident.reviewed_at.is_(None),

@@ -19,7 +19,7 @@ from aiohttp import web
 from pager.actions import ACTIONS, act
 from pager.core.sms_commands import Action, Command, help_text, parse_reply
 from pager.core.via import Via
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import IncidentState, NotificationState
 from pager.edge import ApiError
 from pager.practice.updates import post_update
 from pager.services import Pager
@@ -134,9 +134,11 @@ async def _already_settled(pager: Pager, row: Notification) -> str | None:
         return None
     async with pager.db.read() as session:
         incident = await session.get(Incident, row.incident_id)
-    if incident is None or incident.state == "triggered":
+    if incident is None or incident.state == IncidentState.TRIGGERED:
         return None
-    who = incident.acked_by if incident.state == "acknowledged" else incident.resolved_by
+    who = (
+        incident.acked_by if incident.state == IncidentState.ACKNOWLEDGED else incident.resolved_by
+    )
     by = f" by {who}" if who else ""
     return f"Incident {incident.id} was already {incident.state}{by}. Nothing to do. Goodbye."
 

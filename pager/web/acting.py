@@ -18,6 +18,7 @@ from aiohttp import web
 
 from pager.actions import Action, act
 from pager.core.via import Via
+from pager.core.vocabulary import IncidentState
 from pager.practice.updates import post_update
 from pager.services import Pager, pager_of
 from pager.store import incidents as store
@@ -74,11 +75,11 @@ async def refusal(pager: Pager, ident: int, verb: str) -> str:
 
 
 def because(incident: Incident, verb: str, now: datetime, name: Callable[[str | None], str]) -> str:
-    if incident.state == "resolved" and incident.resolved_at is not None:
+    if incident.state == IncidentState.RESOLVED and incident.resolved_at is not None:
         who = f" by {name(incident.resolved_by)}" if incident.resolved_by else ""
         ago = duration(now - incident.resolved_at)
         return f"#{incident.id} is already resolved{who}, {ago} ago."
-    if incident.state == "acknowledged" and incident.acked_at is not None:
+    if incident.state == IncidentState.ACKNOWLEDGED and incident.acked_at is not None:
         ago = duration(now - incident.acked_at)
         return f"#{incident.id} is already acknowledged by {name(incident.acked_by)}, {ago} ago."
     return f"#{incident.id} cannot be {verb} in its state ({incident.state})."

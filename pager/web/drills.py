@@ -10,6 +10,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from pager.core.drills import MAX_WAIT, DrillOutcome
+from pager.core.vocabulary import IncidentState
 from pager.practice.drills import DrillError, start_drill
 from pager.services import pager_of
 from pager.store import incidents as store
@@ -24,7 +25,7 @@ SHOWN = 50
 
 
 def outcome(drill_outcome: str | None, state: str) -> str:
-    return drill_outcome or (DrillOutcome.RUNNING if state != "resolved" else "ended")
+    return drill_outcome or (DrillOutcome.RUNNING if state != IncidentState.RESOLVED else "ended")
 
 
 @page

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pager.core.vocabulary import IncidentState
 from pager.oncall import oncall_at
 from pager.services import pager_of
 from pager.store import incidents as store
@@ -43,7 +44,7 @@ async def render_now(
     context = {
         "section": "now",
         "cards": cards,
-        "waiting": sum(1 for c in cards if c.incident.state == "triggered"),
+        "waiting": sum(1 for c in cards if c.incident.state == IncidentState.TRIGGERED),
         "mine": [c for c in cards if c.mine],
         "rotations": oncall.rotations,
         "me_on_call": mine,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pager.core.escalation import level_number
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import IncidentState, NotificationState
 from pager.policy.model import Policy, PriorityDef
 from pager.store.models import Incident, Notification
 from pager.web.fmt import duration
@@ -87,10 +87,10 @@ def paged_people(policy: Policy, pages: Sequence[Notification]) -> tuple[Paged, 
 
 
 def status_line(incident: Incident, policy: Policy, now: datetime, paging: Sequence[Paged]) -> str:
-    if incident.state == "acknowledged" and incident.acked_at is not None:
+    if incident.state == IncidentState.ACKNOWLEDGED and incident.acked_at is not None:
         ago = duration(now - incident.acked_at)
         return f"Acknowledged by {name_of(policy, incident.acked_by)} {ago} ago"
-    if incident.state == "resolved" and incident.resolved_at is not None:
+    if incident.state == IncidentState.RESOLVED and incident.resolved_at is not None:
         by = f"by {name_of(policy, incident.resolved_by)} " if incident.resolved_by else ""
         return f"Resolved {by}{duration(now - incident.resolved_at)} ago"
     if incident.suppressed:
