@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pager.core.hours import in_hours, next_opening
-from pager.core.vocabulary import IncidentState
+from pager.core.vocabulary import IncidentState, NotificationKind
 from pager.policy.model import Channel, NotifyRule, Policy, PriorityDef
 
 LAST_LEVEL_TIMEOUT = timedelta(minutes=15)
@@ -67,7 +67,7 @@ class Order:
     channel: Channel
     due_at: datetime
     key: str
-    kind: str = "page"  # page | info
+    kind: NotificationKind = NotificationKind.PAGE
     step: int = 0
     purpose: str = "page"  # page | resolved | ...
 
@@ -246,7 +246,7 @@ class _Decider:
                         person=person,
                         channel=Channel.SMS,
                         due_at=self.now,
-                        kind="info",
+                        kind=NotificationKind.INFO,
                         key=f"{s.incident_id}:resolved:{person}",
                         purpose="resolved",
                     )

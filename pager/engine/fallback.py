@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import other_channels
 from pager.core.escalation import Order, level_number
-from pager.core.vocabulary import IncidentState, NotificationState
+from pager.core.vocabulary import CHANNELS, IncidentState, NotificationKind, NotificationState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
@@ -36,10 +36,10 @@ async def fall_back(
     session: AsyncSession, failed: Notification, policies: PolicyRuntime, now: datetime
 ) -> None:
     """`failed` cannot reach its person on its channel: try their next one."""
-    if failed.kind == "bundle":  # many incidents: the person's current rules apply
+    if failed.kind == NotificationKind.BUNDLE:  # many incidents: the person's current rules apply
         await _bundle_fall_back(session, failed, policies.active.policy, now)
         return
-    if failed.incident_id is None or failed.kind != "page":
+    if failed.incident_id is None or failed.kind != NotificationKind.PAGE:
         return
     # Locked (PostgreSQL), and re-read under the lock: a status callback may race
     # an engine tick or an ack on this incident, and must decide on its current
@@ -95,7 +95,7 @@ async def _bundle_fall_back(
     if person is None:
         return
     tried = {failed.channel, *failed.key.split(":fb:")[1:]}
-    channels = other_channels([r.channel for r in person.notify], ("sms", "voice"), tried)
+    channels = other_channels([r.channel for r in person.notify], CHANNELS, tried)
     if not channels:
         return
     waiting = await waiting_bundle(session, failed.person_id, channels[0])
@@ -110,7 +110,7 @@ async def _bundle_fall_back(
                 person_id=failed.person_id,
                 phone=failed.phone,
                 channel=channels[0],
-                kind="bundle",
+                kind=NotificationKind.BUNDLE,
                 priority=failed.priority,
                 step=0,
                 body="",
@@ -152,7 +152,7 @@ async def _copy(
         person_id=failed.person_id,
         phone=failed.phone,
         channel=channel,
-        kind="page",
+        kind=NotificationKind.PAGE,
         priority=incident.priority,
         step=failed.step,
         body=render(incident, order, firing),

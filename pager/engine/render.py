@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pager.core import page_text
 from pager.core.escalation import Order
+from pager.core.vocabulary import Channel
 from pager.store.models import Incident
 
 
@@ -13,7 +14,7 @@ def render(incident: Incident, order: Order, alert_count: int) -> str:
         return page_text.to_gsm7(
             f"{prefix}[{incident.priority}] #{incident.id} RESOLVED {incident.title}"
         )
-    if order.channel == "voice":
+    if order.channel == Channel.VOICE:
         return page_text.voice_script(
             incident.id,
             incident.priority,

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import PAGE_KINDS, Channel, NotificationKind, NotificationState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.policy.model import ThrottleLimit
 from pager.store.incidents import add_event, triggered_among
@@ -41,9 +41,8 @@ from pager.store.outbox import advisory_lock
 WINDOWS = ((timedelta(minutes=15), "per_15m"), (timedelta(hours=1), "per_1h"))
 
 
-PAGE_KINDS = ("page", "bundle")
-INFO_KINDS = ("info",)
-BUNDLE = ("bundle",)
+INFO_KINDS = (NotificationKind.INFO,)
+BUNDLE = (NotificationKind.BUNDLE,)
 
 
 class Throttler:
@@ -57,7 +56,7 @@ class Throttler:
 
     def limit(self, channel: str) -> ThrottleLimit:
         throttle = self.policies.active.policy.throttle
-        return throttle.voice if channel == "voice" else throttle.sms
+        return throttle.voice if channel == Channel.VOICE else throttle.sms
 
     async def free_at(
         self,
@@ -95,17 +94,21 @@ class Throttler:
         free = await self.free_at(session, row.person_id, row.channel, now, kinds)
         if free is None:
             return False
-        if row.kind == "bundle":
+        if row.kind == NotificationKind.BUNDLE:
             return await self._hold_bundle(session, row, free, now)
         if info and row.bundle_of is not None:
             row.due_at = free
             return True
         if info:
-            digest = await self._pending(session, row, "info", free, now, digest=True)
+            digest = await self._pending(
+                session, row, NotificationKind.INFO, free, now, digest=True
+            )
             digest.bundle_of = [*(digest.bundle_of or []), row.id]
             row.state = NotificationState.THROTTLED
             return True
-        bundle = await self._pending(session, row, "bundle", min(free, now + self.window), now)
+        bundle = await self._pending(
+            session, row, NotificationKind.BUNDLE, min(free, now + self.window), now
+        )
         bundle.bundle_of = sorted({*(bundle.bundle_of or []), row.incident_id})
         row.state = NotificationState.THROTTLED
         if row.incident_id is not None:
@@ -187,6 +190,6 @@ class Throttler:
         listed = [page_text.Bundled(r.id, r.priority, r.title) for r in open_]
         # A call reads its body aloud and gathers a key: it must not say
         # "Reply A to ack all" and must end with the keypress menu.
-        text = page_text.voice_bundle if bundle.channel == "voice" else page_text.sms_bundle
+        text = page_text.voice_bundle if bundle.channel == Channel.VOICE else page_text.sms_bundle
         bundle.body = text(listed, drill=drill)
         return True

@@ -31,6 +31,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.rest import Client
 
 from pager.core.outcome import Outcome
+from pager.core.vocabulary import Channel
 from pager.notify.base import Kind, LookupFailed, Message, SendResult
 from pager.notify.twilio_http import Exchange, HttpClient, track, untrack
 
@@ -166,7 +167,7 @@ class TwilioNotifier:
 
     async def _list(self, client: Client, message: Message, after: datetime) -> list[str]:
         # page_async, not list_async: one request, never a walk through next pages.
-        if message.channel == "voice":
+        if message.channel == Channel.VOICE:
             page = await client.calls.page_async(
                 to=message.phone, from_=self._from, start_time_after=after, page_size=LOOKUP_PAGE
             )
@@ -180,7 +181,7 @@ class TwilioNotifier:
         return [str(m.sid) for m in sms if m.body == body]
 
     async def _create(self, client: Client, message: Message) -> str:
-        if message.channel == "voice":
+        if message.channel == Channel.VOICE:
             call = await client.calls.create_async(
                 to=message.phone,
                 from_=self._from,

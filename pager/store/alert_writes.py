@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.alert import AlertIn
 from pager.core.grouping import incident_key
-from pager.core.vocabulary import IncidentState, NotificationState
+from pager.core.vocabulary import IncidentState, NotificationKind, NotificationState
 from pager.store.alert_batch import (
     Classified,
     Folded,
@@ -156,7 +156,7 @@ def _write(conn: Connection, folded: Folded, now: datetime) -> None:
             .where(
                 _NOTIFICATIONS.c.incident_id.in_(chunk),
                 _NOTIFICATIONS.c.state == NotificationState.PENDING,
-                _NOTIFICATIONS.c.kind == "page",
+                _NOTIFICATIONS.c.kind == NotificationKind.PAGE,
             )
             .values(state=NotificationState.CANCELLED)
         )

@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Row, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import Channel, NotificationKind, NotificationState
 from pager.store.incidents import add_event
 from pager.store.models import Incident, Notification
 
@@ -72,8 +72,8 @@ def info_message(
         incident_id=incident_id,
         person_id=person_id,
         phone=phone,
-        channel="sms",
-        kind="info",
+        channel=Channel.SMS,
+        kind=NotificationKind.INFO,
         priority=priority,
         step=0,
         body=body,

@@ -12,9 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.report import IncidentRow, PageRow, Rows
+from pager.core.vocabulary import PAGE_KINDS
 from pager.store.models import Incident, Notification
-
-PAGE_KINDS = ("page", "bundle")
 
 
 async def report_rows(session: AsyncSession, since: datetime, until: datetime) -> Rows:

@@ -19,7 +19,7 @@ from aiohttp import web
 from pager.actions import ACTIONS, act
 from pager.core.sms_commands import Action, Command, help_text, parse_reply
 from pager.core.via import Via
-from pager.core.vocabulary import IncidentState, NotificationState
+from pager.core.vocabulary import Channel, IncidentState, NotificationKind, NotificationState
 from pager.edge import ApiError
 from pager.practice.updates import post_update
 from pager.services import Pager
@@ -47,11 +47,13 @@ async def sms(request: web.Request) -> web.Response:
     pager, form = await signed(request, SmsForm)
     person = pager.policies.active.policy.person_by_phone(form.from_)
     if person is None:
-        pager.metrics.sms_ignored.labels("sms").inc()
+        pager.metrics.sms_ignored.labels(Channel.SMS).inc()
         log.info("sms from an unknown number ignored")
         return _xml(twiml.empty_sms())
     key = f"sms:{form.message_sid}"
-    return _xml(await once(pager, "sms", key, lambda: _sms_reply(pager, person.id, form.body)))
+    return _xml(
+        await once(pager, Channel.SMS, key, lambda: _sms_reply(pager, person.id, form.body))
+    )
 
 
 async def _sms_reply(pager: Pager, person: str, body: str) -> str:
@@ -68,7 +70,7 @@ async def _command(pager: Pager, person: str, command: Command) -> str:
     if not targets:
         return "No page to act on. Reply like 42A with the incident number."
     if command.incident is not None and not await may_act(pager, person, command.incident):
-        pager.metrics.inbound_refused.labels("sms").inc()
+        pager.metrics.inbound_refused.labels(Channel.SMS).inc()
         log.info("sms from someone not paged for the incident refused")
         return refusal(command.incident)
     if command.action == Action.UPDATE:
@@ -87,7 +89,7 @@ async def _newest(pager: Pager, person: str) -> list[int]:
 
 def _incidents_of(row: Notification) -> list[int]:
     """The incidents a page speaks for: its own, or every one folded into a bundle."""
-    if row.kind == "bundle":
+    if row.kind == NotificationKind.BUNDLE:
         return [int(i) for i in row.bundle_of or []]
     return [row.incident_id] if row.incident_id is not None else []
 
@@ -130,7 +132,7 @@ async def voice(request: web.Request) -> web.Response:
 
 
 async def _already_settled(pager: Pager, row: Notification) -> str | None:
-    if row.kind != "page" or row.incident_id is None:
+    if row.kind != NotificationKind.PAGE or row.incident_id is None:
         return None
     async with pager.db.read() as session:
         incident = await session.get(Incident, row.incident_id)
@@ -157,14 +159,14 @@ async def gather(request: web.Request) -> web.Response:
     if (
         row.state == NotificationState.FAILED_PERM
     ):  # a machine answered (or the call failed): no one to act
-        pager.metrics.inbound_refused.labels("voice").inc()
+        pager.metrics.inbound_refused.labels(Channel.VOICE).inc()
         return _xml(twiml.voice_ack_result(MACHINE))
 
     async def keypress() -> str:
         text = await _apply(pager, targets, name, row.person_id, Via.VOICE)
         return twiml.voice_ack_result(text)
 
-    return _xml(await once(pager, "voice", f"voice:{form.call_sid}:{form.digits}", keypress))
+    return _xml(await once(pager, Channel.VOICE, f"voice:{form.call_sid}:{form.digits}", keypress))
 
 
 async def status_callback(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from pager.core.vocabulary import Channel
 from pager.services import Pager
 from pager.store import inbound
 from pager.twilio_hooks import twiml
@@ -24,7 +25,7 @@ async def once(pager: Pager, channel: str, key: str, answer: Callable[[], Awaita
         pager.metrics.inbound_replayed.labels(channel).inc()
         log.warning("replayed Twilio request answered without acting: %s", key)
         first = await inbound.first_reply(pager.db, key)
-        return first or (twiml.empty_sms() if channel == "sms" else twiml.hang_up())
+        return first or (twiml.empty_sms() if channel == Channel.SMS else twiml.hang_up())
     reply = await answer()
     await inbound.answered(pager.db, key, reply)
     return reply

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from pager.core.vocabulary import NotificationKind
 from pager.services import pager_of
 from pager.store import incidents as store
 from pager.store.models import Notification
@@ -67,7 +68,7 @@ async def render_incident(
     record = await load(request, ident)
     incident, now = record.incident, pager.clock.now()
     policy = await pager.policies.snapshot(incident.policy_version_id)
-    pages = [n for n in record.notifications if n.kind == "page"]
+    pages = [n for n in record.notifications if n.kind == NotificationKind.PAGE]
     prio = policy.priorities.get(incident.priority)
     context = {
         "i": incident,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from pager.core.vocabulary import NotificationKind
 from pager.practice.reminders import REVIEW_AFTER, refresh_gauge
 from pager.practice.review import render_review
 from pager.practice.written import SECTIONS, add_action_item, mark_held, save_written
@@ -84,7 +85,7 @@ async def render_review_page(
         written = await reviews.versions(session, ident)
     shown = _chosen(written, request.query.get("version"))
     events = [(e.at, describe(e, lambda p: name_of(policy, p))) for e in record.events]
-    pages = [n for n in record.notifications if n.kind == "page"]
+    pages = [n for n in record.notifications if n.kind == NotificationKind.PAGE]
     overdue = (
         incident.priority == "P1"
         and incident.reviewed_at is None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pager.core.escalation import level_number
-from pager.core.vocabulary import IncidentState, NotificationState
+from pager.core.vocabulary import Channel, IncidentState, NotificationState
 from pager.policy.model import Policy, PriorityDef
 from pager.store.models import Incident, Notification
 from pager.web.fmt import duration
@@ -50,7 +50,7 @@ class Paged:
     live: bool  # any of them not cancelled: still being paged
 
 
-CHANNEL = {"sms": "SMS", "voice": "call"}
+CHANNEL: dict[str, str] = {Channel.SMS: "SMS", Channel.VOICE: "call"}
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def expectation(incident: Incident, policy: Policy) -> list[str]:
     """What the priority promises, in sentences, for the incident page."""
     prio = policy.priorities.get(incident.priority) or PriorityDef()
     lines = [prio.description] if prio.description else []
-    channels = " and ".join("a call" if c == "voice" else "SMS" for c in prio.channels)
+    channels = " and ".join("a call" if c == Channel.VOICE else "SMS" for c in prio.channels)
     if prio.hours == "always":
         lines.append(f"Pages by {channels}, at any hour.")
     else:
