@@ -9,6 +9,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from pager.api.incidents import incident_id
+from pager.core.vocabulary import EventKind
 from pager.edge import ApiError, admin, json_response
 from pager.inputs import Body, Instant, Name, PersonRef, Query, Required, body, ident, parse
 from pager.practice.reminders import refresh_gauge
@@ -98,7 +99,7 @@ async def update(request: web.Request) -> web.Response:
             session,
             item.incident_id,
             now,
-            "action_item_updated",
+            EventKind.ACTION_ITEM_UPDATED,
             patch.by,
             action_item=item.id,
             changes=changes,

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pager.core.hours import in_hours, next_opening
-from pager.core.vocabulary import IncidentState, NotificationKind
+from pager.core.vocabulary import EventKind, IncidentState, NotificationKind
 from pager.policy.model import Channel, NotifyRule, Policy, PriorityDef
 
 LAST_LEVEL_TIMEOUT = timedelta(minutes=15)
@@ -76,7 +76,7 @@ class Order:
 class Note:
     """A timeline event."""
 
-    kind: str
+    kind: EventKind
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -102,7 +102,7 @@ class _Decider:
         self.orders: list[Order] = []
         self.notes: list[Note] = []
 
-    def note(self, kind: str, **detail: Any) -> None:
+    def note(self, kind: EventKind, **detail: Any) -> None:
         self.notes.append(Note(kind, detail))
 
     def done(self, s: State, *times: datetime | None) -> Decision:
@@ -125,10 +125,10 @@ class _Decider:
         if hours != "always" and not in_hours(hours, self.now):
             opens = next_opening(hours, self.now)
             if not s.held:
-                self.note("held", until=opens.isoformat(), priority=s.priority)
+                self.note(EventKind.HELD, until=opens.isoformat(), priority=s.priority)
             return self.done(replace(s, held=True), opens, upgrade_at)
         if s.held:
-            self.note("released", priority=s.priority)
+            self.note(EventKind.RELEASED, priority=s.priority)
             s = replace(s, held=False)
         if s.paging_since is None:
             s = replace(s, paging_since=self.now)
@@ -155,7 +155,7 @@ class _Decider:
         if due is None or self.now < due:
             return s
         new = self.prio(s).upgrade_to or s.priority
-        self.note("upgraded", from_priority=s.priority, to_priority=new)
+        self.note(EventKind.UPGRADED, from_priority=s.priority, to_priority=new)
         s = replace(s, priority=new)
         if s.state == IncidentState.TRIGGERED:  # escalate as the new priority, from the top
             s = replace(s, level=-1, loop=0, escalate_at=None, exhausted=False)
@@ -168,7 +168,7 @@ class _Decider:
         due = s.acked_at + expires
         if self.now < due:
             return s, due
-        self.note("ack_expired", acked_at=s.acked_at.isoformat())
+        self.note(EventKind.ACK_EXPIRED, acked_at=s.acked_at.isoformat())
         return replace(
             s,
             state=IncidentState.TRIGGERED,
@@ -195,9 +195,9 @@ class _Decider:
         if s.level + 1 < len(levels):
             return self.enter(s, s.level + 1, s.loop, at)
         if s.loop < self.policy.escalation(s.escalation_policy).repeat:
-            self.note("repeat", loop=s.loop + 1)
+            self.note(EventKind.REPEAT, loop=s.loop + 1)
             return self.enter(s, 0, s.loop + 1, at)
-        self.note("exhausted", levels=len(levels), loops=s.loop + 1)
+        self.note(EventKind.EXHAUSTED, levels=len(levels), loops=s.loop + 1)
         return replace(s, exhausted=True, escalate_at=None)
 
     def enter(self, s: State, level: int, loop: int, at: datetime) -> State:
@@ -207,13 +207,13 @@ class _Decider:
         step = s.step + 1
         for rotation in empty:
             rotation_id = rotation.removeprefix("rotation:")
-            self.note("empty_rotation", level=level_number(level), rotation=rotation_id)
+            self.note(EventKind.EMPTY_ROTATION, level=level_number(level), rotation=rotation_id)
         s = replace(s, level=level, loop=loop, step=step, exhausted=False)
         number = level_number(level)
         if not people:
-            self.note("level_skipped", level=number, loop=loop, reason="nobody to page")
+            self.note(EventKind.LEVEL_SKIPPED, level=number, loop=loop, reason="nobody to page")
             return self.advance(s, at)
-        self.note("level", level=number, loop=loop, step=step, people=list(people))
+        self.note(EventKind.LEVEL, level=number, loop=loop, step=step, people=list(people))
         for person in people:
             self.page(s, person, step, at)
         timeout = spec.ack_timeout or LAST_LEVEL_TIMEOUT

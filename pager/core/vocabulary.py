@@ -73,6 +73,7 @@ class EventKind(StrEnum):
     ACK_EXPIRED = "ack_expired"
     # Delivery.
     LEVEL_UNREACHABLE = "level_unreachable"
+    UNKNOWN_ESCALATED = "unknown_escalated"  # a send of unknown fate: the next level now
     UNREACHABLE = "unreachable"
     FALLBACK = "fallback"
     THROTTLED = "throttled"

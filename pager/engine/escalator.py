@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core import drills, escalation
 from pager.core.delivery import backoff
 from pager.core.oncall import resolve_targets
-from pager.core.vocabulary import IncidentState, NotificationState
+from pager.core.vocabulary import EventKind, IncidentState, NotificationState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.engine.stakeholders import announce
@@ -133,7 +133,7 @@ class Escalator:
             session,
             incident_id,
             now,
-            "step_failed",
+            EventKind.STEP_FAILED,
             None,
             error=error,
             retry_at=retry_at.isoformat(),
@@ -162,7 +162,7 @@ class Escalator:
         suppressed = incident.suppressed
         if incident.suppressed and incident.state != IncidentState.RESOLVED:
             # The maintenance window it was opened in has ended: page from now.
-            add_event(session, incident.id, now, "maintenance_ended", None)
+            add_event(session, incident.id, now, EventKind.MAINTENANCE_ENDED, None)
             incident.suppressed = False
         # Whoever resolved it needs no notice that it is resolved.
         paged = facts.paged.get(incident.id, ())

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.delivery import other_channels
 from pager.core.escalation import Order, level_number
-from pager.core.vocabulary import CHANNELS, IncidentState, NotificationKind, NotificationState
+from pager.core.vocabulary import (
+    CHANNELS,
+    EventKind,
+    IncidentState,
+    NotificationKind,
+    NotificationState,
+)
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
@@ -70,7 +76,13 @@ async def fall_back(
         _fallback_event(session, failed, channel, now)
         return
     add_event(
-        session, incident.id, now, "unreachable", None, person=failed.person_id, step=failed.step
+        session,
+        incident.id,
+        now,
+        EventKind.UNREACHABLE,
+        None,
+        person=failed.person_id,
+        step=failed.step,
     )
     await _maybe_move_on(session, incident, failed, now)
 
@@ -126,7 +138,7 @@ async def _bundle_fall_back(
             session,
             int(incident_id),
             now,
-            "fallback",
+            EventKind.FALLBACK,
             None,
             person=failed.person_id,
             from_channel=failed.channel,
@@ -174,11 +186,11 @@ async def _maybe_move_on(
     level_rows = await step_pages(session, failed.incident_id, failed.step)
     if any(r.state in LIVE for r in level_rows):
         return
-    escalate_early(session, incident, failed, now, "level_unreachable")
+    escalate_early(session, incident, failed, now, EventKind.LEVEL_UNREACHABLE)
 
 
 def escalate_early(
-    session: AsyncSession, incident: Incident, failed: Notification, now: datetime, why: str
+    session: AsyncSession, incident: Incident, failed: Notification, now: datetime, why: EventKind
 ) -> None:
     """The next level now instead of at the ack timeout, if `failed` is of the
     level the incident is at and nobody acknowledged meanwhile."""
@@ -203,7 +215,7 @@ def _fallback_event(session: AsyncSession, failed: Notification, to: str, now: d
             session,
             failed.incident_id,
             now,
-            "fallback",
+            EventKind.FALLBACK,
             None,
             person=failed.person_id,
             from_channel=failed.channel,

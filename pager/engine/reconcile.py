@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import EventKind, NotificationState
 from pager.metrics import Metrics
 from pager.store.claims import claim_deadlines, deadline_passed
 from pager.store.db import Database
@@ -75,7 +75,7 @@ class Reconciler:
             session,
             row,
             now,
-            "notification_unknown",
+            EventKind.NOTIFICATION_UNKNOWN,
             error="no result recorded before its deadline",
         )
         log.warning(

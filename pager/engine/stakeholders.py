@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
 from pager.core.oncall import resolve_targets
-from pager.core.vocabulary import IncidentState
+from pager.core.vocabulary import EventKind, IncidentState
 from pager.policy.model import Policy, PriorityDef
 from pager.store.incidents import add_event, count_events
 from pager.store.models import Incident
@@ -49,9 +49,11 @@ async def announce(
         f"{drill}[{incident.priority}] #{incident.id} {what.upper()}: {incident.title}. "
         "FYI only, no action needed."
     )
-    number = await count_events(session, incident.id, "stakeholders_told")
+    number = await count_events(session, incident.id, EventKind.STAKEHOLDERS_TOLD)
     tell_stakeholders(session, policy, incident, now, f"{number + 1}", body)
-    add_event(session, incident.id, now, "stakeholders_told", None, what=what, people=list(people))
+    add_event(
+        session, incident.id, now, EventKind.STAKEHOLDERS_TOLD, None, what=what, people=list(people)
+    )
 
 
 def stakeholders(policy: Policy, priority: str, at: datetime) -> tuple[str, ...]:

@@ -30,7 +30,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
-from pager.core.vocabulary import PAGE_KINDS, Channel, NotificationKind, NotificationState
+from pager.core.vocabulary import (
+    PAGE_KINDS,
+    Channel,
+    EventKind,
+    NotificationKind,
+    NotificationState,
+)
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.policy.model import ThrottleLimit
 from pager.store.incidents import add_event, triggered_among
@@ -116,7 +122,7 @@ class Throttler:
                 session,
                 row.incident_id,
                 now,
-                NotificationState.THROTTLED,
+                EventKind.THROTTLED,
                 None,
                 person=row.person_id,
                 channel=row.channel,

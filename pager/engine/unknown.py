@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
 from pager.core import delivery
-from pager.core.vocabulary import NotificationState
+from pager.core.vocabulary import EventKind, NotificationState
 from pager.engine.fallback import escalate_early, fall_back
 from pager.engine.outcomes import Recorder, give_up_at, locked, message_of
 from pager.engine.policy_runtime import PolicyRuntime
@@ -137,7 +137,7 @@ class UnknownResolver:
     ) -> None:
         self.metrics.unknown_resolved.labels("not_found").inc()
         give_up = give_up_at(row, incident, now)
-        row_event(session, row, now, "notification_not_found", send_again=now < give_up)
+        row_event(session, row, now, EventKind.NOTIFICATION_NOT_FOUND, send_again=now < give_up)
         if now < give_up:
             row.state, row.due_at, row.started_at = NotificationState.PENDING, now, None
             return
@@ -158,7 +158,7 @@ class UnknownResolver:
     ) -> None:
         self.metrics.unknown_resolved.labels("unavailable").inc()
         what = delivery.unanswered(row.kind, row.priority, row.key.endswith(":resend"))
-        row_event(session, row, now, "notification_unanswered", then=str(what), error=error)
+        row_event(session, row, now, EventKind.NOTIFICATION_UNANSWERED, then=str(what), error=error)
         log.warning(
             "provider could not be asked about an unknown send: %s",
             what,
@@ -167,7 +167,7 @@ class UnknownResolver:
         if what is delivery.Unanswered.RESEND:
             session.add(resend_copy(row, now))
         elif what is delivery.Unanswered.ESCALATE and incident is not None:
-            escalate_early(session, incident, row, now, "unknown_escalated")
+            escalate_early(session, incident, row, now, EventKind.UNKNOWN_ESCALATED)
 
 
 def resend_copy(row: Notification, now: datetime) -> Notification:

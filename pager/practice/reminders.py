@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
+from pager.core.vocabulary import EventKind
 from pager.engine.jobs import once
 from pager.policy.model import Policy
 from pager.services import Pager
@@ -100,7 +101,7 @@ async def _review_reminders(pager: Pager, session: AsyncSession, now: datetime) 
                 f"reminder:review:{incident.id}", incident.id, person.id, person.phone, body, now
             )
         )
-        add_event(session, incident.id, now, "review_reminded", None, person=person.id)
+        add_event(session, incident.id, now, EventKind.REVIEW_REMINDED, None, person=person.id)
         queued += 1
     return queued
 

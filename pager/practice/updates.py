@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pager.core import page_text
 from pager.core.via import Via
+from pager.core.vocabulary import EventKind
 from pager.engine.stakeholders import tell_stakeholders
 from pager.services import Pager
 from pager.store import incidents as store
@@ -18,8 +19,8 @@ async def post_update(pager: Pager, incident_id: int, by: str | None, text: str,
     async with pager.db.write() as session:
         incident = await store.get_for_update(session, incident_id)
         policy = await pager.policies.snapshot(incident.policy_version_id)
-        count = await store.count_events(session, incident_id, "status_update")
-        store.add_event(session, incident_id, now, "status_update", by, text=text, via=via)
+        count = await store.count_events(session, incident_id, EventKind.STATUS_UPDATE)
+        store.add_event(session, incident_id, now, EventKind.STATUS_UPDATE, by, text=text, via=via)
         body = page_text.to_gsm7(f"[{incident.priority}] #{incident.id} update: {text}")
         tell_stakeholders(session, policy, incident, now, f"update{count + 1}", body)
     pager.engine.wake()

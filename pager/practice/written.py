@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.vocabulary import EventKind
 from pager.services import Pager
 from pager.store import action_items as action_store
 from pager.store import incidents as store
@@ -43,7 +44,9 @@ async def save_written(
     async def work(session: AsyncSession) -> ReviewVersion:
         await store.get_for_update(session, incident_id)
         row = await reviews.save_version(session, incident_id, author, kept, now)
-        store.add_event(session, incident_id, now, "review_written", author, version=row.version)
+        store.add_event(
+            session, incident_id, now, EventKind.REVIEW_WRITTEN, author, version=row.version
+        )
         return row
 
     return await pager.db.transact(work)
@@ -58,7 +61,13 @@ async def mark_held(
         incident = await store.get_for_update(session, incident_id)
         incident.reviewed_at = held_at
         store.add_event(
-            session, incident_id, now, "reviewed", by, notes=notes, held_on=held_at.isoformat()
+            session,
+            incident_id,
+            now,
+            EventKind.REVIEWED,
+            by,
+            notes=notes,
+            held_on=held_at.isoformat(),
         )
 
 
@@ -77,7 +86,7 @@ async def add_action_item(
             session,
             incident_id,
             now,
-            "action_item_added",
+            EventKind.ACTION_ITEM_ADDED,
             by,
             action_item=item.id,
             title=title,
@@ -107,7 +116,7 @@ async def change_item(
                 session,
                 item.incident_id,
                 now,
-                "action_item_updated",
+                EventKind.ACTION_ITEM_UPDATED,
                 by,
                 action_item=item.id,
                 changes=changes,

@@ -114,7 +114,7 @@ class _State:
         self.by_key[key] = incident
         self._event(
             incident,
-            "opened",
+            EventKind.OPENED,
             alert.source,
             priority=c.priority,
             escalation=c.escalation,
@@ -133,14 +133,16 @@ class _State:
             if not new:
                 self._event(
                     incident,
-                    "alert_added",
+                    EventKind.ALERT_ADDED,
                     alert.source,
                     fingerprint=alert.fingerprint,
                     labels=dict(alert.labels),
                 )
         else:
             if row["status"] == "resolved":
-                self._event(incident, "alert_refired", alert.source, fingerprint=alert.fingerprint)
+                self._event(
+                    incident, EventKind.ALERT_REFIRED, alert.source, fingerprint=alert.fingerprint
+                )
             row.update(status="firing", last_seen=self.now, count=row["count"] + 1)
             row["annotations"] = dict(alert.annotations)
         self.written[(id(incident), alert.fingerprint)] = (incident, row)
@@ -151,7 +153,7 @@ class _State:
             return
         row.update(status="resolved", ends_at=alert.ends_at or self.now, last_seen=self.now)
         self.written[(id(incident), alert.fingerprint)] = (incident, row)
-        self._event(incident, "alert_resolved", alert.source, fingerprint=alert.fingerprint)
+        self._event(incident, EventKind.ALERT_RESOLVED, alert.source, fingerprint=alert.fingerprint)
 
     def _resolve(self, incident: Working, via: Via) -> None:
         self.by_key.pop(incident.open_key or "", None)
@@ -165,11 +167,11 @@ class _State:
             )
         self._event(incident, EventKind.RESOLVED, None, via=via, reason="all alerts resolved")
 
-    def _event(self, incident: Working, kind: str, actor: str | None, **detail: Any) -> None:
+    def _event(self, incident: Working, kind: EventKind, actor: str | None, **detail: Any) -> None:
         self.events.append((incident, event_row(self.now, kind, actor, **detail)))
 
 
-def event_row(at: datetime, kind: str, actor: str | None, **detail: Any) -> Row:
+def event_row(at: datetime, kind: EventKind, actor: str | None, **detail: Any) -> Row:
     return {"at": at, "kind": kind, "actor": actor, "detail": detail}
 
 
@@ -177,7 +179,7 @@ def suppressed_event(window: MaintenanceWindow, now: datetime) -> Row:
     """The timeline event of an incident held back (recorded, not paged) by a window."""
     return event_row(
         now,
-        "suppressed",
+        EventKind.SUPPRESSED,
         None,
         maintenance_window=window.id,
         window_start=window.start.isoformat(),

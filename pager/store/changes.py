@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.vocabulary import EventKind
 from pager.store.models import Event, Incident
 
 
@@ -25,7 +26,7 @@ async def opened_after(session: AsyncSession, event_id: int, limit: int = 10) ->
     rows = await session.execute(
         select(Incident)
         .join(Event, Event.incident_id == Incident.id)
-        .where(Event.id > event_id, Event.kind == "opened")
+        .where(Event.id > event_id, Event.kind == EventKind.OPENED)
         .order_by(Event.id)
         .limit(limit)
     )

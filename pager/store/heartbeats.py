@@ -22,7 +22,7 @@ from pager.core.alert import AlertIn
 from pager.core.classify import Classification
 from pager.core.heartbeat import Missing
 from pager.core.via import Via
-from pager.core.vocabulary import IncidentState
+from pager.core.vocabulary import EventKind, IncidentState
 from pager.policy.durations import format_duration
 from pager.store.incidents import IngestContext, add_event, get_for_update, record_alerts, resolve
 from pager.store.maintenance import Suppressor
@@ -61,7 +61,7 @@ async def record_ping(session: AsyncSession, name: str, now: datetime) -> int | 
         .where(Alert.incident_id == incident_id, Alert.status == "firing")
         .values(status="resolved", ends_at=now, last_seen=now)
     )
-    add_event(session, incident_id, now, "heartbeat_back", SOURCE, heartbeat=name)
+    add_event(session, incident_id, now, EventKind.HEARTBEAT_BACK, SOURCE, heartbeat=name)
     await resolve(session, incident, now, None, SOURCE, reason=f"heartbeat {name} is back")
     return incident_id
 
@@ -102,7 +102,7 @@ async def raise_missing(
             session,
             incident_id,
             now,
-            "heartbeat_missing",
+            EventKind.HEARTBEAT_MISSING,
             SOURCE,
             heartbeat=beat.name,
             expect_every=every,

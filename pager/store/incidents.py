@@ -44,7 +44,7 @@ def add_event(
     session: AsyncSession,
     incident_id: int,
     at: datetime,
-    kind: str,
+    kind: EventKind,
     actor: str | None = None,
     **detail: Any,
 ) -> None:
@@ -216,7 +216,7 @@ async def timeline(session: AsyncSession, incident_id: int) -> Sequence[Event]:
     return found.scalars().all()
 
 
-async def count_events(session: AsyncSession, incident_id: int, kind: str) -> int:
+async def count_events(session: AsyncSession, incident_id: int, kind: EventKind) -> int:
     count = await session.scalar(
         select(func.count())
         .select_from(Event)

@@ -20,7 +20,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import IncidentState
+from pager.core.vocabulary import EventKind, IncidentState
 from pager.labels import Matcher, MatcherError, matches_all, parse_stored
 from pager.store.incidents import add_event, note_suppressed
 from pager.store.models import Event, Incident, MaintenanceWindow
@@ -125,7 +125,7 @@ async def end_window(
                 session,
                 incident.id,
                 now,
-                "maintenance_ended",
+                EventKind.MAINTENANCE_ENDED,
                 by,
                 maintenance_window=window.id,
                 early=True,
@@ -145,7 +145,7 @@ async def _suppressed_by(session: AsyncSession, window_id: int) -> list[Incident
         .where(
             Incident.suppressed.is_(True),
             Incident.state != IncidentState.RESOLVED,
-            Event.kind == "suppressed",
+            Event.kind == EventKind.SUPPRESSED,
         )
         .order_by(Incident.id, Event.id)
     )

@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Row, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import Channel, NotificationKind, NotificationState
+from pager.core.vocabulary import Channel, EventKind, NotificationKind, NotificationState
 from pager.store.incidents import add_event
 from pager.store.models import Incident, Notification
 
@@ -40,7 +40,7 @@ SENT_COLUMNS = (
 
 
 def row_event(
-    session: AsyncSession, row: Notification, now: datetime, kind: str, **detail: Any
+    session: AsyncSession, row: Notification, now: datetime, kind: EventKind, **detail: Any
 ) -> None:
     """A timeline event about one notification (none for those of no incident)."""
     if row.incident_id is not None:
