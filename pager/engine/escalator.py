@@ -28,12 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core import drills, escalation
 from pager.core.delivery import backoff
 from pager.core.oncall import resolve_targets
-from pager.core.vocabulary import EventKind, IncidentState, NotificationState
+from pager.core.vocabulary import EventKind, IncidentState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.engine.stakeholders import announce
 from pager.metrics import Metrics
 from pager.policy.model import Policy, RotationOverride
+from pager.store import notification_rows
 from pager.store.claims import claim_incidents
 from pager.store.db import Database, unavailable
 from pager.store.drills import end_unanswered_drill
@@ -239,22 +240,19 @@ def _notification(
     first: bool,
 ) -> Notification:
     person = policy.person(order.person)
-    return Notification(
-        key=order.key,
-        incident_id=incident.id,
-        person_id=person.id,
-        phone=person.phone,
-        channel=order.channel,
-        kind=order.kind,
-        priority=incident.priority,
-        step=order.step,
-        body=render(incident, order, alert_count),
-        state=NotificationState.PENDING,
-        due_at=order.due_at,
-        scheduled_at=order.due_at,
-        attempts=0,
-        created_at=now,
-        alert_received_at=incident.created_at if first else None,
+    return notification_rows.ordered(
+        order.key,
+        incident.id,
+        person.id,
+        person.phone,
+        order.channel,
+        order.kind,
+        incident.priority,
+        order.step,
+        render(incident, order, alert_count),
+        order.due_at,
+        now,
+        incident.created_at if first else None,
     )
 
 

@@ -24,6 +24,7 @@ from pager.core.vocabulary import (
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.policy.model import Policy, PriorityDef
+from pager.store import notification_rows
 from pager.store.incidents import add_event, firing_count
 from pager.store.models import Incident, Notification
 from pager.store.notifications import step_pages, waiting_bundle
@@ -115,24 +116,7 @@ async def _bundle_fall_back(
     if waiting is not None:
         waiting.bundle_of = sorted({*(waiting.bundle_of or []), *ids})
     else:
-        session.add(
-            Notification(
-                key=f"{failed.key}:fb:{channels[0]}",
-                incident_id=None,
-                person_id=failed.person_id,
-                phone=failed.phone,
-                channel=channels[0],
-                kind=NotificationKind.BUNDLE,
-                priority=failed.priority,
-                step=0,
-                body="",
-                state=NotificationState.PENDING,
-                due_at=now,
-                attempts=0,
-                created_at=now,
-                bundle_of=ids,
-            )
-        )
+        session.add(notification_rows.fallback_bundle(failed, channels[0], ids, now))
     for incident_id in ids:
         add_event(
             session,
@@ -158,22 +142,9 @@ async def _copy(
         key=f"{failed.key}:fb:{channel}",
         step=failed.step,
     )
-    return Notification(
-        key=order.key,
-        incident_id=incident.id,
-        person_id=failed.person_id,
-        phone=failed.phone,
-        channel=channel,
-        kind=NotificationKind.PAGE,
-        priority=incident.priority,
-        step=failed.step,
-        body=render(incident, order, firing),
-        state=NotificationState.PENDING,
-        due_at=now,
-        scheduled_at=failed.scheduled_at,
-        attempts=0,
-        created_at=now,
-        alert_received_at=failed.alert_received_at,
+    body = render(incident, order, firing)
+    return notification_rows.fallback_page(
+        failed, incident.id, incident.priority, channel, body, now
     )
 
 

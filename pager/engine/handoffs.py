@@ -21,9 +21,9 @@ from pager.core import page_text
 from pager.core.handoff import Notice, due_notices
 from pager.engine.jobs import Work, once
 from pager.engine.policy_runtime import PolicyRuntime
+from pager.store import notification_rows
 from pager.store import overrides as override_store
 from pager.store.db import Database
-from pager.store.outbox import info_message
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _queue(notice: Notice, phone: str, now: datetime) -> Work:
             notice.rotation, notice.start, notice.end, notice.timezone, notice.levels
         )
         key = f"handoff:{notice.rotation}:{notice.start.isoformat()}:{notice.person}"
-        session.add(info_message(key, None, notice.person, phone, body, now))
+        session.add(notification_rows.info(key, None, notice.person, phone, body, now))
         return 1
 
     return work

@@ -16,9 +16,9 @@ from pager.core import page_text
 from pager.core.oncall import resolve_targets
 from pager.core.vocabulary import EventKind, IncidentState
 from pager.policy.model import Policy, PriorityDef
+from pager.store import notification_rows
 from pager.store.incidents import add_event, count_events
 from pager.store.models import Incident
-from pager.store.outbox import info_message
 
 
 def _change(before: str | None, incident: Incident) -> str:
@@ -68,7 +68,7 @@ def tell_stakeholders(
         person = policy.person(person_id)
         key = f"{incident.id}:stakeholder:{what}:{person_id}"
         session.add(
-            info_message(
+            notification_rows.info(
                 key, incident.id, person_id, person.phone, body, now, priority=incident.priority
             )
         )

@@ -39,6 +39,7 @@ from pager.core.vocabulary import (
 )
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.policy.model import ThrottleLimit
+from pager.store import notification_rows
 from pager.store.incidents import add_event, triggered_among
 from pager.store.models import Notification
 from pager.store.notifications import bodies_of, sent_times, waiting_bundle
@@ -158,23 +159,7 @@ class Throttler:
         """The person's pending bundle (or digest) on this channel, made if none."""
         bundle = await waiting_bundle(session, row.person_id, row.channel, kind)
         if bundle is None:
-            name = "digest" if digest else "bundle"
-            bundle = Notification(
-                key=f"{name}:{row.person_id}:{row.channel}:{int(now.timestamp() * 1000)}",
-                incident_id=None,
-                person_id=row.person_id,
-                phone=row.phone,
-                channel=row.channel,
-                kind=kind,
-                priority=row.priority,
-                step=0,
-                body="",
-                state=NotificationState.PENDING,
-                due_at=due,
-                attempts=0,
-                created_at=now,
-                bundle_of=[],
-            )
+            bundle = notification_rows.bundle(row, NotificationKind(kind), due, now, digest)
             session.add(bundle)
         return bundle
 

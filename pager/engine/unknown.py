@@ -31,6 +31,7 @@ from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.slots import Slots
 from pager.metrics import Metrics
 from pager.notify.base import LookupFailed, Message, Notifier
+from pager.store import notification_rows
 from pager.store.claims import claim_deadlines, deadline_passed
 from pager.store.db import Database
 from pager.store.models import Incident, Notification
@@ -165,27 +166,6 @@ class UnknownResolver:
             extra={"notification_id": row.id, "incident_id": row.incident_id, "error": error},
         )
         if what is delivery.Unanswered.RESEND:
-            session.add(resend_copy(row, now))
+            session.add(notification_rows.resend(row, now))
         elif what is delivery.Unanswered.ESCALATE and incident is not None:
             escalate_early(session, incident, row, now, EventKind.UNKNOWN_ESCALATED)
-
-
-def resend_copy(row: Notification, now: datetime) -> Notification:
-    return Notification(
-        key=f"{row.key}:resend",
-        incident_id=row.incident_id,
-        person_id=row.person_id,
-        phone=row.phone,
-        channel=row.channel,
-        kind=row.kind,
-        priority=row.priority,
-        step=row.step,
-        body=row.body,
-        state=NotificationState.PENDING,
-        due_at=now,
-        scheduled_at=row.scheduled_at,
-        attempts=0,
-        created_at=now,
-        alert_received_at=None,
-        bundle_of=row.bundle_of,
-    )

@@ -18,10 +18,10 @@ from pager.core.vocabulary import EventKind
 from pager.engine.jobs import once
 from pager.policy.model import Policy
 from pager.services import Pager
+from pager.store import notification_rows
 from pager.store.action_items import open_counts, overdue
 from pager.store.incidents import add_event, unreviewed_p1
 from pager.store.jobs import forget_runs
-from pager.store.outbox import info_message
 
 REVIEW_AFTER = timedelta(days=7)
 KEEP_RUNS = timedelta(days=30)  # the record of job runs (pager.store.jobs) kept this long
@@ -77,7 +77,9 @@ async def _item_reminders(pager: Pager, session: AsyncSession, now: datetime) ->
             f"is overdue (due {item.due.date()}): {item.title}"
         )
         key = f"reminder:action:{item.id}:{day}"
-        session.add(info_message(key, item.incident_id, person.id, person.phone, body, now))
+        session.add(
+            notification_rows.info(key, item.incident_id, person.id, person.phone, body, now)
+        )
         queued += 1
     return queued
 
@@ -97,7 +99,7 @@ async def _review_reminders(pager: Pager, session: AsyncSession, now: datetime) 
             f"{incident.id}"
         )
         session.add(
-            info_message(
+            notification_rows.info(
                 f"reminder:review:{incident.id}", incident.id, person.id, person.phone, body, now
             )
         )

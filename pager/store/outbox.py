@@ -1,6 +1,6 @@
-"""The notification outbox's writes: a row that tells (`info_message`), a
-timeline event about one row, the advisory lock the throttle takes, an
-accepted send recorded (`mark_sent`). Its queries live in
+"""The notification outbox's writes: a timeline event about one row, the
+advisory lock the throttle takes, an accepted send recorded (`mark_sent`).
+Its rows are made in store/notification_rows.py, its queries live in
 store/notifications.py, its claims in store/claims.py.
 Callers own the transaction.
 """
@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Row, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import Channel, EventKind, NotificationKind, NotificationState
+from pager.core.vocabulary import EventKind
 from pager.store.incidents import add_event
 from pager.store.models import Incident, Notification
 
@@ -55,33 +55,6 @@ def row_event(
             channel=row.channel,
             **detail,
         )
-
-
-def info_message(
-    key: str,
-    incident_id: int | None,
-    person_id: str,
-    phone: str,
-    body: str,
-    now: datetime,
-    priority: str = "-",
-) -> Notification:
-    """An outbox row that tells, never pages: stakeholder notices, reminders."""
-    return Notification(
-        key=key,
-        incident_id=incident_id,
-        person_id=person_id,
-        phone=phone,
-        channel=Channel.SMS,
-        kind=NotificationKind.INFO,
-        priority=priority,
-        step=0,
-        body=body,
-        state=NotificationState.PENDING,
-        due_at=now,
-        attempts=0,
-        created_at=now,
-    )
 
 
 async def advisory_lock(session: AsyncSession, key: str) -> None:
