@@ -19,7 +19,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 SEGMENT = 160  # septets in one GSM-7 SMS segment
@@ -291,3 +291,95 @@ def handoff_notice(
     name = shorten(clean(rotation), max(room - min(gsm7_length(escalation), 24), 12))
     room -= gsm7_length(name)
     return f"{head}{name}{times}; escalation: {shorten(escalation, max(room, 3))}"
+
+
+# Notices and reminders: SMS that tell, never page (kind info).
+
+
+def resolved_notice(incident_number: int, priority: str, title: str, drill: bool = False) -> str:
+    """`[P1] #42 RESOLVED Disk full`: to those a page reached (notify_on_resolve)."""
+    prefix = "[DRILL] " if drill else ""
+    return to_gsm7(f"{prefix}[{priority}] #{incident_number} RESOLVED {title}")
+
+
+def stakeholder_notice(
+    incident_number: int, priority: str, what: str, title: str, drill: bool = False
+) -> str:
+    """`[P1] #42 ACKNOWLEDGED: Disk full. FYI only, no action needed.` (`what`: opened,
+    acknowledged, resolved, "upgraded to P1", "paging again")."""
+    prefix = "[DRILL] " if drill else ""
+    return to_gsm7(
+        f"{prefix}[{priority}] #{incident_number} {what.upper()}: {title}. "
+        "FYI only, no action needed."
+    )
+
+
+def status_update(incident_number: int, priority: str, text: str) -> str:
+    """A responder's status update, for the stakeholders: `[P1] #42 update: ...`."""
+    return to_gsm7(f"[{priority}] #{incident_number} update: {text}")
+
+
+def action_item_reminder(item: int, incident_number: int, due: date, title: str) -> str:
+    return to_gsm7(
+        f"Reminder: action item {item} from #{incident_number} is overdue (due {due}): {title}"
+    )
+
+
+def review_reminder(incident_number: int, title: str) -> str:
+    return to_gsm7(
+        f"Reminder: #{incident_number} {title} (P1) was resolved "
+        f"a week ago and has no review yet. pager review {incident_number}"
+    )
+
+
+def drill_summary(by: str | None) -> str:
+    """The summary of a game-day drill's alert, and so of its page."""
+    return (
+        f"Game day drill started by {by or 'someone'}: please acknowledge as you would a real page"
+    )
+
+
+# Answers to a reply (SMS) or a keypress (voice).
+
+
+def help_text() -> str:
+    """The short reply to a message we did not understand (one GSM-7 segment)."""
+    return (
+        "pager: reply 42A to ack incident 42, 42R resolve, 42E escalate, "
+        "42U <text> to post an update. A alone acks your newest page."
+    )
+
+
+NOTHING_TO_ACT_ON = "No page to act on. Reply like 42A with the incident number."
+OUT_OF_DATE_CALL = "This call is not the current page. Goodbye."
+MACHINE_ANSWERED = "This call was answered by a machine, so it cannot act on the page. Goodbye."
+NO_KEY_PRESSED = "We did not get a key press. Goodbye."
+_PAST = {"ack": "acknowledged", "resolve": "resolved", "escalate": "escalated"}
+
+
+def refusal(incident_number: int) -> str:
+    """To someone who may not act on the incident (pager.twilio_hooks.responders)."""
+    return f"You were not paged for #{incident_number}, so you cannot act on it."
+
+
+def no_incident(incident_number: int) -> str:
+    return f"No incident #{incident_number}."
+
+
+def update_posted(incident_number: int) -> str:
+    return f"Update posted to #{incident_number}."
+
+
+def acted(action: str, done: Sequence[int], skipped: Sequence[int]) -> str:
+    """What an ack, resolve or escalate did: `Acknowledged #41, #42.`, or, when it
+    changed nothing, `#41 cannot be acknowledged now (already done?).`"""
+    past = _PAST[action]
+    if done:
+        return f"{past.capitalize()} {', '.join(f'#{n}' for n in done)}."
+    return f"{', '.join(f'#{n}' for n in skipped)} cannot be {past} now (already done?)."
+
+
+def already_settled(incident_number: int, state: str, by: str | None) -> str:
+    """A page call answered after someone else acted on its incident."""
+    who = f" by {by}" if by else ""
+    return f"Incident {incident_number} was already {state}{who}. Nothing to do. Goodbye."

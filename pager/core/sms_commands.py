@@ -88,11 +88,3 @@ def parse_reply(text: str) -> Command:
         if match:
             return Command(_VERBS[match.group("verb").upper()], int(match.group("n")))
     return Command(Action.HELP)
-
-
-def help_text() -> str:
-    """The short reply to a message we did not understand (one GSM-7 segment)."""
-    return (
-        "pager: reply 42A to ack incident 42, 42R resolve, 42E escalate, "
-        "42U <text> to post an update. A alone acks your newest page."
-    )

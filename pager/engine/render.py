@@ -10,9 +10,8 @@ from pager.store.models import Incident
 
 def render(incident: Incident, order: Order, alert_count: int) -> str:
     if order.purpose == "resolved":
-        prefix = "[DRILL] " if incident.drill else ""
-        return page_text.to_gsm7(
-            f"{prefix}[{incident.priority}] #{incident.id} RESOLVED {incident.title}"
+        return page_text.resolved_notice(
+            incident.id, incident.priority, incident.title, drill=incident.drill
         )
     if order.channel == Channel.VOICE:
         return page_text.voice_script(

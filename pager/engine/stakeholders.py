@@ -44,10 +44,8 @@ async def announce(
     people = stakeholders(policy, incident.priority, now)
     if not people:
         return
-    drill = "[DRILL] " if incident.drill else ""
-    body = page_text.to_gsm7(
-        f"{drill}[{incident.priority}] #{incident.id} {what.upper()}: {incident.title}. "
-        "FYI only, no action needed."
+    body = page_text.stakeholder_notice(
+        incident.id, incident.priority, what, incident.title, drill=incident.drill
     )
     number = await count_events(session, incident.id, EventKind.STAKEHOLDERS_TOLD)
     tell_stakeholders(session, policy, incident, now, f"{number + 1}", body)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from pager.core import page_text
 from pager.core.alert import AlertIn
 from pager.core.classify import Classification
 from pager.core.drills import DEFAULT_WAIT
@@ -60,8 +61,7 @@ async def start_drill(
             **({"rotation": rotation} if rotation else {}),
         },
         annotations={
-            "summary": f"Game day drill started by {by or 'someone'}: please "
-            "acknowledge as you would a real page"
+            "summary": page_text.drill_summary(by),
         },
         group_key=f"drill:{token}",
         source="drill",

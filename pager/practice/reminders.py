@@ -72,9 +72,8 @@ async def _item_reminders(pager: Pager, session: AsyncSession, now: datetime) ->
         if person is None:
             continue
         item.last_reminded_at = now
-        body = page_text.to_gsm7(
-            f"Reminder: action item {item.id} from #{item.incident_id} "
-            f"is overdue (due {item.due.date()}): {item.title}"
+        body = page_text.action_item_reminder(
+            item.id, item.incident_id, item.due.date(), item.title
         )
         key = f"reminder:action:{item.id}:{day}"
         session.add(
@@ -93,11 +92,7 @@ async def _review_reminders(pager: Pager, session: AsyncSession, now: datetime) 
         incident.review_reminded_at = now
         if person is None:
             continue
-        body = page_text.to_gsm7(
-            f"Reminder: #{incident.id} {incident.title} (P1) was resolved "
-            "a week ago and has no review yet. pager review "
-            f"{incident.id}"
-        )
+        body = page_text.review_reminder(incident.id, incident.title)
         session.add(
             notification_rows.info(
                 f"reminder:review:{incident.id}", incident.id, person.id, person.phone, body, now

@@ -21,6 +21,6 @@ async def post_update(pager: Pager, incident_id: int, by: str | None, text: str,
         policy = await pager.policies.snapshot(incident.policy_version_id)
         count = await store.count_events(session, incident_id, EventKind.STATUS_UPDATE)
         store.add_event(session, incident_id, now, EventKind.STATUS_UPDATE, by, text=text, via=via)
-        body = page_text.to_gsm7(f"[{incident.priority}] #{incident.id} update: {text}")
+        body = page_text.status_update(incident.id, incident.priority, text)
         tell_stakeholders(session, policy, incident, now, f"update{count + 1}", body)
     pager.engine.wake()

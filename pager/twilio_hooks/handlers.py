@@ -17,7 +17,8 @@ import logging
 from aiohttp import web
 
 from pager.actions import ACTIONS, act
-from pager.core.sms_commands import Action, Command, help_text, parse_reply
+from pager.core import page_text
+from pager.core.sms_commands import Action, Command, parse_reply
 from pager.core.via import Via
 from pager.core.vocabulary import Channel, IncidentState, NotificationKind, NotificationState
 from pager.edge import ApiError
@@ -29,14 +30,11 @@ from pager.store.notifications import newest_page_to, notification
 from pager.twilio_hooks import status, twiml
 from pager.twilio_hooks.form import CallForm, SmsForm, StatusForm, notification_id, signed
 from pager.twilio_hooks.replays import once
-from pager.twilio_hooks.responders import may_act, refusal
+from pager.twilio_hooks.responders import may_act
 
 log = logging.getLogger(__name__)
 XML = "application/xml"
 DIGITS = {"1": "ack", "2": "escalate", "3": "resolve"}
-PAST = {"ack": "acknowledged", "resolve": "resolved", "escalate": "escalated"}
-OUT_OF_DATE = "This call is not the current page. Goodbye."
-MACHINE = "This call was answered by a machine, so it cannot act on the page. Goodbye."
 
 
 def _xml(body: str) -> web.Response:
@@ -61,18 +59,18 @@ async def _sms_reply(pager: Pager, person: str, body: str) -> str:
     if command.action in (Action.STOP, Action.START):
         return twiml.empty_sms()  # Twilio answers opt-out words itself
     if command.action == Action.HELP:
-        return twiml.sms_reply(help_text())
+        return twiml.sms_reply(page_text.help_text())
     return twiml.sms_reply(await _command(pager, person, command))
 
 
 async def _command(pager: Pager, person: str, command: Command) -> str:
     targets = [command.incident] if command.incident is not None else await _newest(pager, person)
     if not targets:
-        return "No page to act on. Reply like 42A with the incident number."
+        return page_text.NOTHING_TO_ACT_ON
     if command.incident is not None and not await may_act(pager, person, command.incident):
         pager.metrics.inbound_refused.labels(Channel.SMS).inc()
         log.info("sms from someone not paged for the incident refused")
-        return refusal(command.incident)
+        return page_text.refusal(command.incident)
     if command.action == Action.UPDATE:
         return await _update(pager, targets[0], person, command.text or "")
     name = {Action.ACK: "ack", Action.RESOLVE: "resolve", Action.ESCALATE: "escalate"}[
@@ -95,25 +93,23 @@ def _incidents_of(row: Notification) -> list[int]:
 
 
 async def _apply(pager: Pager, incident_ids: list[int], name: str, person: str, via: Via) -> str:
-    done: list[str] = []
-    skipped: list[str] = []
+    done: list[int] = []
+    skipped: list[int] = []
     for incident_id in incident_ids:
         try:
             changed = await act(pager, incident_id, ACTIONS[name], person, via)
         except store.IncidentNotFound:
-            return f"No incident #{incident_id}."
-        (done if changed else skipped).append(f"#{incident_id}")
-    if done:
-        return f"{PAST[name].capitalize()} {', '.join(done)}."
-    return f"{', '.join(skipped)} cannot be {PAST[name]} now (already done?)."
+            return page_text.no_incident(incident_id)
+        (done if changed else skipped).append(incident_id)
+    return page_text.acted(name, done, skipped)
 
 
 async def _update(pager: Pager, incident_id: int, person: str, text: str) -> str:
     try:
         await post_update(pager, incident_id, person, text, Via.SMS)
     except store.IncidentNotFound:
-        return f"No incident #{incident_id}."
-    return f"Update posted to #{incident_id}."
+        return page_text.no_incident(incident_id)
+    return page_text.update_posted(incident_id)
 
 
 async def voice(request: web.Request) -> web.Response:
@@ -121,7 +117,7 @@ async def voice(request: web.Request) -> web.Response:
     pager, form = await signed(request, CallForm)
     row = await _call_notification(pager, request, form)
     if row is None:
-        return _xml(twiml.voice_ack_result(OUT_OF_DATE))
+        return _xml(twiml.voice_ack_result(page_text.OUT_OF_DATE_CALL))
     if form.answered_by.startswith(("machine", "fax")):
         await status.record_machine(pager, row.id, form.call_sid, form.answered_by)
         return _xml(twiml.voice_machine(row.body))
@@ -141,26 +137,23 @@ async def _already_settled(pager: Pager, row: Notification) -> str | None:
     who = (
         incident.acked_by if incident.state == IncidentState.ACKNOWLEDGED else incident.resolved_by
     )
-    by = f" by {who}" if who else ""
-    return f"Incident {incident.id} was already {incident.state}{by}. Nothing to do. Goodbye."
+    return page_text.already_settled(incident.id, incident.state, who)
 
 
 async def gather(request: web.Request) -> web.Response:
     pager, form = await signed(request, CallForm)
     row = await _call_notification(pager, request, form)
     if row is None:
-        return _xml(twiml.voice_ack_result(OUT_OF_DATE))
+        return _xml(twiml.voice_ack_result(page_text.OUT_OF_DATE_CALL))
     name = DIGITS.get(form.digits)
     # A bundle call (incident_id None) acts on all its incidents, as a reply
     # to a bundle SMS does; before, its keys only ever repeated the menu.
     targets = _incidents_of(row)
     if name is None or not targets:
         return _xml(twiml.voice_page(row.body, _gather_url(pager, row.id)))
-    if (
-        row.state == NotificationState.FAILED_PERM
-    ):  # a machine answered (or the call failed): no one to act
+    if row.state == NotificationState.FAILED_PERM:  # a machine answered (or the call failed)
         pager.metrics.inbound_refused.labels(Channel.VOICE).inc()
-        return _xml(twiml.voice_ack_result(MACHINE))
+        return _xml(twiml.voice_ack_result(page_text.MACHINE_ANSWERED))
 
     async def keypress() -> str:
         text = await _apply(pager, targets, name, row.person_id, Via.VOICE)

@@ -28,7 +28,3 @@ async def may_act(pager: Pager, person: str, incident_id: int) -> bool:
         overrides = by_rotation(await list_overrides(session, ending_after=now))
     policy = await pager.policies.snapshot(incident.policy_version_id)
     return person in escalation_people(policy, incident.escalation_policy, now, overrides)
-
-
-def refusal(incident_id: int) -> str:
-    return f"You were not paged for #{incident_id}, so you cannot act on it."

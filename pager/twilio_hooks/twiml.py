@@ -11,8 +11,9 @@ from __future__ import annotations
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from pager.core import page_text
+
 GATHER_SECONDS = 8  # how long a person has to press a key after the script
-NO_INPUT = "We did not get a key press. Goodbye."
 
 
 def voice_page(script: str, gather_action_url: str, repeats: int = 2) -> str:
@@ -27,7 +28,7 @@ def voice_page(script: str, gather_action_url: str, repeats: int = 2) -> str:
             timeout=GATHER_SECONDS,
         )
         gather.say(script)
-    response.say(NO_INPUT)
+    response.say(page_text.NO_KEY_PRESSED)
     response.hangup()
     return str(response)
 

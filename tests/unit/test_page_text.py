@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import pager
+from pager.core import page_text
 from pager.core.page_text import (
     SEGMENT,
     VOICE_MENU,
@@ -229,3 +235,63 @@ def test_shorten_fits(text: str, room: int) -> None:
     cut = shorten(to_gsm7(text), room)
 
     assert gsm7_length(cut) <= room
+
+
+def _text_made_outside_page_text(tree: ast.AST) -> Iterator[int]:
+    """Lines that write a person's words themselves: a call of `to_gsm7`/`clean`
+    (text made here, then made sendable), or an f-string in what becomes a
+    notification's `body` (`body = ...`, `row.body = ...`, `body=...`)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("to_gsm7", "clean"):
+                yield node.lineno
+            values = [k.value for k in node.keywords if k.arg == "body"]
+        elif isinstance(node, ast.Assign):
+            named = [t for t in node.targets if getattr(t, "id", getattr(t, "attr", "")) == "body"]
+            values = [node.value] if named else []
+        else:
+            continue
+        for value in values:
+            if any(isinstance(part, ast.JoinedStr) for part in ast.walk(value)):
+                yield node.lineno
+
+
+def test_only_page_text_writes_what_a_person_reads() -> None:
+    root = Path(pager.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{line}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "page_text.py"
+        for line in _text_made_outside_page_text(ast.parse(path.read_text()))
+    ]
+    assert found == []
+
+
+def test_the_text_guard_sees_text_made_elsewhere() -> None:
+    source = (
+        'body = page_text.to_gsm7(f"[{p}] #{n} update: {text}")\n'
+        'row.body = f"#{n} resolved"\n'
+        'info(key, body=f"Reminder: #{n}")\n'
+    )
+    assert sorted(_text_made_outside_page_text(ast.parse(source))) == [1, 1, 2, 3]
+
+
+def test_replies_say_what_was_done_or_why_not() -> None:
+    assert page_text.acted("ack", [41, 42], []) == "Acknowledged #41, #42."
+    assert page_text.acted("resolve", [], [41]) == "#41 cannot be resolved now (already done?)."
+    assert page_text.already_settled(42, "acknowledged", "alice") == (
+        "Incident 42 was already acknowledged by alice. Nothing to do. Goodbye."
+    )
+
+
+def test_notices_and_reminders_are_gsm7() -> None:
+    texts = [
+        page_text.resolved_notice(42, "P1", "Disk “full” — db", drill=True),
+        page_text.stakeholder_notice(42, "P1", "upgraded to P1", "Disk…"),
+        page_text.status_update(42, "P1", "rolling back → v2"),
+        page_text.review_reminder(42, "Łódź down"),
+    ]
+    assert all(is_gsm7(t) for t in texts), texts
+    assert texts[0] == '[DRILL] [P1] #42 RESOLVED Disk "full" - db'

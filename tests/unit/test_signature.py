@@ -19,7 +19,8 @@ from twilio.request_validator import RequestValidator
 from yarl import URL
 
 from pager.core.outcome import Outcome
-from pager.core.sms_commands import Action, help_text, parse_reply
+from pager.core.page_text import help_text
+from pager.core.sms_commands import Action, parse_reply
 from pager.notify.base import Kind, Message
 from pager.notify.twilio import TwilioNotifier
 from pager.policy.model import Channel

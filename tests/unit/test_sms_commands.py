@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pager.core.page_text import gsm7_length, is_gsm7
-from pager.core.sms_commands import Action, Command, help_text, parse_reply
+from pager.core.page_text import gsm7_length, help_text, is_gsm7
+from pager.core.sms_commands import Action, Command, parse_reply
 
 ACK, RESOLVE, ESCALATE = Action.ACK, Action.RESOLVE, Action.ESCALATE
 
