@@ -18,9 +18,15 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.vocabulary import NotificationKind, NotificationState
 from pager.store.models import Notification
 
-DELIVERED_STATES = ("sending", "sent", "delivered", "unknown")
+DELIVERED_STATES = (
+    NotificationState.SENDING,
+    NotificationState.SENT,
+    NotificationState.DELIVERED,
+    NotificationState.UNKNOWN,
+)
 
 
 async def newest_page_to(session: AsyncSession, person_id: str) -> Notification | None:
@@ -29,7 +35,7 @@ async def newest_page_to(session: AsyncSession, person_id: str) -> Notification 
         select(Notification)
         .where(
             Notification.person_id == person_id,
-            Notification.kind.in_(("page", "bundle")),
+            Notification.kind.in_((NotificationKind.PAGE, NotificationKind.BUNDLE)),
             Notification.state.in_(DELIVERED_STATES),
         )
         # A send still in flight or timed out ("unknown") has no sent_at: count it
@@ -61,7 +67,7 @@ async def was_paged(session: AsyncSession, incident_id: int, person_id: str) -> 
         .where(
             Notification.incident_id == incident_id,
             Notification.person_id == person_id,
-            Notification.kind == "page",
+            Notification.kind == NotificationKind.PAGE,
         )
         .limit(1)
     )
@@ -70,7 +76,7 @@ async def was_paged(session: AsyncSession, incident_id: int, person_id: str) -> 
     bundles = await session.execute(
         select(Notification.bundle_of).where(
             Notification.person_id == person_id,
-            Notification.kind == "bundle",
+            Notification.kind == NotificationKind.BUNDLE,
             Notification.bundle_of.is_not(None),
         )
     )
@@ -85,13 +91,16 @@ async def cancel_pending_pages(session: AsyncSession, incident_id: int, now: dat
         update(Notification)
         .where(
             Notification.incident_id == incident_id,
-            Notification.kind == "page",
+            Notification.kind == NotificationKind.PAGE,
             or_(
-                Notification.state.in_(("pending", "failed_temp")),
-                and_(Notification.state == "sending", Notification.started_at.is_(None)),
+                Notification.state.in_((NotificationState.PENDING, NotificationState.FAILED_TEMP)),
+                and_(
+                    Notification.state == NotificationState.SENDING,
+                    Notification.started_at.is_(None),
+                ),
             ),
         )
-        .values(state="cancelled", deadline=now, lease=None)
+        .values(state=NotificationState.CANCELLED, deadline=now, lease=None)
     )
 
 
@@ -113,10 +122,15 @@ async def reached_people(
         select(Notification.incident_id, Notification.person_id)
         .where(
             Notification.incident_id.in_(incident_ids),
-            Notification.kind == "page",
+            Notification.kind == NotificationKind.PAGE,
             or_(
-                Notification.state.in_(("sent", "delivered", "unknown")),
-                and_(Notification.state == "sending", Notification.started_at.is_not(None)),
+                Notification.state.in_(
+                    (NotificationState.SENT, NotificationState.DELIVERED, NotificationState.UNKNOWN)
+                ),
+                and_(
+                    Notification.state == NotificationState.SENDING,
+                    Notification.started_at.is_not(None),
+                ),
             ),
         )
         .order_by(Notification.id)
@@ -134,7 +148,9 @@ async def pages_of(
     """The page notifications of each incident, oldest first (one query for all)."""
     rows = await session.execute(
         select(Notification)
-        .where(Notification.incident_id.in_(incident_ids), Notification.kind == "page")
+        .where(
+            Notification.incident_id.in_(incident_ids), Notification.kind == NotificationKind.PAGE
+        )
         .order_by(Notification.id)
     )
     found: dict[int, list[Notification]] = defaultdict(list)
@@ -145,7 +161,7 @@ async def pages_of(
 
 
 async def waiting_bundle(
-    session: AsyncSession, person_id: str, channel: str, kind: str = "bundle"
+    session: AsyncSession, person_id: str, channel: str, kind: str = NotificationKind.BUNDLE
 ) -> Notification | None:
     """The person's bundle (or, with kind "info", digest) on `channel` not sent yet."""
     found = await session.execute(
@@ -153,7 +169,7 @@ async def waiting_bundle(
             Notification.person_id == person_id,
             Notification.channel == channel,
             Notification.kind == kind,
-            Notification.state == "pending",
+            Notification.state == NotificationState.PENDING,
             Notification.bundle_of.is_not(None),
         )
     )
@@ -181,8 +197,10 @@ async def sent_times(
             # back to `now` forever and the engine spins without sending it.
             or_(
                 Notification.sent_at > since,
-                Notification.state == "sending",
-                and_(Notification.state == "unknown", Notification.started_at > since),
+                Notification.state == NotificationState.SENDING,
+                and_(
+                    Notification.state == NotificationState.UNKNOWN, Notification.started_at > since
+                ),
             ),
         )
     )
@@ -192,7 +210,7 @@ async def sent_times(
 def _counted_at(
     sent_at: datetime | None, started_at: datetime | None, state: str, now: datetime
 ) -> datetime:
-    if state == "sending":
+    if state == NotificationState.SENDING:
         return now
     return sent_at or started_at or now
 
@@ -213,7 +231,7 @@ async def step_pages(
     query = select(Notification).where(
         Notification.incident_id == incident_id,
         Notification.step == step,
-        Notification.kind == "page",
+        Notification.kind == NotificationKind.PAGE,
     )
     if person_id is not None:
         query = query.where(Notification.person_id == person_id)
@@ -238,7 +256,7 @@ async def page_sent_before(session: AsyncSession, incident_id: int, but: int) ->
         select(Notification.id)
         .where(
             Notification.incident_id == incident_id,
-            Notification.kind == "page",
+            Notification.kind == NotificationKind.PAGE,
             Notification.sent_at.is_not(None),
             Notification.id != but,
         )
