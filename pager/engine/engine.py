@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
+from pager.core.vocabulary import NotificationState
 from pager.engine.escalator import Escalator
 from pager.engine.heartbeats import HeartbeatWatcher
 from pager.engine.policy_runtime import PolicyRuntime
@@ -40,8 +41,11 @@ from pager.store import claims
 from pager.store.db import UNAVAILABLE, Database
 
 log = logging.getLogger(__name__)
-RECONCILED = ("sending", "cancelled")  # claims expired, cancellations to count
-LOOKED_UP = ("unknown",)  # sends of unknown fate, asked of the provider
+RECONCILED = (
+    NotificationState.SENDING,
+    NotificationState.CANCELLED,
+)  # claims expired, cancellations to count
+LOOKED_UP = (NotificationState.UNKNOWN,)  # sends of unknown fate, asked of the provider
 SEND_SLOTS = 4  # provider requests at once (Twilio answers 20429 beyond its limit)
 
 

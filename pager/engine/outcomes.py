@@ -92,21 +92,21 @@ class Recorder:
     async def _sent(self, session: AsyncSession, row: Row[Any], now: datetime) -> None:
         """What `note` and `_after_ack` do for an accepted send, from `mark_sent`'s row."""
         await self._observe(session, row)
-        self.metrics.notifications.labels(row.channel, "sent").inc()
+        self.metrics.notifications.labels(row.channel, NotificationState.SENT).inc()
         if row.incident_id is not None:
             detail = {"notification_id": row.id, "person": row.person_id, "channel": row.channel}
             add_event(
                 session,
                 row.incident_id,
                 now,
-                "notification_sent",
+                notification_event(NotificationState.SENT),
                 None,
                 **detail,
                 message=row.kind,
                 error=None,
                 code=None,
             )
-        log.info("notification %s", "sent", extra=_log_keys(row))
+        log.info("notification %s", NotificationState.SENT, extra=_log_keys(row))
         if row.kind == Kind.PAGE:
             self._after_ack(row, row.incident_state)
 
@@ -138,7 +138,7 @@ class Recorder:
         if fate.retry_at is not None:
             row.due_at = fate.retry_at
         await self.note(session, row, fate.state, now, result.provider_id)
-        if fate.state == "sent" and row.kind == Kind.PAGE:
+        if fate.state == NotificationState.SENT and row.kind == Kind.PAGE:
             self._after_ack(row, None if incident is None else incident.state)
         if fate.fall_back:
             await fall_back(session, row, self.policies, now)

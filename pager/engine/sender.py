@@ -107,7 +107,7 @@ class Sender:
             for row in rows:
                 incident = None if row.incident_id is None else incidents.get(row.incident_id)
                 if await self._ready(session, row, incident, now):
-                    row.state, row.attempts = "sending", row.attempts + 1
+                    row.state, row.attempts = NotificationState.SENDING, row.attempts + 1
                     row.lease, row.deadline, row.started_at = lease, now + self.lease_time, None
                     page = message_of(row) if row.kind == Kind.PAGE and row.incident_id else None
                     claimed.append(Claimed(row.id, lease, row.incident_id, page))

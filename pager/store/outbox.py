@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Row, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import EventKind
+from pager.core.vocabulary import EventKind, NotificationState
 from pager.store.incidents import add_event
 from pager.store.models import Incident, Notification
 
@@ -81,10 +81,10 @@ async def mark_sent(
         .where(
             Notification.id == notification_id,
             Notification.lease == lease,
-            Notification.state.in_(("sending", "unknown")),
+            Notification.state.in_((NotificationState.SENDING, NotificationState.UNKNOWN)),
         )
         .values(
-            state="sent",
+            state=NotificationState.SENT,
             lease=None,
             deadline=None,
             error_code=code,
