@@ -60,3 +60,6 @@ def setup_logging(fmt: str | None, level: int = logging.INFO) -> None:
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick otherwise
+    # Alembic 1.20 logs a line per plugin it sets up, at every start: noise, and it
+    # turns a one-line start-up failure into eight.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
