@@ -27,7 +27,7 @@ from pager.settings import Settings
 from pager.store.db import Database
 from pager.store.migrate import migrate
 from tests.fakes.fake_notifier import FakeNotifier
-from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, write_policy
+from tests.harness import API_TOKEN, WEBHOOK_TOKEN, Harness, check_fakes, write_policy
 from tests.web.console import PASSWORDS, POLICY, write_web_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,10 +100,15 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def live(tmp_path: Path) -> AsyncIterator[LiveConsole]:
+async def live(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[LiveConsole]:
+    """The console served for a browser; when the test ends, every page was expected
+    (the harness's teardown check, as `make_harness` runs it)."""
     console = await LiveConsole.start(tmp_path)
-    yield console
-    await console.stop()
+    try:
+        yield console
+        check_fakes(request, [console.h.notifier])
+    finally:
+        await console.stop()
 
 
 class Tabs:

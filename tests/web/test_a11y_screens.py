@@ -50,9 +50,17 @@ async def a_busy_night(live: LiveConsole) -> dict[str, int]:
         summary="TLS certificate expires in 6 days",
     )
     await h.settle()
+    h.notifier.expect_each(
+        ("alice", "sms", f"#{down} CheckoutDown"),
+        ("frank", "sms", f"#{down} OPENED"),
+        ("alice", "sms", f"#{disk} DiskFilling"),
+        ("alice", "sms", f"#{old} CertExpiry"),
+    )
     await h.post(f"/api/v1/incidents/{disk}/ack", {"by": "bob"})
     await h.post(f"/api/v1/incidents/{old}/resolve", {"by": "alice"})
     await h.fast_forward(timedelta(minutes=2))
+    h.notifier.expect("alice", "voice", f"Incident {down}: CheckoutDown")  # still paging
+    h.notifier.assert_no_more()
     return {"down": down, "disk": disk, "old": old}
 
 

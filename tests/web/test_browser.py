@@ -28,6 +28,12 @@ async def fire_p1(live: LiveConsole, name: str = "HighErrorRate") -> int:
     return ident
 
 
+def expect_p1_paged(live: LiveConsole, ident: int, name: str = "HighErrorRate") -> None:
+    """What fire_p1 pages at once: alice, on call, by SMS and frank, the stakeholder."""
+    live.h.notifier.expect("alice", "sms", f"#{ident} {name}")
+    live.h.notifier.expect("frank", "sms", f"#{ident} OPENED: {name}")
+
+
 async def test_sign_in_with_a_web_config_user(live: LiveConsole, tabs: Tabs):
     page = await tabs.open()
     await page.goto(live.url + "/incidents")
@@ -64,6 +70,7 @@ async def test_an_alert_posted_to_the_webhook_appears_without_reload(live: LiveC
     await expect(page.locator("#live")).to_have_text("live")
     await page.evaluate("window.sameDocument = true")
     ident = await fire_p1(live)
+    expect_p1_paged(live, ident)
     card = page.locator(f"#incident-{ident}")
     await expect(card).to_contain_text(f"#{ident} HighErrorRate api")
     await expect(card.get_by_role("button", name=f"Acknowledge #{ident}")).to_be_visible()
@@ -96,6 +103,7 @@ async def test_acknowledge_in_the_browser_stops_the_escalation(live: LiveConsole
 
 async def test_a_second_browser_session_sees_the_change_live(live: LiveConsole, tabs: Tabs):
     ident = await fire_p1(live)
+    expect_p1_paged(live, ident)
     alice, bob = await tabs.open(), await tabs.open()
     await sign_in(alice, live.url, "alice")
     await sign_in(bob, live.url, "bob")
@@ -114,6 +122,7 @@ async def test_a_second_browser_session_sees_the_change_live(live: LiveConsole, 
 
 async def test_a_form_post_without_the_csrf_token_is_refused(live: LiveConsole, tabs: Tabs):
     ident = await fire_p1(live)
+    expect_p1_paged(live, ident)
     page = await tabs.open()
     await sign_in(page, live.url)
     await expect(page.locator("#live")).to_have_text("live")
@@ -128,6 +137,7 @@ async def test_the_phone_shows_the_ack_button_without_horizontal_scrolling(
     live: LiveConsole, tabs: Tabs
 ):
     ident = await fire_p1(live, "HighErrorRateOnTheCheckoutServiceInEuropeWestWithAVeryLongName")
+    expect_p1_paged(live, ident, "HighErrorRateOnTheCheckoutServiceInEuropeWestWithAVeryLongName")
     page = await tabs.open(PHONE, "dark")
     await sign_in(page, live.url)
     ack = page.get_by_role("button", name=f"Acknowledge #{ident}")
@@ -156,6 +166,7 @@ async def no_horizontal_scroll(page: Page) -> bool:
 
 async def test_keyboard_alone_signs_in_and_acknowledges(live: LiveConsole, tabs: Tabs):
     ident = await fire_p1(live)
+    expect_p1_paged(live, ident)
     page = await tabs.open()
     await page.goto(live.url + "/")
     await page.keyboard.press("Tab")
@@ -194,6 +205,8 @@ async def test_served_under_a_sub_path_behind_a_reverse_proxy(tmp_path, tabs: Ta
         card = page.locator(f"#incident-{ident}")
         await card.get_by_role("button", name=f"Acknowledge #{ident}").click()
         await expect(card).to_contain_text("Acknowledged by Alice Doe")
+        expect_p1_paged(live, ident)
+        live.h.notifier.assert_no_more()  # its own console, not `live`'s teardown check
         await card.get_by_role("link", name=f"#{ident} HighErrorRate api").click()
         await expect(page).to_have_url(proxy.url + f"/incidents/{ident}")
         await expect(page.get_by_role("region", name="Timeline")).to_contain_text("acknowledged")
@@ -209,10 +222,12 @@ async def test_served_under_a_sub_path_behind_a_reverse_proxy(tmp_path, tabs: Ta
 
 async def test_a_live_refresh_keeps_the_keyboard_focus(live: LiveConsole, tabs: Tabs):
     first = await fire_p1(live)
+    expect_p1_paged(live, first)
     page = await tabs.open()
     await sign_in(page, live.url)
     await expect(page.locator("#live")).to_have_text("live")
     await page.locator(f"#ack-{first}").focus()
     second = await fire_p1(live, "AnotherAlert")
+    expect_p1_paged(live, second, "AnotherAlert")
     await expect(page.locator(f"#incident-{second}")).to_be_visible()  # the list was swapped
     assert await page.evaluate("document.activeElement.id") == f"ack-{first}"

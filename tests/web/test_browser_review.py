@@ -16,11 +16,17 @@ async def resolved_p1(live: LiveConsole) -> int:
     h = live.h
     ident = await h.fire("alertname=CheckoutDown", "severity=critical", summary="Checkout 5xx")
     await h.settle()
+    h.notifier.expect("alice", "sms", f"#{ident} CheckoutDown")
+    h.notifier.expect("frank", "sms", f"#{ident} OPENED")
     await h.fast_forward(timedelta(minutes=3))
+    h.notifier.expect("alice", "voice", f"Incident {ident}: CheckoutDown")  # the call after 1m
     await h.post(f"/api/v1/incidents/{ident}/ack", {"by": "alice"})
     await h.fast_forward(timedelta(minutes=40))
+    h.notifier.expect("frank", "sms", f"#{ident} ACKNOWLEDGED")
     await h.post(f"/api/v1/incidents/{ident}/resolve", {"by": "alice"})
     await h.settle()
+    h.notifier.expect("frank", "sms", f"#{ident} RESOLVED")
+    h.notifier.assert_no_more()  # nobody of level 2 paged after the ack
     return ident
 
 
