@@ -7,12 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 from playwright.async_api import expect
 
 from pager.cli import main
-from tests.harness import API_TOKEN
+from tests.harness import API_TOKEN, check_fakes
 from tests.web.browser import BROWSER_LOOP, PHONE, LiveConsole, Tabs, screenshot, sign_in
 from tests.web.part2 import PART2_POLICY, SPRING_FORWARD_WEEK
 
@@ -20,11 +21,14 @@ pytestmark = BROWSER_LOOP
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def spring(tmp_path: Path) -> AsyncIterator[LiveConsole]:
+async def spring(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[LiveConsole]:
     console = await LiveConsole.start(tmp_path, PART2_POLICY)
     console.h.clock.set(SPRING_FORWARD_WEEK)
-    yield console
-    await console.stop()
+    try:
+        yield console
+        check_fakes(request, [console.h.notifier])
+    finally:
+        await console.stop()
 
 
 async def test_the_week_of_the_spring_change_shows_a_23_hour_day(spring: LiveConsole, tabs: Tabs):
