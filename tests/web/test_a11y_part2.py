@@ -118,5 +118,17 @@ async def test_every_new_page_passes_axe_and_is_photographed(tabs: Tabs, tmp_pat
                 await check(page, f"{name}-{size}-{scheme}")
                 if size == "phone":
                     assert await no_horizontal_scroll(page), f"{name} scrolls sideways on a phone"
+        live.h.notifier.expect_each(  # the fortnight's pages, all of them
+            ("carol", "sms", "#1 CheckoutDown"),
+            ("frank", "sms", "#1 OPENED"),
+            ("frank", "sms", "#1 ACKNOWLEDGED"),
+            ("frank", "sms", "#1 RESOLVED"),
+            ("alice", "sms", "#2 DiskFlapping"),
+            ("bob", "sms", "#2 DiskFlapping"),
+            ("bob", "sms", "[DRILL] [P1] #3"),
+            ("frank", "sms", "#3 OPENED"),
+            ("carol", "sms", "#4 Heartbeat nightly-backup missing"),
+        )
+        live.h.notifier.assert_no_more()
     finally:
         await live.stop()
