@@ -31,10 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from bench import procs
+from bench import procs, readback
 from bench.config import Config
 from bench.load import Webhooks, open_loop, probe_payload
 from bench.policies import PROBES, example_with_probes
@@ -211,16 +208,9 @@ def _report_new_p1(section: Section, kind: str, storm: _Storm) -> None:
 
 async def _throttle_notes(section: Section, kind: str, url: str, storm: _Storm) -> None:
     """Pages per person in the storm (by kind, from the database) against the throttle."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    text("SELECT id, person_id, channel, kind, state, bundle_of FROM notifications")
-                )
-            ).all()
-    finally:
-        await engine.dispose()
+    rows = await readback.notifications(
+        url, "id", "person_id", "channel", "kind", "state", "bundle_of"
+    )
     by_id = {r.id: r for r in rows}
     sent: Counter[tuple[str, str, str]] = Counter()
     for rec in storm.records:

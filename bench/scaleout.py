@@ -17,10 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from bench import procs
+from bench import procs, readback
 from bench.config import Config
 from bench.load import Result, Webhooks, closed_loop
 from bench.page_latency import THROTTLE
@@ -31,15 +28,8 @@ WORKERS = 12
 
 
 async def _kinds(url: str) -> dict[int, tuple[str, str, str]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            rows = await conn.execute(
-                text("SELECT id, person_id, channel, kind FROM notifications")
-            )
-            return {r.id: (r.person_id, r.channel, r.kind) for r in rows}
-    finally:
-        await engine.dispose()
+    rows = await readback.notifications(url, "id", "person_id", "channel", "kind")
+    return {r.id: (r.person_id, r.channel, r.kind) for r in rows}
 
 
 async def _config(cfg: Config, work: Path, policies: Path, replicas: int) -> dict[str, Any]:

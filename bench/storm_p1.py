@@ -17,10 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from bench import procs
+from bench import procs, readback
 from bench.load import Client, am_payload
 
 BUNDLE_WINDOW = 120.0  # s, the example policy's throttle.bundle_window
@@ -88,16 +85,7 @@ async def wait_for_page(p1: NewP1, url: str, recorder: str) -> NewP1:
 
 async def _carriers(url: str, incident: int) -> dict[int, list[int] | None]:
     """Notification ids that carry the incident: its pages (None) and bundles (their list)."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    text("SELECT id, kind, incident_id, bundle_of FROM notifications")
-                )
-            ).all()
-    finally:
-        await engine.dispose()
+    rows = await readback.notifications(url, "id", "kind", "incident_id", "bundle_of")
     out: dict[int, list[int] | None] = {}
     for row in rows:
         listed = _list(row.bundle_of)
