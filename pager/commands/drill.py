@@ -16,6 +16,7 @@ import click
 from pager.commands.client import Client
 from pager.commands.remote import api, by_option, call, echo_json, json_option
 from pager.commands.tables import table
+from pager.core.vocabulary import PAGE_KINDS, IncidentState
 
 POLL_SECONDS = 1.0
 GRACE_SECONDS = 15.0  # past the deadline, the daemon's engine has surely ended it
@@ -68,7 +69,7 @@ def _follow(client: Client, ident: int, until: float) -> dict[str, Any]:
     """The drill's incident once it has ended (or at `until`, as it is then)."""
     while True:
         incident: dict[str, Any] = call(lambda: client.get(f"/api/v1/incidents/{ident}"))
-        if incident["state"] == "resolved" or time.monotonic() >= until:
+        if incident["state"] == IncidentState.RESOLVED or time.monotonic() >= until:
             return incident
         time.sleep(POLL_SECONDS)
 
@@ -77,7 +78,7 @@ def drill_report(incident: dict[str, Any]) -> str:
     pages = [
         (n["person"], n["channel"], n["state"], (n["sent_at"] or "-")[:19])
         for n in incident["notifications"]
-        if n["kind"] in ("page", "bundle")
+        if n["kind"] in PAGE_KINDS
     ]
     outcome = incident["drill_outcome"] or incident["state"]
     lines = [f"drill #{incident['id']} ({incident['priority']}): {outcome}"]

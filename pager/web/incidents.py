@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from pager.core.vocabulary import IncidentState
 from pager.services import pager_of
 from pager.store import incidents as store
 from pager.store import notifications
@@ -23,7 +24,7 @@ from pager.web.guard import page
 from pager.web.render import render
 from pager.web.views import Card, card, priority_rank
 
-STATES = ("open", "triggered", "acknowledged", "resolved", "all")
+STATES = ("open", *IncidentState, "all")  # the filter's words: "open" is not yet resolved
 PAGE = 50
 
 

@@ -37,6 +37,10 @@ DEFINITIONS = {"core/vocabulary.py", "policy/model.py"}
 
 
 def _is_field(node: ast.expr) -> bool:
+    """`x.state`, or `x["state"]` (the CLI and the console read the API's JSON)."""
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        return isinstance(key, ast.Constant) and key.value in FIELDS
     return isinstance(node, ast.Attribute) and node.attr in FIELDS
 
 
@@ -102,6 +106,8 @@ def test_no_state_kind_or_channel_is_a_bare_string() -> None:
         'q = select(N).where(N.kind == "page", N.state.in_(("sent", "delivered")))',
         'N(state="pending", kind="info", channel="sms")',
         'ok = "voice" == message.channel',
+        'done = incident["state"] == "resolved"',
+        'pages = [n for n in rows if n["kind"] in ("page", "bundle")]',
     ],
 )
 def test_the_guard_sees_each_shape_of_bare_word(source: str) -> None:
