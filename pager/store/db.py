@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from pager.store import sqlite_driver
+
 _IMMEDIATE = "pager_immediate"
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": timeout}
+            kwargs["module"] = sqlite_driver.dbapi()  # one trip to its thread a statement
         else:
             kwargs.update(
                 pool_size=pool_size,

@@ -1,0 +1,179 @@
+"""SQLite: every statement is one trip to aiosqlite's thread (pager/store/sqlite_driver.py),
+and what a statement leaves (rows, keys, rowcount, lastrowid, its errors) is as before.
+
+A trip is one call queued for the connection's thread: the test counts what is
+put on that aiosqlite connection's queue. SQLAlchemy's stock adapter makes
+three or four a statement (cursor, execute, fetch, close).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from pager.store.db import Database, _lost_race, unavailable
+from pager.store.models import PolicyVersion
+
+pytestmark = pytest.mark.parametrize("db_kind", ["sqlite"])
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+VERSIONS = cast(Table, PolicyVersion.__table__)
+
+
+class Trips:
+    """Stands in for one aiosqlite connection's queue of calls for its thread, counting
+    them (the thread keeps reading the queue it was started with)."""
+
+    def __init__(self, queue: Any) -> None:
+        self.queue, self.count = queue, 0
+
+    def put_nowait(self, item: Any) -> None:
+        self.count += 1
+        self.queue.put_nowait(item)
+
+
+@contextlib.asynccontextmanager
+async def trips_of(conn: AsyncConnection) -> AsyncIterator[Trips]:
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    trips = Trips(driver._tx)
+    driver._tx = trips
+    try:
+        yield trips
+    finally:
+        driver._tx = trips.queue
+
+
+def version(sha: str) -> dict[str, Any]:
+    return {"sha256": sha, "body": {"sha": sha}, "created_at": NOW}
+
+
+async def seed(db: Database, *shas: str) -> None:
+    async with db.write() as session:
+        await session.execute(insert(PolicyVersion), [version(s) for s in shas])
+
+
+async def test_a_select_is_one_trip_with_all_its_rows_and_columns(db: Database) -> None:
+    await seed(db, "a", "b", "c")
+    async with db.engine.connect() as conn, conn.begin():
+        async with trips_of(conn) as trips:
+            result = await conn.execute(
+                select(VERSIONS.c.sha256, VERSIONS.c.body).order_by(VERSIONS.c.id)
+            )
+        assert trips.count == 1
+        assert list(result.keys()) == ["sha256", "body"]  # from the cursor's description
+        assert result.all() == [("a", {"sha": "a"}), ("b", {"sha": "b"}), ("c", {"sha": "c"})]
+
+
+async def test_an_insert_returning_is_one_trip_and_returns_the_new_id(db: Database) -> None:
+    await seed(db, "a")
+    async with db.engine.connect() as conn, conn.begin():
+        async with trips_of(conn) as trips:
+            returned = await conn.execute(
+                insert(PolicyVersion).values(version("b")).returning(VERSIONS.c.id)
+            )
+        assert trips.count == 1
+        assert returned.scalar_one() == 2
+
+
+async def test_a_plain_insert_has_its_lastrowid_and_an_update_its_rowcount(db: Database) -> None:
+    await seed(db, "a", "b")
+    async with db.engine.connect() as conn, conn.begin():
+        async with trips_of(conn) as trips:
+            inserted = await conn.execute(insert(VERSIONS).values(version("c")))
+            updated = await conn.execute(
+                update(VERSIONS).where(VERSIONS.c.sha256 < "c").values(body={})
+            )
+        assert trips.count == 2
+        assert inserted.lastrowid == 3
+        assert inserted.inserted_primary_key == (3,)
+        assert updated.rowcount == 2
+
+
+async def test_executemany_is_one_trip_and_commit_another(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        await conn.begin()
+        async with trips_of(conn) as trips:
+            many = await conn.execute(insert(VERSIONS), [version(s) for s in "xyz"])
+            assert trips.count == 1
+            assert many.rowcount == 3
+            await conn.commit()
+            assert trips.count == 2
+    async with db.read() as session:
+        assert len((await session.execute(select(PolicyVersion))).all()) == 3
+
+
+async def test_orm_statements_are_one_trip_each_and_listeners_see_every_one(db: Database) -> None:
+    seen: list[str] = []
+
+    def listen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement.split()[0])
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", listen)
+    try:
+        async with (
+            db.engine.connect() as conn,
+            trips_of(conn) as trips,
+            AsyncSession(bind=conn, expire_on_commit=False) as session,
+        ):
+            session.add(PolicyVersion(**version("orm")))
+            await session.flush()  # BEGIN, INSERT
+            session.expunge_all()
+            found = await session.scalar(select(PolicyVersion))
+            await session.commit()
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", listen)
+    assert found is not None
+    assert (found.id, found.sha256) == (1, "orm")
+    assert seen == ["BEGIN", "INSERT", "SELECT"]
+    assert trips.count == len(seen) + 1  # and the commit
+
+
+async def test_a_stream_still_fetches_as_it_goes(db: Database) -> None:
+    await seed(db, "a", "b", "c")
+    async with db.engine.connect() as conn, conn.begin():
+        result = await conn.stream(select(VERSIONS.c.sha256).order_by(VERSIONS.c.id))
+        assert [row.sha256 async for row in result] == ["a", "b", "c"]
+
+
+async def test_a_unique_violation_is_an_integrity_error_a_lost_race(db: Database) -> None:
+    await seed(db, "a")
+    with pytest.raises(IntegrityError) as raised:
+        await seed(db, "a")
+    assert "UNIQUE constraint failed: policy_versions.sha256" in str(raised.value.orig)
+    assert _lost_race(raised.value)
+    await seed(db, "b")  # the failed statement left its connection usable
+
+
+async def test_a_locked_database_is_an_operational_error_unavailable(db: Database) -> None:
+    await seed(db, "a")
+    impatient = Database(db.url, timeout=0)  # busy_timeout 0: fail at once, no waiting
+    try:
+        async with db.write() as holder:  # BEGIN IMMEDIATE: the write lock is taken
+            await holder.execute(select(PolicyVersion))
+            with pytest.raises(OperationalError) as raised:
+                async with impatient.engine.begin() as conn:
+                    await conn.execute(insert(VERSIONS).values(version("b")))
+    finally:
+        await impatient.close()
+    assert "database is locked" in str(raised.value.orig)
+    assert unavailable(raised.value)
+
+
+async def test_a_closed_driver_connection_is_an_operational_error_and_invalidated(
+    db: Database,
+) -> None:
+    async with db.engine.connect() as conn:
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        await driver.close()  # behind SQLAlchemy's back, as a connection lost
+        with pytest.raises(OperationalError) as raised:
+            await conn.execute(select(VERSIONS.c.id))
+    assert raised.value.connection_invalidated
+    assert unavailable(raised.value)
+    async with db.read() as session:  # the pool made a new connection
+        assert (await session.execute(select(VERSIONS.c.id))).all() == []
