@@ -6,7 +6,9 @@ Seeds `open` incidents (bench/seed.py), `due` of them due now and the rest an
 hour later, then runs the engine with a FakeClock and an instant notifier
 until every due incident is paged: no HTTP, no provider latency, so the
 figure is the engine's own cost per page (escalate, claim, start, record).
-Prints pages/s and statements per page; `--profile` writes a cProfile dump
+Prints pages/s and statements per page (on SQLite also the calls queued for
+aiosqlite's connection threads, each a hand-off to a thread and back: see
+pager/store/sqlite_driver.py); `--profile` writes a cProfile dump
 (`python -m pstats FILE`). Used to find the hot spots; the daemon benchmark
 (bench/escalation.py) is the one whose figures are the targets.
 """
@@ -38,6 +40,30 @@ from pager.store.db import Database
 PEOPLE = 250
 
 
+class Trips:
+    """Stands in for an aiosqlite connection's queue of calls for its thread,
+    counting them (the thread keeps reading the queue it was started with)."""
+
+    def __init__(self, queue: Any, count: list[int]) -> None:
+        self.queue, self.count = queue, count
+
+    def put_nowait(self, item: Any) -> None:
+        self.count[0] += 1
+        self.queue.put_nowait(item)
+
+
+def count_trips(db: Database) -> list[int]:
+    """Count the calls queued for the threads of the SQLite connections the pool makes."""
+    count = [0]
+
+    @event.listens_for(db.engine.sync_engine, "connect")
+    def _wrap(dbapi_conn: Any, _record: Any) -> None:
+        driver = dbapi_conn.driver_connection  # the aiosqlite.Connection
+        driver._tx = Trips(driver._tx, count)
+
+    return count
+
+
 class Instant:
     """A notifier that accepts everything at once."""
 
@@ -62,6 +88,7 @@ async def run(url: str, open_: int, due: int, profile: Path | None) -> None:
         at = [start.timestamp()] * due + [start.timestamp() + 3600] * (open_ - due)
         await seed_timers(url, policy, at, PEOPLE)
         db = Database(url)
+        trips = count_trips(db) if db.is_sqlite else None
         clock = FakeClock(start + timedelta(seconds=1))
         policies = PolicyRuntime(policy, db, clock)
         await policies.reload()
@@ -78,6 +105,7 @@ async def run(url: str, open_: int, due: int, profile: Path | None) -> None:
 
         event.listen(db.engine.sync_engine, "before_cursor_execute", count)
         prof = cProfile.Profile() if profile else None
+        trips0 = trips[0] if trips else 0
         t0, cpu0 = time.perf_counter(), time.process_time()
         if prof:
             prof.enable()
@@ -92,6 +120,7 @@ async def run(url: str, open_: int, due: int, profile: Path | None) -> None:
             f"{url.split(':')[0]}: {open_:,} open, {due:,} paged in {wall:.2f} s: "
             f"{due / wall:.0f} pages/s, {cpu / due * 1000:.2f} ms CPU and "
             f"{statements[0] / due:.1f} statements per page"
+            + (f", {(trips[0] - trips0) / due:.1f} trips to the SQLite thread" if trips else "")
         )
         if os.environ.get("ENGINE_CPU_STATEMENTS"):
             for what, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:25]:

@@ -1,10 +1,12 @@
 """SQLite: a batch of webhooks' statements in one trip to the connection's thread.
 
 aiosqlite runs every call on its connection's own thread and answers through
-the event loop; SQLAlchemy makes 3-4 such calls a statement (cursor, execute,
-fetch, close), each a wait for both threads to be scheduled. A batch of 8
-webhooks made about 30 of them, and under load each cost milliseconds while
-the batch held the one SQLite writer's lock.
+the event loop, each a wait for both threads to be scheduled. Every statement
+is one such call (`pager.store.sqlite_driver`), but a batch of 8 webhooks is
+still about 9 statements between BEGIN IMMEDIATE and COMMIT, and under load
+each trip costs milliseconds while the batch holds the one SQLite writer's
+lock: here they are one trip (12 trips a batch of 8 become 4, measured with
+the writer alone; see BENCHMARKS.md).
 
 `on_connection_thread(session, work)` runs `work(conn)` (synchronous
 SQLAlchemy Core) on that thread in one trip, on a `Connection` over the very
