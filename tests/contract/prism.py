@@ -12,6 +12,7 @@ form-encoded request body gets `{"style": "form", "explode": true}`.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -27,7 +28,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL_SCRIPT = REPO / ".ci" / "install-prism.sh"
-PRISM_BIN = REPO / ".tools" / "prism" / "node_modules" / ".bin" / "prism"
+TOOLS = REPO / ".tools"
+PRISM_BIN = TOOLS / "prism" / "node_modules" / ".bin" / "prism"
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -85,7 +87,14 @@ def write_patched_spec(source: Path, target: Path) -> Path:
 
 def prism_binary() -> Path:
     """The project-local prism, installed by .ci/install-prism.sh when missing."""
-    if not PRISM_BIN.exists():
+    if PRISM_BIN.exists():
+        return PRISM_BIN
+    # Two xdist workers may both find it missing: one npm install at a time into .tools/.
+    TOOLS.mkdir(exist_ok=True)
+    with (TOOLS / "prism-install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if PRISM_BIN.exists():  # the other worker installed it meanwhile
+            return PRISM_BIN
         done = subprocess.run(
             [str(INSTALL_SCRIPT)], capture_output=True, text=True, timeout=600, check=False
         )
