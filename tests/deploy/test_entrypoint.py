@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.build_context import build_stage
+from tests.deploy.once import built_once
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "entrypoint-smoke.sh"
@@ -30,9 +31,15 @@ STATIC_URL = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("image") / "venv"
-    subprocess.run(["bash", str(SCRIPT), str(target)], check=True, capture_output=True, timeout=600)
-    return target
+    """The script's venv, built once for the run (tests/deploy/once.py); each test
+    runs its own `pager serve` from it, on its own port and database."""
+
+    def build(into: Path) -> None:
+        subprocess.run(
+            ["bash", str(SCRIPT), str(into / "venv")], check=True, capture_output=True, timeout=600
+        )
+
+    return built_once(tmp_path_factory, "image", build) / "venv"
 
 
 def free_port() -> int:
@@ -145,19 +152,26 @@ def test_installed_console_serves_its_pages_and_static_files(
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The wheel `pip install .` makes in the Dockerfile's build stage (from the
-    files its COPY lines take from the .dockerignore'd context), and pip's output."""
-    stage = build_stage(ROOT, tmp_path_factory.mktemp("docker"))
-    out = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(out), str(stage)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    (found,) = out.glob("pager-*.whl")
-    return found, build.stdout + build.stderr
+    files its COPY lines take from the .dockerignore'd context), and pip's output;
+    built once for the run (tests/deploy/once.py)."""
+
+    def build(into: Path) -> None:
+        (into / "docker").mkdir()
+        stage = build_stage(ROOT, into / "docker")
+        out = into / "wheel"
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(out), str(stage)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        (into / "pip.log").write_text(done.stdout + done.stderr)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    built = built_once(tmp_path_factory, "image-wheel", build)
+    (found,) = (built / "wheel").glob("pager-*.whl")
+    return found, (built / "pip.log").read_text()
 
 
 def test_the_package_builds_without_deprecation_warnings(wheel: tuple[Path, str]) -> None:
