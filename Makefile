@@ -20,9 +20,12 @@ run: $(STAMP)
 	$(VENV)/bin/pager serve
 
 ## test: install what the tests need (PostgreSQL up, Alertmanager, Prism, promtool, helm-sdkpy), run them all
+## on TEST_WORKERS pytest-xdist workers (2, one a core of CI's machine; 0 runs them in one process).
+## The workers are here, not in pyproject's addopts, so `pytest tests/x.py` stays one plain process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	bash .ci/install-test-tools.sh
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pager tests bench alembic
