@@ -28,12 +28,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
 
 
-def built_once(
-    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
-) -> Path:
-    """`name`'s directory in the run's temp folder, filled by `build(directory)`
-    in whichever worker asked first."""
-    root = run_dir(tmp_path_factory)
+def built_once(root: Path, name: str, build: Callable[[Path], None]) -> Path:
+    """`root / name`, filled by `build(directory)` in whichever worker asked first
+    (`root`: the run's temp folder, `run_dir`)."""
     target = root / name
     with (root / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.build_context import build_stage
-from tests.deploy.once import built_once
+from tests.deploy.once import built_once, run_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "entrypoint-smoke.sh"
@@ -39,7 +39,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ["bash", str(SCRIPT), str(into / "venv")], check=True, capture_output=True, timeout=600
         )
 
-    return built_once(tmp_path_factory, "image", build) / "venv"
+    return built_once(run_dir(tmp_path_factory), "image", build) / "venv"
 
 
 def free_port() -> int:
@@ -169,7 +169,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         (into / "pip.log").write_text(done.stdout + done.stderr)
         assert done.returncode == 0, done.stdout + done.stderr
 
-    built = built_once(tmp_path_factory, "image-wheel", build)
+    built = built_once(run_dir(tmp_path_factory), "image-wheel", build)
     (found,) = (built / "wheel").glob("pager-*.whl")
     return found, (built / "pip.log").read_text()
 
