@@ -1,7 +1,8 @@
 """The app factory: wiring only. Nothing happens at import time.
 
 `create_app(settings, clock=, notifier=, db=)` lets tests inject a FakeClock,
-a fake notifier and a database; `run_engine=False` leaves ticking to the test.
+a fake notifier and a database; `run_engine=False` leaves ticking to the test;
+`policy=` is the policy `pager serve`'s start-up checks read already.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pager.clock import Clock, SystemClock
 from pager.edge import CONSOLE_SESSION, errors_middleware
 from pager.engine.engine import Engine
 from pager.engine.handoffs import HandoffNotices
-from pager.engine.policy_runtime import PolicyRuntime
+from pager.engine.policy_runtime import PolicyRuntime, Prepared
 from pager.failpoints import Failpoints
 from pager.ingest import handlers as ingest
 from pager.ingest import heartbeat
@@ -63,6 +64,7 @@ def create_app(
     db: Database | None = None,
     run_engine: bool = True,
     run_migrations: bool = False,
+    policy: Prepared | None = None,
 ) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_body_bytes)
     _routes(app)
@@ -71,7 +73,7 @@ def create_app(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         users = _console_users(settings)
         async with _running(
-            settings, clock or SystemClock(), notifier, db, run_engine, run_migrations
+            settings, clock or SystemClock(), notifier, db, run_engine, run_migrations, policy
         ) as pager:
             app[PAGER] = pager
             async with console_setup.running(pager, app[ASSETS], users) as console:
@@ -145,6 +147,7 @@ async def _running(
     db: Database | None,
     run_engine: bool,
     run_migrations: bool,
+    policy: Prepared | None,
 ) -> AsyncIterator[Pager]:
     own_db = db is None
     db = db or Database(
@@ -155,7 +158,7 @@ async def _running(
     try:
         if run_migrations:
             await migrate(db)
-        pager = await _assemble(settings, clock, notifier, db)
+        pager = await _assemble(settings, clock, notifier, db, policy)
         try:
             async with _engine_running(pager, run_engine):
                 yield pager
@@ -167,10 +170,14 @@ async def _running(
 
 
 async def _assemble(
-    settings: Settings, clock: Clock, notifier: Notifier | None, db: Database
+    settings: Settings,
+    clock: Clock,
+    notifier: Notifier | None,
+    db: Database,
+    policy: Prepared | None,
 ) -> Pager:
     policies = PolicyRuntime(settings.policies, db, clock)
-    errors = await policies.reload()
+    errors = await policies.reload(policy)
     if errors:
         raise StartupError(policy_failure(settings.policies, [str(e) for e in errors]))
     metrics = Metrics(tuple(policies.active.policy.priorities))

@@ -66,9 +66,9 @@ def serve(
     setup_logging(settings.log_format)
     _refuse_open_address(settings, insecure)
     with failures_said(settings, debug):  # each start-up failure: one line, not a traceback
-        preflight(settings)
+        policy = preflight(settings)
         sock = bind(settings.listen)
-        app = create_app(settings, run_migrations=not no_migrate)
+        app = create_app(settings, run_migrations=not no_migrate, policy=policy)
         raise_file_limit()
         web.run_app(
             app,

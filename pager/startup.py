@@ -4,7 +4,7 @@
 a failure becomes one `Error: ...` line on stderr and exit status 1, never a
 traceback (that only with `--debug`). `preflight()` checks what can be checked
 before anything starts (the policy, the web console's users file, the SQLite
-directory) and `bind()` takes
+directory), handing the policy it read on to the start, and `bind()` takes
 the port first, so a port in use is said before the database is touched.
 """
 
@@ -20,7 +20,8 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from pager.policy.loader import PolicyError, load_policy
+from pager.engine.policy_runtime import Prepared, prepare
+from pager.policy.loader import PolicyError
 from pager.settings import Settings, split_listen
 from pager.web.webconfig import WebConfigError, parse_web_config
 
@@ -44,10 +45,11 @@ def failures_said(settings: Settings, debug: bool) -> Iterator[None]:
         raise click.ClickException(describe(exc, settings)) from None
 
 
-def preflight(settings: Settings) -> None:
-    """What can fail before anything starts: the policy, the SQLite file's directory."""
+def preflight(settings: Settings) -> Prepared:
+    """What can fail before anything starts: the policy, the SQLite file's directory.
+    Returns the policy as read, for the start to use rather than read it again."""
     try:
-        load_policy(settings.policies)
+        policy = prepare(settings.policies)
     except PolicyError as exc:
         issues = [str(i) for i in exc.errors]
         raise StartupError(policy_failure(settings.policies, issues)) from None
@@ -64,6 +66,7 @@ def preflight(settings: Settings) -> None:
                 f"PAGER_DATABASE_URL: the directory {folder} of the SQLite database does "
                 f"not exist: create it (mkdir -p {folder}) or point PAGER_DATABASE_URL elsewhere"
             )
+    return policy
 
 
 def policy_failure(directory: Path, errors: list[str]) -> str:

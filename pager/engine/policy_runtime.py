@@ -28,6 +28,21 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A policy directory read, checked, compiled and serialised: the blocking part of a load."""
+
+    loaded: LoadedPolicy
+    classifier: Classifier
+    body: dict[str, Any]
+
+
+def prepare(directory: Path) -> Prepared:
+    """Raises PolicyError when the directory holds an invalid policy."""
+    loaded = load_policy(directory)
+    return Prepared(loaded, Classifier(loaded.policy), _body(loaded.policy))
+
+
+@dataclass(frozen=True)
 class Active:
     policy: Policy
     classifier: Classifier
@@ -53,19 +68,24 @@ class PolicyRuntime:
     def loaded(self) -> bool:
         return self._active is not None
 
-    async def reload(self) -> tuple[PolicyIssue, ...]:
-        """Load the directory; on errors keep the running policy and return them."""
+    async def reload(self, prepared: Prepared | None = None) -> tuple[PolicyIssue, ...]:
+        """Load the directory; on errors keep the running policy and return them.
+        `prepared`: the directory as the start-up checks read it a moment ago
+        (pager.startup), so a start parses the policy once, not twice."""
         try:
-            loaded, classifier, body = await asyncio.to_thread(_prepare, self.directory)
+            if prepared is None:
+                prepared = await asyncio.to_thread(prepare, self.directory)
         except PolicyError as exc:
             self.last_reload_ok, self.last_errors = False, tuple(exc.errors)
             for issue in exc.errors:
                 log.error("policy error: %s", issue)
             return self.last_errors
-        version_id = await self._store(body)
+        loaded = prepared.loaded
+        version_id = await self._store(prepared.body)
         async with self.db.write() as session:
             await record_load(session, version_id, self.clock.now())
-        self._active = Active(loaded.policy, classifier, version_id, tuple(loaded.warnings))
+        warnings = tuple(loaded.warnings)
+        self._active = Active(loaded.policy, prepared.classifier, version_id, warnings)
         self._snapshots[version_id] = loaded.policy
         self.last_reload_ok, self.last_errors = True, ()
         for issue in loaded.warnings:
@@ -105,9 +125,3 @@ class PolicyRuntime:
 
 def _body(policy: Policy) -> dict[str, Any]:
     return policy.model_dump(mode="json", by_alias=True)
-
-
-def _prepare(directory: Path) -> tuple[LoadedPolicy, Classifier, dict[str, Any]]:
-    """The blocking part of a reload: load, check, compile, serialise (in a thread)."""
-    loaded = load_policy(directory)
-    return loaded, Classifier(loaded.policy), _body(loaded.policy)
