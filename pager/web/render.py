@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 
 from pager.services import pager_of
 from pager.web.auth import ConsoleError, Identity
-from pager.web.state import console_of
+from pager.web.state import Console, console_of
+from pager.web.templating import environment
 from pager.web.views import name_of
 
 LIVE_MARKER = web.RequestKey("console_live_marker", int)
@@ -55,7 +56,8 @@ def render(
         "errors": {},
         "name": lambda person: name_of(pager.policies.active.policy, person),
     }
-    response = aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
+    text = templates(console).get_template(template).render({**base, **context})
+    response = web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
     response.headers.update(SECURITY_HEADERS)
     response.headers.update(headers or {})
     if note is not None:
@@ -63,6 +65,13 @@ def render(
     if identity.fresh:
         console.sessions.write(response, identity.session)
     return response
+
+
+def templates(console: Console) -> jinja2.Environment:
+    """The console's templates, made on the first page it renders."""
+    if console.templates is None:
+        console.templates = environment(console.prefix, console.assets)
+    return console.templates
 
 
 def error_page(request: web.Request, error: ConsoleError, identity: Identity) -> web.Response:

@@ -1,131 +1,96 @@
-"""Wiring the console into the app: templates, routes and its running parts.
+"""Wiring the console into the app: its routes and its running parts.
 
 `setup_console(app, settings)` is called by the app factory; `running()` is
 entered once the Pager exists (it needs the database for the shared session
 key). Nothing happens at import time.
+
+The pages themselves (pager.web.pages, and with them Jinja2) are imported on
+the first request for one: the routes are registered at start by name, so a
+daemon is ready to page without them (issue 18: start to ready ≤ 1 s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import secrets
-from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Any
-from urllib.parse import urlencode
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import web
 
 from pager.services import Pager
 from pager.settings import Settings, reveal
 from pager.store.secrets import shared_secret
-from pager.web import (
-    acting,
-    action_items,
-    calendar,
-    drills,
-    fmt,
-    heartbeats,
-    incident,
-    incidents,
-    insights,
-    maintenance,
-    my,
-    now,
-    override_forms,
-    priorities,
-    review,
-    schedule,
-    signin,
-    stream,
-)
 from pager.web.assets import Assets
 from pager.web.live import Broadcaster
 from pager.web.metrics import WebMetrics
 from pager.web.sessions import Sessions
 from pager.web.state import ASSETS, CONSOLE, Console
-from pager.web.views import priority_rank
 from pager.web.webconfig import UserFile
 
-SAFE_URL = re.compile(r"^https?://[^\s<>\"']+$")
-
-
-def safe_url(value: Any) -> bool:
-    """Only http(s) links are made clickable: an annotation can hold anything."""
-    return isinstance(value, str) and bool(SAFE_URL.fullmatch(value))
+VERBS = ("ack", "escalate", "resolve")  # POST /incidents/{id}/<verb>: pager.web.acting.VERBS
+# method, path, name of the handler in pager.web.pages.HANDLERS
+ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/", "now"),
+    ("GET", "/incidents", "incidents"),
+    ("POST", "/incidents/bulk", "bulk"),
+    ("GET", "/incidents/{id}", "incident"),
+    *(("POST", f"/incidents/{{id}}/{verb}", f"incident_{verb}") for verb in VERBS),
+    ("POST", "/incidents/{id}/updates", "status_update"),
+    ("GET", "/incidents/{id}/review", "review"),
+    ("POST", "/incidents/{id}/review/versions", "review_save"),
+    ("POST", "/incidents/{id}/review/held", "review_held"),
+    ("POST", "/incidents/{id}/actions", "review_add_item"),
+    ("GET", "/reviews", "reviews"),
+    ("GET", "/actions", "actions"),
+    ("POST", "/actions/{id}/close", "action_close"),
+    ("POST", "/actions/{id}/reassign", "action_reassign"),
+    ("GET", "/schedule", "schedules"),
+    ("GET", "/schedule/{rotation}", "schedule"),
+    ("POST", "/overrides", "override_add"),
+    ("POST", "/overrides/{id}/remove", "override_remove"),
+    ("GET", "/my", "my"),
+    ("POST", "/my/calendar", "calendar_new_link"),
+    ("GET", "/calendar/{token}/person.ics", "calendar_person"),
+    ("GET", "/calendar/{token}/rotation/{rotation}.ics", "calendar_rotation"),
+    ("GET", "/maintenance", "maintenance"),
+    ("POST", "/maintenance", "maintenance_create"),
+    ("POST", "/maintenance/{id}/end", "maintenance_end"),
+    ("GET", "/heartbeats", "heartbeats"),
+    ("GET", "/drills", "drills"),
+    ("POST", "/drills", "drill_start"),
+    ("GET", "/priorities", "priorities"),
+    ("GET", "/health", "health"),
+    ("GET", "/sign-in", "sign_in_form"),
+    ("POST", "/sign-in", "sign_in"),
+    ("POST", "/sign-out", "sign_out"),
+    ("GET", "/events", "events"),
+)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def setup_console(app: web.Application, settings: Settings) -> None:
     assets = Assets()
     app[ASSETS] = assets
-    prefix = settings.url_prefix
-
-    def url(path: str, **query: Any) -> str:
-        shown = {k: v for k, v in query.items() if v not in (None, "")}
-        return prefix + path + (f"?{urlencode(shown, doseq=True)}" if shown else "")
-
-    env = aiohttp_jinja2.setup(
-        app,
-        loader=jinja2.PackageLoader("pager.web", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.globals.update(
-        url=url,
-        static=lambda name: prefix + assets.url_path(name),
-        local=fmt.local,
-        day=fmt.day,
-        seconds=fmt.seconds,
-        duration=fmt.duration,
-        rank=priority_rank,
-        safe_url=safe_url,
-        title="pager",
-    )
-    env.filters["fromiso"] = datetime.fromisoformat
     add_routes(app.router, assets)
 
 
 def add_routes(r: web.UrlDispatcher, assets: Assets) -> None:
-    r.add_get("/", now.now_page)
-    r.add_get("/incidents", incidents.incidents_page)
-    r.add_post("/incidents/bulk", acting.bulk)
-    r.add_get("/incidents/{id}", incident.incident_page)
-    for verb in acting.VERBS:
-        r.add_post(f"/incidents/{{id}}/{verb}", acting.on_incident(verb))
-    r.add_post("/incidents/{id}/updates", acting.status_update)
-    r.add_get("/incidents/{id}/review", review.review_page)
-    r.add_post("/incidents/{id}/review/versions", review.save)
-    r.add_post("/incidents/{id}/review/held", review.held)
-    r.add_post("/incidents/{id}/actions", review.add_item)
-    r.add_get("/reviews", review.reviews_page)
-    r.add_get("/actions", action_items.actions_page)
-    r.add_post("/actions/{id}/close", action_items.close)
-    r.add_post("/actions/{id}/reassign", action_items.reassign)
-    r.add_get("/schedule", schedule.schedules)
-    r.add_get("/schedule/{rotation}", schedule.schedule_page)
-    r.add_post("/overrides", override_forms.add)
-    r.add_post("/overrides/{id}/remove", override_forms.remove)
-    r.add_get("/my", my.my_page)
-    r.add_post("/my/calendar", calendar.new_link)
-    r.add_get("/calendar/{token}/person.ics", calendar.person_feed)
-    r.add_get("/calendar/{token}/rotation/{rotation}.ics", calendar.rotation_feed)
-    r.add_get("/maintenance", maintenance.maintenance_page)
-    r.add_post("/maintenance", maintenance.create)
-    r.add_post("/maintenance/{id}/end", maintenance.end)
-    r.add_get("/heartbeats", heartbeats.heartbeats_page)
-    r.add_get("/drills", drills.drills_page)
-    r.add_post("/drills", drills.start)
-    r.add_get("/priorities", priorities.priorities_page)
-    r.add_get("/health", insights.health_page)
-    r.add_get("/sign-in", signin.sign_in_form)
-    r.add_post("/sign-in", signin.sign_in)
-    r.add_post("/sign-out", signin.sign_out)
-    r.add_get("/events", stream.events)
+    for method, path, name in ROUTES:
+        r.add_route(method, path, page(name))
     r.add_get("/static/{name}", assets.serve)
+
+
+def page(name: str) -> Handler:
+    """The handler `name` of pager.web.pages, imported when first asked for."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        from pager.web import pages
+
+        return await pages.HANDLERS[name](request)
+
+    handler.__name__ = handler.__qualname__ = f"page_{name}"
+    return handler
 
 
 @contextlib.asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -13,6 +14,9 @@ from pager.web.metrics import WebMetrics
 from pager.web.ratelimit import RateLimit
 from pager.web.sessions import Sessions
 from pager.web.webconfig import UserFile
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Sign-in attempts: every attempt counts per address; failures count per person.
 ADDRESS_LIMIT = (20, timedelta(minutes=10))
@@ -29,6 +33,8 @@ class Console:
     prefix: str  # the path of PAGER_PUBLIC_URL: "" or like "/pager"
     by_address: RateLimit = field(default_factory=lambda: RateLimit(*ADDRESS_LIMIT))
     by_person: RateLimit = field(default_factory=lambda: RateLimit(*PERSON_LIMIT))
+    # made on the first page rendered (pager.web.render): Jinja2 is not needed before
+    templates: jinja2.Environment | None = None
 
     def url(self, path: str) -> str:
         """A console path as the browser must ask for it (under the prefix)."""
