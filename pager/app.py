@@ -11,26 +11,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from pager.api import (
-    action_items,
-    drills,
-    explain,
-    health,
-    incidents,
-    maintenance,
-    oncall,
-    priorities,
-    report,
-    reviews,
-    updates,
-)
+from pager.api import health
 from pager.clock import Clock, SystemClock
-from pager.edge import CONSOLE_SESSION, errors_middleware
+from pager.edge import CONSOLE_SESSION, Handler, errors_middleware, route_on_demand
 from pager.engine.engine import Engine
 from pager.engine.handoffs import HandoffNotices
 from pager.engine.policy_runtime import PolicyRuntime, Prepared
@@ -46,7 +34,6 @@ from pager.settings import Settings, reveal
 from pager.startup import StartupError, policy_failure, web_config_failure
 from pager.store.db import Database
 from pager.store.migrate import migrate
-from pager.twilio_hooks import handlers as twilio
 from pager.web import setup as console_setup
 from pager.web.auth import api_session
 from pager.web.setup import setup_console
@@ -100,43 +87,67 @@ def _console_users(settings: Settings) -> UserFile:
     return users
 
 
+# method, path, name of the handler in pager.api.handlers.HANDLERS (imported on
+# the first API request) or pager.twilio_hooks.handlers.HANDLERS (the first
+# Twilio request): what serving needs before it is ready is imported at start,
+# the rest when first asked for (issue 18: start to ready ≤ 1 s).
+API_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("GET", "/api/v1/incidents", "list_incidents"),
+    ("GET", "/api/v1/incidents/{id}", "get_incident"),
+    ("POST", "/api/v1/incidents/{id}/ack", "acknowledge"),
+    ("POST", "/api/v1/incidents/{id}/resolve", "resolve"),
+    ("POST", "/api/v1/incidents/{id}/escalate", "escalate"),
+    ("POST", "/api/v1/incidents/{id}/updates", "post_status_update"),
+    ("GET", "/api/v1/incidents/{id}/review", "review"),
+    ("POST", "/api/v1/incidents/{id}/review", "mark_reviewed"),
+    ("GET", "/api/v1/incidents/{id}/actions", "actions_of_incident"),
+    ("POST", "/api/v1/incidents/{id}/actions", "create_action"),
+    ("GET", "/api/v1/actions", "list_actions"),
+    ("PATCH", "/api/v1/actions/{id}", "update_action"),
+    ("GET", "/api/v1/priorities", "priorities"),
+    ("POST", "/api/v1/explain", "explain"),
+    ("GET", "/api/v1/drills", "list_drills"),
+    ("POST", "/api/v1/drills", "create_drill"),
+    ("GET", "/api/v1/maintenance", "list_maintenance"),
+    ("POST", "/api/v1/maintenance", "create_maintenance"),
+    ("DELETE", "/api/v1/maintenance/{id}", "end_maintenance"),
+    ("GET", "/api/v1/report", "report"),
+    ("GET", "/api/v1/oncall", "oncall"),
+    ("GET", "/api/v1/overrides", "list_overrides"),
+    ("POST", "/api/v1/overrides", "create_override"),
+    ("DELETE", "/api/v1/overrides/{id}", "delete_override"),
+)
+TWILIO_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/twilio/sms", "sms"),
+    ("POST", "/twilio/voice", "voice"),
+    ("POST", "/twilio/voice/gather", "gather"),
+    ("POST", "/twilio/status", "status"),
+)
+
+
 def _routes(app: web.Application) -> None:
     r = app.router
     r.add_post("/api/v1/alerts/alertmanager", ingest.alertmanager)
     r.add_post("/api/v1/alerts", ingest.generic)
     r.add_post("/api/v1/heartbeats/{name}", heartbeat.ping)
-    r.add_get("/api/v1/incidents", incidents.list_incidents)
-    r.add_get("/api/v1/incidents/{id}", incidents.get_incident)
-    r.add_post("/api/v1/incidents/{id}/ack", incidents.acknowledge)
-    r.add_post("/api/v1/incidents/{id}/resolve", incidents.resolve)
-    r.add_post("/api/v1/incidents/{id}/escalate", incidents.escalate)
-    r.add_post("/api/v1/incidents/{id}/updates", updates.post_status_update)
-    r.add_get("/api/v1/incidents/{id}/review", reviews.review)
-    r.add_post("/api/v1/incidents/{id}/review", reviews.mark_reviewed)
-    r.add_get("/api/v1/incidents/{id}/actions", action_items.list_for_incident)
-    r.add_post("/api/v1/incidents/{id}/actions", action_items.create)
-    r.add_get("/api/v1/actions", action_items.list_all)
-    r.add_patch("/api/v1/actions/{id}", action_items.update)
-    r.add_get("/api/v1/priorities", priorities.priorities)
-    r.add_post("/api/v1/explain", explain.explain)
-    r.add_get("/api/v1/drills", drills.list_drills)
-    r.add_post("/api/v1/drills", drills.create_drill)
-    r.add_get("/api/v1/maintenance", maintenance.list_maintenance)
-    r.add_post("/api/v1/maintenance", maintenance.create_maintenance)
-    r.add_delete("/api/v1/maintenance/{id}", maintenance.end_maintenance)
-    r.add_get("/api/v1/report", report.get_report)
-    r.add_get("/api/v1/oncall", oncall.oncall)
-    r.add_get("/api/v1/overrides", oncall.list_overrides)
-    r.add_post("/api/v1/overrides", oncall.create_override)
-    r.add_delete("/api/v1/overrides/{id}", oncall.delete_override)
-    r.add_post("/twilio/sms", twilio.sms)
-    r.add_post("/twilio/voice", twilio.voice)
-    r.add_post("/twilio/voice/gather", twilio.gather)
-    r.add_post("/twilio/status", twilio.status_callback)
+    route_on_demand(r, API_ROUTES, _api)
+    route_on_demand(r, TWILIO_ROUTES, _twilio_hooks)
     r.add_get("/healthz", health.healthz)
     r.add_get("/readyz", health.readyz)
     r.add_get("/metrics", health.metrics)
     r.add_post("/-/reload", health.reload)
+
+
+def _api() -> Mapping[str, Handler]:
+    from pager.api import handlers
+
+    return handlers.HANDLERS
+
+
+def _twilio_hooks() -> Mapping[str, Handler]:
+    from pager.twilio_hooks import handlers
+
+    return handlers.HANDLERS
 
 
 @contextlib.asynccontextmanager

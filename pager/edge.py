@@ -18,7 +18,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +59,32 @@ WEBHOOK_PATHS = ("/api/v1/alerts", "/api/v1/heartbeats", "/twilio/")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 REQUEST_DEADLINE = 3  # database timeouts: a handler's own waits end within about 2
 NO_DEADLINE = ("/-/reload",)  # parsing a big policy may take its time
+
+
+def on_demand(handlers: Callable[[], Mapping[str, Handler]], name: str) -> Handler:
+    """The route handler `name` of `handlers()`, looked up on each request.
+    `handlers` imports the module that holds them inside itself, so that module
+    (and what it brings) loads on its routes' first request, not at start."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await handlers()[name](request)
+
+    handler.__name__ = handler.__qualname__ = name
+    return handler
+
+
+def route_on_demand(
+    router: web.UrlDispatcher,
+    routes: Sequence[tuple[str, str, str]],
+    handlers: Callable[[], Mapping[str, Handler]],
+) -> None:
+    """Each (method, path, name) of `routes` to `on_demand(handlers, name)`; a GET
+    answers HEAD too, as `add_get` makes it."""
+    for method, path, name in routes:
+        if method == "GET":
+            router.add_get(path, on_demand(handlers, name))
+        else:
+            router.add_route(method, path, on_demand(handlers, name))
 
 
 @web.middleware

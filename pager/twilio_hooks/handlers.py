@@ -21,7 +21,7 @@ from pager.core import page_text
 from pager.core.sms_commands import Action, Command, parse_reply
 from pager.core.via import Via
 from pager.core.vocabulary import Channel, IncidentState, NotificationKind, NotificationState
-from pager.edge import ApiError
+from pager.edge import ApiError, Handler
 from pager.practice.updates import post_update
 from pager.services import Pager
 from pager.store import incidents as store
@@ -185,3 +185,13 @@ async def _call_notification(
 
 def _gather_url(pager: Pager, notification_id: int) -> str:
     return f"{pager.settings.effective_public_url}/twilio/voice/gather?n={notification_id}"
+
+
+# By the name pager.app routes them under; this module is imported on the first
+# Twilio request (it brings Twilio's TwiML builders and request validator).
+HANDLERS: dict[str, Handler] = {
+    "sms": sms,
+    "voice": voice,
+    "gather": gather,
+    "status": status_callback,
+}

@@ -8,10 +8,7 @@ importing this module).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from aiohttp import web
-
+from pager.edge import Handler
 from pager.web import (
     acting,
     action_items,
@@ -31,8 +28,6 @@ from pager.web import (
     signin,
     stream,
 )
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 HANDLERS: dict[str, Handler] = {
     "now": now.now_page,

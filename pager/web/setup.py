@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 
+from pager.edge import Handler, route_on_demand
 from pager.services import Pager
 from pager.settings import Settings, reveal
 from pager.store.secrets import shared_secret
@@ -66,7 +67,6 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/sign-out", "sign_out"),
     ("GET", "/events", "events"),
 )
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def setup_console(app: web.Application, settings: Settings) -> None:
@@ -76,21 +76,14 @@ def setup_console(app: web.Application, settings: Settings) -> None:
 
 
 def add_routes(r: web.UrlDispatcher, assets: Assets) -> None:
-    for method, path, name in ROUTES:
-        r.add_route(method, path, page(name))
+    route_on_demand(r, ROUTES, _pages)
     r.add_get("/static/{name}", assets.serve)
 
 
-def page(name: str) -> Handler:
-    """The handler `name` of pager.web.pages, imported when first asked for."""
+def _pages() -> Mapping[str, Handler]:
+    from pager.web import pages
 
-    async def handler(request: web.Request) -> web.StreamResponse:
-        from pager.web import pages
-
-        return await pages.HANDLERS[name](request)
-
-    handler.__name__ = handler.__qualname__ = f"page_{name}"
-    return handler
+    return pages.HANDLERS
 
 
 @contextlib.asynccontextmanager
