@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,6 +28,7 @@ from pager.ingest import handlers as ingest
 from pager.ingest import heartbeat
 from pager.metrics import Metrics
 from pager.notify.base import Notifier
+from pager.notify.deferred import Deferred
 from pager.notify.dryrun import DryRunNotifier
 from pager.practice.reminders import daily_reminders
 from pager.services import PAGER, Pager
@@ -39,6 +41,9 @@ from pager.web.auth import api_session
 from pager.web.setup import setup_console
 from pager.web.state import ASSETS, CONSOLE
 from pager.web.webconfig import UserFile, WebConfigError
+
+if TYPE_CHECKING:
+    from pager.notify.twilio import TwilioNotifier
 
 log = logging.getLogger(__name__)
 
@@ -214,9 +219,13 @@ async def _notifier(settings: Settings) -> Notifier:
             "and recorded, nobody will be woken"
         )
         return DryRunNotifier()
-    from pager.notify.twilio import TwilioNotifier
+    return Deferred(lambda: _twilio(settings))  # ready to take alerts before it is made
 
-    notifier = TwilioNotifier(
+
+async def _twilio(settings: Settings) -> Notifier:
+    # Twilio's library is imported in a worker thread: the loop serves meanwhile.
+    twilio_notifier = await asyncio.to_thread(_twilio_notifier)
+    return await twilio_notifier.create(
         account_sid=settings.twilio_account_sid or "",
         auth_token=reveal(settings.twilio_auth_token),
         from_number=settings.twilio_from or "",
@@ -224,8 +233,12 @@ async def _notifier(settings: Settings) -> Notifier:
         api_url=settings.twilio_api_url,
         timeout=settings.send_timeout,
     )
-    await notifier.start()
-    return notifier
+
+
+def _twilio_notifier() -> type[TwilioNotifier]:
+    from pager.notify.twilio import TwilioNotifier
+
+    return TwilioNotifier
 
 
 @contextlib.asynccontextmanager

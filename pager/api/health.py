@@ -3,8 +3,10 @@
 /healthz: alive, the engine ticks. /readyz: ready to take a page end to end:
 a policy is loaded, the database takes a write *now* (a row written and
 rolled back, big enough to need a new page, so a SQLite database that is
-read-only or full is caught, not only one that answers SELECT 1), and the
-engine is not stuck. Both answer within the database timeout.
+read-only or full is caught, not only one that answers SELECT 1), the
+engine is not stuck, and the notifier, made in the background
+(pager.notify.deferred), did not fail to start. Both answer within the
+database timeout.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError
 
 from pager.edge import ApiError, check_token, json_response
+from pager.notify.deferred import Deferred
 from pager.services import Pager, pager_of
 from pager.store.db import UNAVAILABLE, unreachable
 from pager.store.inbound import probe_write
@@ -41,6 +44,10 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "last_tick": pager.engine.last_tick.isoformat()})
 
 
+def notifier_problem(pager: Pager) -> str | None:
+    return pager.notifier.failure if isinstance(pager.notifier, Deferred) else None
+
+
 async def database_problem(pager: Pager) -> str | None:
     try:
         await probe_write(pager.db, pager.clock.now())
@@ -56,7 +63,7 @@ async def database_problem(pager: Pager) -> str | None:
 async def readyz(request: web.Request) -> web.Response:
     pager = pager_of(request)
     problems = [] if pager.policies.loaded else ["no policy loaded"]
-    for problem in (await database_problem(pager), engine_stuck(pager)):
+    for problem in (await database_problem(pager), engine_stuck(pager), notifier_problem(pager)):
         if problem is not None:
             problems.append(problem)
     if problems:
