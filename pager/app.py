@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from pager.api import health
 from pager.clock import Clock, SystemClock
@@ -43,6 +42,8 @@ from pager.web.state import ASSETS, CONSOLE
 from pager.web.webconfig import UserFile, WebConfigError
 
 if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
     from pager.notify.twilio import TwilioNotifier
 
 log = logging.getLogger(__name__)
@@ -246,16 +247,39 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
     if not run_engine:
         yield
         return
-    scheduler = AsyncIOScheduler()
-    schedule_jobs(scheduler, pager)
-    scheduler.start()
     task = asyncio.create_task(pager.engine.run_forever(), name="pager-engine")
+    jobs = asyncio.create_task(_run_jobs(pager), name="pager-jobs")
     _on_sighup(pager)
     try:
         yield
     finally:
-        scheduler.shutdown(wait=False)
+        jobs.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs
         await pager.engine.stop(task)
+
+
+async def _run_jobs(pager: Pager) -> None:
+    """The scheduler of `schedule_jobs`, until cancelled. APScheduler is imported
+    in a worker thread while the daemon starts, which does not wait for it: the
+    jobs run daily and every minute, so starting them a moment later moves none."""
+    try:
+        scheduler = (await asyncio.to_thread(_scheduler_class))()
+        schedule_jobs(scheduler, pager)
+        scheduler.start()
+    except Exception:
+        log.exception("the scheduled jobs could not start: no reminders, no handoff notices")
+        return
+    try:
+        await asyncio.Event().wait()  # until cancelled
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def _scheduler_class() -> type[AsyncIOScheduler]:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    return AsyncIOScheduler  # type: ignore[no-any-return]  # APScheduler has no types
 
 
 def schedule_jobs(scheduler: AsyncIOScheduler, pager: Pager) -> None:
