@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Select, Table, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.alert import AlertIn
@@ -44,7 +43,7 @@ from pager.store.alert_batch import (
     Working,
 )
 from pager.store.alert_fold import fold
-from pager.store.alert_sqlite import on_connection_thread
+from pager.store.db import upsert
 from pager.store.models import Alert, Event, Incident, Notification
 
 _INCIDENTS, _ALERTS, _EVENTS = (cast(Table, m.__table__) for m in (Incident, Alert, Event))
@@ -69,6 +68,8 @@ async def record_batch(
         return _record(conn, parts, now, cache)
 
     if session.get_bind().dialect.name == "sqlite":
+        from pager.store.alert_sqlite import on_connection_thread  # SQLite's dialect only there
+
         return await on_connection_thread(session, work)
     return await session.run_sync(lambda sync: work(sync.connection()))
 
@@ -182,13 +183,12 @@ def _write(conn: Connection, folded: Folded, now: datetime) -> None:
 
 def _write_alerts(conn: Connection, folded: Folded) -> None:
     rows = [{**row, "incident_id": w.id} for w, row in folded.alerts.values()]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     for chunk in _chunks(rows):
-        upsert = dialect.insert(_ALERTS)
+        statement = upsert(conn.dialect.name, _ALERTS)
         conn.execute(
-            upsert.on_conflict_do_update(
+            statement.on_conflict_do_update(
                 index_elements=[_ALERTS.c.incident_id, _ALERTS.c.fingerprint],
-                set_={name: upsert.excluded[name] for name in _ALERT_UPDATES},
+                set_={name: statement.excluded[name] for name in _ALERT_UPDATES},
             ),
             chunk,
         )

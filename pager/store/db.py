@@ -21,9 +21,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -33,6 +33,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from pager.store import sqlite_driver
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 _IMMEDIATE = "pager_immediate"
 T = TypeVar("T")
@@ -68,6 +71,19 @@ def unreachable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
         return exc.connection_invalidated or isinstance(exc.orig, OSError | TimeoutError)
     return False
+
+
+def upsert(dialect: str, table: Table | type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT` into `table` (or a mapped class) in `dialect`'s own words, for its
+    `on_conflict_do_…`: only the dialect in use is imported (the other one is
+    15-30 ms more at start)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 class Database:

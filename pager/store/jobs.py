@@ -13,17 +13,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.store.db import upsert
 from pager.store.models import JobRun
 
 
 async def claim_run(session: AsyncSession, job: str, due_at: datetime, now: datetime) -> bool:
     """True when this transaction claimed the run; False when it was claimed already."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(JobRun)
+        upsert(session.get_bind().dialect.name, JobRun)
         .values(job=job, due_at=due_at, claimed_at=now)
         .on_conflict_do_nothing(index_elements=["job", "due_at"])
     )
