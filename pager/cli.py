@@ -5,6 +5,7 @@ __main__.py, the only places that read argv and the environment."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,6 @@ from typing import Any
 import click
 from aiohttp import web
 
-from pager.commands import drill, incidents, oncall, report, web_user
 from pager.logs import setup_logging
 from pager.settings import Settings, SettingsError, load_settings
 from pager.startup import bind, failures_said, preflight
@@ -32,7 +32,33 @@ def _settings(config_file: Path | None, **overrides: Any) -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+class _Group(click.Group):
+    """The daemon's commands here; the client commands (pager.commands, which talk
+    to a running daemon) imported only when one of them is run or listed, so
+    `pager serve` does not load them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_client_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or _client_commands().get(cmd_name)
+
+
+@functools.cache
+def _client_commands() -> dict[str, click.Command]:
+    from pager.commands import drill, incidents, oncall, report, web_user
+
+    commands = (
+        *incidents.COMMANDS,
+        *oncall.COMMANDS,
+        drill.drill,
+        *web_user.COMMANDS,
+        *report.COMMANDS,
+    )
+    return {command.name or "": command for command in commands}
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="pager")
 def main() -> None:
     """pager: pages the on-call engineer for Prometheus alerts, until someone acknowledges."""
@@ -127,13 +153,3 @@ def check(directory: Path | None) -> None:
     from pager.policy.loader import run_check
 
     sys.exit(run_check(directory or _settings(None).policies, sys.stdout))
-
-
-for _command in (
-    *incidents.COMMANDS,
-    *oncall.COMMANDS,
-    drill.drill,
-    *web_user.COMMANDS,
-    *report.COMMANDS,
-):
-    main.add_command(_command)
