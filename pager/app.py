@@ -199,7 +199,7 @@ async def _assemble(
         raise StartupError(policy_failure(settings.policies, [str(e) for e in errors]))
     metrics = Metrics(tuple(policies.active.policy.priorities))
     metrics.policy_reload_ok.set(1)
-    notifier = notifier or await _notifier(settings)
+    notifier = notifier or _notifier(settings)
     engine = Engine(
         db,
         clock,
@@ -210,10 +210,12 @@ async def _assemble(
         send_timeout=settings.send_timeout,
         failpoints=Failpoints(settings.failpoints),
     )
+    if isinstance(notifier, Deferred):
+        notifier.start(after=engine.ticked)  # made once the daemon is ready
     return Pager(settings, clock, db, policies, metrics, notifier, engine)
 
 
-async def _notifier(settings: Settings) -> Notifier:
+def _notifier(settings: Settings) -> Notifier:
     if not settings.twilio_enabled:
         log.warning(
             "NO TWILIO CREDENTIALS: dry-run notifier, pages are only logged "
@@ -260,9 +262,10 @@ async def _engine_running(pager: Pager, run_engine: bool) -> AsyncIterator[None]
 
 
 async def _run_jobs(pager: Pager) -> None:
-    """The scheduler of `schedule_jobs`, until cancelled. APScheduler is imported
-    in a worker thread while the daemon starts, which does not wait for it: the
-    jobs run daily and every minute, so starting them a moment later moves none."""
+    """The scheduler of `schedule_jobs`, until cancelled. It starts once the
+    engine has ticked (the daemon is ready), APScheduler imported in a worker
+    thread: the jobs run daily and every minute, so a moment later moves none."""
+    await pager.engine.ticked.wait()
     try:
         scheduler = (await asyncio.to_thread(_scheduler_class))()
         schedule_jobs(scheduler, pager)

@@ -102,6 +102,9 @@ class Engine:
             metrics,
         )
         self.last_tick: datetime | None = None
+        # Set by the first tick: the daemon is ready then (/readyz), and what it
+        # does not need to be (APScheduler, Twilio's library) is loaded after it.
+        self.ticked = asyncio.Event()
         self._wake = asyncio.Event()
         self._tick_lock = asyncio.Lock()
         self._stopping = False
@@ -124,6 +127,7 @@ class Engine:
             now = self.clock.now()
             handled = await self.steps.run_all(now)
             self.last_tick = now
+            self.ticked.set()
             self.metrics.engine_last_tick.set(now.timestamp())
             if handled:
                 self._tell()

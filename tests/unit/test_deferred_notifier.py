@@ -1,6 +1,7 @@
-"""The notifier made in the background (pager.notify.deferred): sends wait for
-it, and one that could not start pages nobody silently: sends come back
-TEMPORARY (the outbox keeps the page), lookups fail, /readyz is told why."""
+"""The notifier made in the background (pager.notify.deferred): made once the
+daemon is ready, sends wait for it, and one that could not start pages nobody
+silently: sends come back TEMPORARY (the outbox keeps the page), lookups
+fail, /readyz is told why."""
 
 from __future__ import annotations
 
@@ -26,22 +27,26 @@ class Closing(FakeNotifier):
         self.closed = True
 
 
-async def test_a_send_waits_for_the_notifier_then_goes_through_it():
-    made = asyncio.Event()
-    inner = Closing()
+async def test_made_once_ready_and_a_send_waits_for_it():
+    ready, inner = asyncio.Event(), Closing()
+    made: list[Notifier] = []
 
     async def make() -> Notifier:
-        await made.wait()
+        made.append(inner)
         return inner
 
     deferred = Deferred(make)
+    deferred.start(after=ready)
     send = asyncio.create_task(deferred.send(PAGE))
-    await asyncio.sleep(0)  # lets the send reach its wait (no time passes)
-    assert not send.done() and inner.sent == []
-    assert deferred.failure is None  # still starting: not a failure
-    made.set()
+    await asyncio.sleep(0)  # lets both tasks run up to their waits (no time passes)
+    assert made == []  # not before the daemon is ready
+    assert not send.done()
+    assert deferred.failure is None  # still to start: not a failure
+    ready.set()
     result = await send
-    assert result.outcome is Outcome.ACCEPTED and inner.sent == [PAGE]
+    assert made == [inner]
+    assert result.outcome is Outcome.ACCEPTED
+    assert inner.sent == [PAGE]
     assert await deferred.find_sent(PAGE, SINCE) == [result.provider_id]
     await deferred.close()
     assert inner.closed
@@ -51,7 +56,10 @@ async def test_one_that_cannot_start_fails_each_send_retryably_and_says_why(capl
     async def make() -> Notifier:
         raise ImportError("No module named 'twilio'")
 
+    ready = asyncio.Event()
+    ready.set()
     deferred = Deferred(make)
+    deferred.start(after=ready)
     result = await deferred.send(PAGE)
     assert result.outcome is Outcome.TEMPORARY  # nothing left the process
     assert result.error == "notifier did not start: No module named 'twilio'"
@@ -62,17 +70,16 @@ async def test_one_that_cannot_start_fails_each_send_retryably_and_says_why(capl
     await deferred.close()  # nothing to close, and no error
 
 
-async def test_closed_while_it_starts_it_is_never_made():
-    started, finished = asyncio.Event(), False
+async def test_closed_before_it_was_made_it_never_is():
+    made: list[Notifier] = []
 
     async def make() -> Notifier:
-        nonlocal finished
-        started.set()
-        await asyncio.Event().wait()  # never, unless cancelled
-        finished = True
-        return Closing()
+        made.append(Closing())
+        return made[-1]
 
     deferred = Deferred(make)
-    await started.wait()
+    deferred.start(after=asyncio.Event())  # never ready
     await deferred.close()
-    assert not finished and deferred.failure is None
+    assert made == []
+    assert deferred.failure is None
+    assert (await deferred.send(PAGE)).outcome is Outcome.TEMPORARY  # closed: nothing sent
