@@ -12,6 +12,17 @@ Guarantees:
   NUL), nesting deeper than MAX_DEPTH (PyYAML composes recursively), aliases
   that expand past MAX_VALUES values, and a NUL or a lone surrogate written
   as an escape (``"\0"``, ``"\ud800"``), which no database column takes.
+* Fast, and the same either way: libyaml's scanner and parser (C, when PyYAML
+  has it) read a file about three times faster than PyYAML's own Python ones
+  (0.28 -> 0.11 s CPU for a policy of 250 people, a fifth of a start of
+  `pager serve`). Nodes are composed in Python here either way (so MAX_DEPTH
+  holds). A file libyaml refuses is read
+  again by PyYAML's parser, so every message about a broken file is PyYAML's;
+  and libyaml is not used where the two read a text differently (found by
+  fuzzing both, tests/unit/test_policy_fuzz.py): a text with a tab (PyYAML
+  refuses one after a value, libyaml does not), a byte order mark, or without
+  a final newline (an empty node at the very end gets another line). A
+  scalar tagged "!" is resolved as PyYAML resolves it.
 """
 
 from __future__ import annotations
@@ -23,7 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import ScalarEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from pager.policy.errors import PathPart, PolicyIssue, format_path
 
@@ -31,23 +46,28 @@ MAX_DEPTH = 64  # nesting levels; a policy needs about six
 MAX_VALUES = 2_000_000  # nodes once aliases are expanded
 
 
-class PolicyYamlLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core-schema scalars (see the module docstring)."""
+class _Nesting(Composer):
+    """Composing with a depth limit: PyYAML composes recursively."""
 
-    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class registry
     _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]  # the parser's
                 raise yaml.composer.ComposerError(
                     None, None, f"nested more than {MAX_DEPTH} levels deep", mark
                 )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+class PolicyYamlLoader(_Nesting, yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars (see the module docstring)."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class registry
 
 
 for _tag, _regex, _first in (
@@ -67,6 +87,58 @@ for _tag, _regex, _first in (
     )
 
 
+try:
+    from yaml._yaml import CParser  # as yaml.cyaml has it
+
+    LIBYAML = True
+except ImportError:  # PyYAML built without libyaml: its Python parser only
+    LIBYAML = False
+
+
+if LIBYAML:
+
+    class _FastLoader(_Nesting, CParser, SafeConstructor, Resolver):
+        """PolicyYamlLoader on libyaml's scanner and parser; composed and
+        constructed by the same Python code, with the same scalars."""
+
+        yaml_implicit_resolvers = PolicyYamlLoader.yaml_implicit_resolvers
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+        def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+            # A scalar tagged "!" (non-specific): PyYAML resolves it as plain, so
+            # `! ''` is null there, libyaml's event says it is not.
+            event = self.peek_event()
+            if isinstance(event, ScalarEvent) and event.tag == "!":
+                event.implicit = (True, False)
+            return super().compose_scalar_node(anchor)
+
+
+def _read_alike(text: str) -> bool:
+    """libyaml reads this text as PyYAML does (see the module docstring)."""
+    return LIBYAML and text.endswith("\n") and "\t" not in text and "\ufeff" not in text
+
+
+def _compose(text: str) -> tuple[PolicyYamlLoader | _FastLoader, Node | None]:
+    """The loader and the node tree of the text's one document; raises YAMLError."""
+    if _read_alike(text):
+        fast = _FastLoader(text)
+        try:
+            return fast, fast.get_single_node()
+        except yaml.YAMLError:
+            fast.dispose()  # and read it again below, for PyYAML's message
+    loader = PolicyYamlLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    except BaseException:
+        loader.dispose()
+        raise
+
+
 @dataclass(frozen=True)
 class SourceFile:
     name: str
@@ -82,12 +154,14 @@ def read_source(path: Path, name: str, issues: list[PolicyIssue]) -> SourceFile 
         issues.append(PolicyIssue(name, 0, f"cannot read the file: {err}"))
         return None
     try:
-        loader = PolicyYamlLoader(text)
+        loader, root = _compose(text)
+    except yaml.MarkedYAMLError as err:
+        issues.append(_syntax_issue(name, err))
+        return None
     except yaml.YAMLError as err:  # ReaderError: a character YAML does not allow
         issues.append(_reader_issue(name, text, err))
         return None
     try:
-        root = loader.get_single_node()
         if root is not None and not _check_nodes(name, root, issues):
             return None
         data = loader.construct_document(root) if root is not None else None

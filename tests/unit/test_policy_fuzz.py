@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import copy
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yaml.nodes import MappingNode, Node, ScalarNode
 
+from pager.policy import source
 from pager.policy.loader import check_directory
+
+ROOT = Path(__file__).resolve().parents[2]
 
 VALID: dict[str, Any] = {
     "people": [
@@ -199,3 +205,91 @@ def test_any_matcher_or_regex_text_never_raises(matcher: str, regex: str) -> Non
     data = copy.deepcopy(VALID)
     data["rules"][0]["matchers"] = [matcher, f'job=~"{regex}"', regex]
     _check(yaml.safe_dump(data, allow_unicode=True))
+
+
+# --- libyaml and PyYAML read a text alike (pager.policy.source) -------------
+
+
+def _tree(node: Node | None, seen: dict[int, int] | None = None) -> Any:
+    """What the loader uses of a node tree: tags, values, lines (aliases as back references)."""
+    if node is None:
+        return None
+    if isinstance(node, ScalarNode):
+        return ("scalar", node.tag, node.value, node.start_mark.line)
+    seen = {} if seen is None else seen
+    if id(node) in seen:
+        return ("alias", seen[id(node)])
+    seen[id(node)] = len(seen)
+    if isinstance(node, MappingNode):
+        items = [(_tree(k, seen), _tree(v, seen)) for k, v in node.value]
+    else:
+        items = [_tree(v, seen) for v in node.value]
+    return (type(node).__name__, node.tag, node.start_mark.line, items)
+
+
+def _error(exc: yaml.YAMLError) -> Any:
+    """What the loader says of it (source._syntax_issue): not the snippet of the text
+    that PyYAML's marks show and libyaml's do not."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        lines = [m.line if m else None for m in (exc.problem_mark, exc.context_mark)]
+        return ("error", type(exc).__name__, exc.problem, exc.context, lines)
+    return ("error", type(exc).__name__, str(exc))
+
+
+def _read(compose: Callable[[str], tuple[Any, Node | None]], text: str) -> Any:
+    try:
+        loader, root = compose(text)
+    except yaml.YAMLError as exc:
+        return _error(exc)
+    try:
+        return _tree(root), loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        return _error(exc)
+    finally:
+        loader.dispose()
+
+
+def _pyyaml(text: str) -> tuple[Any, Node | None]:
+    loader = source.PolicyYamlLoader(text)
+    return loader, loader.get_single_node()
+
+
+def test_policy_files_are_read_by_libyaml() -> None:
+    """Else the properties below would hold for want of using it."""
+    text = (ROOT / "policies" / "people.yaml").read_text(encoding="utf-8")
+    loader, _ = source._compose(text)
+    assert type(loader).__name__ == "_FastLoader"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "alertname: Down\t\n",  # a tab after a value: PyYAML refuses it, libyaml does not
+        "\ufeff\ufeff\n",  # a second byte order mark: text to PyYAML, nothing to libyaml
+        "---",  # an empty node at the very end, no final newline: another line in libyaml
+    ],
+)
+def test_where_libyaml_reads_otherwise_pyyaml_reads_the_text(text: str) -> None:
+    fast = source._FastLoader(text)
+    libyaml = _read(lambda _: (fast, fast.get_single_node()), text)
+    assert libyaml != _read(_pyyaml, text)  # why the loader does not use it there
+    assert _read(source._compose, text) == _read(_pyyaml, text)
+
+
+@FUZZ
+@given(st.lists(st.one_of(TOKENS, st.text(max_size=6)), max_size=40).map("".join))
+def test_yaml_ish_text_reads_as_pyyaml_reads_it(text: str) -> None:
+    for variant in (text, text + "\n"):  # with a final newline libyaml reads it
+        assert _read(source._compose, variant) == _read(_pyyaml, variant)
+
+
+@FUZZ
+@given(path=st.sampled_from(PATHS), value=VALUES, flow=st.sampled_from([None, True, False]))
+def test_any_policy_reads_as_pyyaml_reads_it(path: tuple[Any, ...], value: Any, flow: Any) -> None:
+    data = copy.deepcopy(VALID)
+    target = data
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    text = yaml.safe_dump(data, allow_unicode=True, default_flow_style=flow)
+    assert _read(source._compose, text) == _read(_pyyaml, text)
