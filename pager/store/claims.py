@@ -15,6 +15,7 @@ may fall back (which moves the incident) locks the incident, then the row.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -82,23 +83,44 @@ async def deadline_passed(session: AsyncSession, states: Sequence[str], now: dat
     return found is not None
 
 
-async def next_escalation(session: AsyncSession) -> datetime | None:
-    """When the escalate step next has an incident to move on."""
-    return await session.scalar(select(func.min(Incident.next_action_at)))
+@dataclass(frozen=True)
+class NextInstants:
+    """When each of the engine's table-driven steps next has work (None: nothing)."""
+
+    escalation: datetime | None  # an incident to move on
+    send: datetime | None  # a page or message to claim
+    reconcile: datetime | None  # a claim expired, a cancellation to count
+    lookup: datetime | None  # an unknown send to ask the provider about
 
 
-async def next_send(session: AsyncSession) -> datetime | None:
-    """When the send step next has a page or message to claim."""
-    return await session.scalar(
-        select(func.min(Notification.due_at)).where(Notification.state.in_(SENDABLE))
-    )
+RECONCILED = (NotificationState.SENDING, NotificationState.CANCELLED)
+LOOKED_UP = (NotificationState.UNKNOWN,)
+_INSTANTS = "pager_next_instants"
 
 
-async def next_deadline(session: AsyncSession, states: Sequence[str]) -> datetime | None:
-    """The earliest deadline of a row in `states` (the reconcile and unknown steps)."""
-    return await session.scalar(
-        select(func.min(Notification.deadline)).where(Notification.state.in_(states))
-    )
+async def next_instants(session: AsyncSession) -> NextInstants:
+    """All four in one statement (four index lookups), read once per transaction:
+    each step asks for its own, and the engine asks every step at each wake-up."""
+    known = session.info.get(_INSTANTS)
+    if isinstance(known, NextInstants):
+        return known
+    row = (
+        await session.execute(
+            select(
+                select(func.min(Incident.next_action_at)).scalar_subquery(),
+                _min(Notification.due_at, SENDABLE),
+                _min(Notification.deadline, RECONCILED),
+                _min(Notification.deadline, LOOKED_UP),
+            )
+        )
+    ).one()
+    found = NextInstants(*row)
+    session.info[_INSTANTS] = found
+    return found
+
+
+def _min(column: Any, states: Sequence[str]) -> Any:
+    return select(func.min(column)).where(Notification.state.in_(states)).scalar_subquery()
 
 
 async def current_incident(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from pager.engine.steps import Steps
 from pager.metrics import ENGINE_STEPS
 from tests.scenario.conftest import MakeHarness
@@ -32,7 +34,7 @@ class Broken:
         self.runs += 1
         raise RuntimeError(f"broken at {now.isoformat()}")
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, session: AsyncSession) -> datetime | None:
         raise RuntimeError("broken, also when asked when")
 
 
