@@ -134,22 +134,31 @@ class Engine:
         self.metrics.engine_last_tick.set(now.timestamp())
 
     def _slot_freed(self) -> None:
-        """A send ended: claim the next due rows now, without a whole tick."""
+        """A send or lookup ended. Its result may have made work due now (a retry, a
+        fallback, an incident moved on): the runner plans again. Rows may be
+        waiting for a slot (the last claim filled every free one): claim them now,
+        without a plan. The runner planned with every slot busy: it plans again.
+        Otherwise its plan has everything due, and only listeners hear of it."""
         if self._stopping:
             return
-        self._freed = True
-        if self._refill is None or self._refill.done():
-            self._refill = asyncio.create_task(self._claim_next(), name="pager-refill")
+        self._tell()
+        if self.sender.recorder.made_work:
+            self.sender.recorder.made_work = False
+            self._wake.set()
+        elif self.sender.more_due:
+            self._freed = True
+            if self._refill is None or self._refill.done():
+                self._refill = asyncio.create_task(self._claim_next(), name="pager-refill")
+        elif self._gated:
+            self._wake.set()  # the runner planned without the work waiting for a slot
 
     async def _claim_next(self) -> None:
         while self._freed and not self._stopping:
             self._freed = False
             await self.steps.run(self.send, self.clock.now())
-        self._tell()  # a result was recorded
         if self.slots.free > 0 and self._gated:
             # Room left, and the runner planned while every slot was busy (so without
-            # the sends and lookups waiting for one): it plans again. Otherwise its
-            # plan already has them.
+            # the sends and lookups waiting for one): it plans again.
             self._wake.set()
 
     async def drain(self) -> None:

@@ -80,6 +80,9 @@ class Sender:
         self.throttler = Throttler(policies, postgres=not db.is_sqlite)
         self.recorder = Recorder(db, clock, policies, metrics, self.failpoints)
         self._claiming = asyncio.Lock()  # the tick and a freed slot may both claim
+        # The last claim took as many rows as it could: more may be due, so a freed
+        # slot claims again at once. Otherwise the engine's plan has the next one.
+        self.more_due = False
 
     async def run(self, now: datetime) -> int:
         """Claim as many due rows as there are free slots and start them; returns
@@ -99,6 +102,7 @@ class Sender:
         claimed: list[Claimed] = []
         async with self.db.write() as session:
             rows = await claim_notifications(session, now, limit, not self.db.is_sqlite)
+            self.more_due = len(rows) >= limit
             await self.throttler.lock(session, rows)
             # One read of their incidents, held here: the session keeps only weak
             # references, so a bare load was collected and each row read its own again.

@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pager.core.outcome import Outcome
 from pager.engine.engine import Engine
 from pager.engine.steps import Steps
+from pager.notify.base import SendResult
 from tests.harness import Harness
 from tests.polling import eventually
 from tests.scenario.policies import BASE
@@ -129,3 +131,40 @@ async def test_a_step_that_cannot_say_when_runs_at_every_wake_up(
     h.notifier.expect("alice", "sms")
     h.notifier.assert_no_more()
     assert metric(h, "pager_engine_step_errors_total", step="cannot-say") >= 3
+
+
+# Alice pages by SMS only, and P2 allows nothing else: her failure leaves nobody of
+# level 1 (in P2's hours: the FakeClock starts on a Monday at 09:00 UTC).
+SMS_ONLY = BASE.replace(
+    "notify: [{channel: sms, after: 0s}, {channel: voice, after: 1m}]", "notify: [{channel: sms}]"
+)
+WARNING = ("alertname=DiskFull", "severity=warning", "service=api")
+SLOW = 30.0  # a tick interval no wait of these tests comes near: the runner must be told
+
+
+async def test_a_fallback_brings_the_next_channel_at_once(make_harness: MakeHarness) -> None:
+    """Alice's SMS fails for good: her voice rule (due in a minute) is brought
+    forward by the result, which no plan of the runner had: it plans again."""
+    h = await make_harness(BASE, tick_interval=SLOW)
+    h.notifier.fail("alice", "sms", SendResult(Outcome.PERMANENT, code=21211, error="bad number"))
+    async with running(h.pager.engine):
+        await h.fire(*CRITICAL)
+        await sent(h, "alice", "voice")
+        await h.pager.engine.drain()
+    h.notifier.expect("alice", "sms")
+    h.notifier.expect("alice", "voice")
+    h.notifier.assert_no_more()
+
+
+async def test_a_level_nobody_can_reach_moves_on_at_once(make_harness: MakeHarness) -> None:
+    """Nobody of level 1 can be reached: the result moves the incident on, and the
+    runner escalates now rather than at its next planned instant."""
+    h = await make_harness(SMS_ONLY, tick_interval=SLOW)
+    h.notifier.fail("alice", "sms", SendResult(Outcome.PERMANENT, code=21211, error="bad number"))
+    async with running(h.pager.engine):
+        await h.fire(*WARNING)
+        await sent(h, "bob", "sms")
+        await h.pager.engine.drain()
+    h.notifier.expect("alice", "sms")
+    h.notifier.expect("bob", "sms")
+    h.notifier.assert_no_more()
