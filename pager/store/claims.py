@@ -8,8 +8,9 @@ of waiting for each other or taking the same row twice.
 
 LOCK ORDER (PostgreSQL, with store/incidents.py): whoever locks both an
 incident and one of its notification rows locks the incident first. The
-sender's start locks only its row (then reads the incident); a result that
-may fall back (which moves the incident) locks the incident, then the row.
+sender's claim (which is also the start) locks only its rows (then reads
+their incidents); a result that may fall back (which moves the incident)
+locks the incident, then the row.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import IncidentState, NotificationState
+from pager.core.vocabulary import NotificationState
 from pager.store.models import Incident, Notification
 
 SENDABLE = (NotificationState.PENDING, NotificationState.FAILED_TEMP)
@@ -135,33 +135,6 @@ async def current_incident(
         query = query.with_for_update(key_share=True)
     query = query.execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def start_page(
-    session: AsyncSession, notification_id: int, lease: str, now: datetime, deadline: datetime
-) -> bool:
-    """Marks a claimed page started, in one statement, if it is still this lease's,
-    not started, and its incident still triggered; False otherwise (the caller
-    looks closer). The row is locked by the UPDATE; an ack's cancel that got it
-    first has changed its state, which the UPDATE then sees (LOCK ORDER)."""
-    triggered = (
-        select(Incident.id)
-        .where(Incident.id == Notification.incident_id, Incident.state == IncidentState.TRIGGERED)
-        .exists()
-    )
-    done = await session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.state == NotificationState.SENDING,
-            Notification.lease == lease,
-            Notification.started_at.is_(None),
-            triggered,
-        )
-        .values(started_at=now, deadline=deadline)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(cast("CursorResult[Any]", done).rowcount)
 
 
 async def lock_notification(session: AsyncSession, notification_id: int) -> Notification | None:

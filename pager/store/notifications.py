@@ -84,8 +84,8 @@ async def was_paged(session: AsyncSession, incident_id: int, person_id: str) -> 
 
 
 async def cancel_pending_pages(session: AsyncSession, incident_id: int, now: datetime) -> None:
-    """Pages not sent yet are cancelled: waiting, retrying, or claimed by a sender
-    whose request has not started (it checks the incident again as it starts).
+    """Pages not sent yet are cancelled: waiting, retrying, or claimed without a
+    start (an older version's claim: it checked the incident again as it started).
     `deadline` asks the engine to count them (pager_notifications_total)."""
     await session.execute(
         update(Notification)
