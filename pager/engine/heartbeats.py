@@ -102,6 +102,8 @@ class HeartbeatWatcher:
 
     async def _decide(self, now: datetime, session: AsyncSession | None = None) -> Decision:
         beats = declared(self.policies.active.policy)
+        if not beats:  # nothing to watch, nor to publish: no read at every plan
+            return Decision((), None)
         if session is None:
             async with self.db.read() as read:
                 rows = await store.all_heartbeats(read)
