@@ -45,6 +45,8 @@ from pager.store import claims
 from pager.store.db import UNAVAILABLE, Database
 
 log = logging.getLogger(__name__)
+# A step that handled something makes these due at once: run in the same pass.
+FEEDS = {"heartbeats": ("escalate",), "escalate": ("send",)}
 SEND_SLOTS = 4  # provider requests at once (Twilio answers 20429 beyond its limit)
 
 
@@ -99,6 +101,7 @@ class Engine:
                 Task("unknown", self.unknown.run, due_in(_next_lookup, self.slots)),
             ),
             metrics,
+            FEEDS,
         )
         self.last_tick: datetime | None = None
         self._gated = False  # the runner's plan was read with every send slot busy

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -105,18 +105,34 @@ class Plan:
 
 
 class Steps:
-    def __init__(self, steps: Sequence[Step], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        metrics: Metrics,
+        feeds: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """`feeds`: the steps whose work a step makes due at once (the escalator's
+        pages are the sender's), run after it in the same pass when it handled
+        something, without waiting for a plan to say so."""
         names = [step.name for step in steps]
         if len(set(names)) != len(names):
             raise ValueError(f"engine step names must be unique: {names}")
         self.steps, self.metrics = tuple(steps), metrics
+        self.feeds = dict(feeds or {})
         metrics.declare_steps(names)
 
     async def run_all(self, now: datetime, only: Sequence[Step] | None = None) -> int:
-        """Every step (or those of `only`) in order; returns the rows they handled."""
+        """Every step in order, or those of `only` and those a step of them that
+        handled something feeds; returns the rows they handled together."""
+        wanted = None if only is None else {step.name for step in only}
         handled = 0
-        for step in self.steps if only is None else only:
-            handled += await self.run(step, now)
+        for step in self.steps:
+            if wanted is not None and step.name not in wanted:
+                continue
+            done = await self.run(step, now)
+            if done and wanted is not None:
+                wanted.update(self.feeds.get(step.name, ()))
+            handled += done
         return handled
 
     async def run(self, step: Step, now: datetime) -> int:

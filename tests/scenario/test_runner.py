@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.outcome import Outcome
@@ -20,6 +22,7 @@ from pager.engine.engine import Engine
 from pager.engine.steps import Steps
 from pager.notify.base import SendResult
 from tests.harness import Harness
+from tests.observability.policies import HEARTBEATS
 from tests.polling import eventually
 from tests.scenario.policies import BASE
 
@@ -122,7 +125,7 @@ async def test_a_step_that_cannot_say_when_runs_at_every_wake_up(
     h = await make_harness(BASE, tick_interval=INTERVAL)
     engine = h.pager.engine
     broken = CannotSay()
-    engine.steps = Steps((broken, *engine.steps.steps), engine.metrics)
+    engine.steps = Steps((broken, *engine.steps.steps), engine.metrics, engine.steps.feeds)
     async with running(engine):
         await h.fire(*CRITICAL)
         await sent(h, "alice", "sms")  # the steps after it were asked, and ran
@@ -168,3 +171,20 @@ async def test_a_level_nobody_can_reach_moves_on_at_once(make_harness: MakeHarne
     h.notifier.expect("alice", "sms")
     h.notifier.expect("bob", "sms")
     h.notifier.assert_no_more()
+
+
+@pytest.mark.parametrize(
+    ("policy", "statements"), [(BASE, 1), (HEARTBEATS, 2)], ids=["no-heartbeats", "heartbeats"]
+)
+async def test_a_plan_is_one_statement_and_one_more_for_heartbeats(
+    make_harness: MakeHarness, policy: str, statements: int
+) -> None:
+    """Every wake-up reads a plan: the four table-driven steps share one statement,
+    and the heartbeats are read only when the policy declares some."""
+    h = await make_harness(policy)
+    seen: list[str] = []
+    sync_engine = h.pager.db.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    await h.pager.engine.plan()
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == statements, selects
