@@ -40,7 +40,7 @@ from pager.store import notification_rows
 from pager.store.claims import claim_incidents
 from pager.store.db import Database, unavailable
 from pager.store.drills import end_unanswered_drill
-from pager.store.incidents import add_event, firing_counts
+from pager.store.incidents import add_event, count_events_of, firing_counts
 from pager.store.models import Incident, Notification
 from pager.store.notifications import reached_people
 from pager.store.overrides import active_overrides, by_rotation
@@ -198,7 +198,7 @@ class Escalator:
                 counts.append(self.metrics.escalations.labels(decision.state.priority).inc)
             elif note.kind == "exhausted":
                 counts.append(self.metrics.exhausted.labels(decision.state.priority).inc)
-        await announce(session, policy, incident, now)
+        await announce(session, policy, incident, now, facts.notices_told)
         late = max(0.0, (now - due).total_seconds())
         counts.append(lambda: self.metrics.escalation_lateness.observe(late))
         log.debug("incident stepped", extra={"incident_id": incident.id, "step": incident.step})
@@ -269,18 +269,31 @@ class _BatchFailed(Exception):
     """An incident of the batch failed: decide each one alone."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Facts:
     """What the decisions of one batch need to know besides the incident rows,
-    read in two queries for the whole batch."""
+    read in two queries for the whole batch, and a third when a stakeholder
+    notice is first numbered."""
 
+    ids: tuple[int, ...]
     paged: dict[int, tuple[str, ...]]  # resolved incidents: the people a page reached
     firing: dict[int, int]  # firing alerts, for the page text
+    told: dict[int, int] | None = None  # stakeholder notices so far, read when first asked
 
     @classmethod
     async def load(cls, session: AsyncSession, incidents: Sequence[Incident]) -> _Facts:
+        ids = tuple(i.id for i in incidents)
         resolved = [i.id for i in incidents if i.state == IncidentState.RESOLVED]
         return cls(
+            ids,
             await reached_people(session, resolved) if resolved else {},
-            await firing_counts(session, [i.id for i in incidents]),
+            await firing_counts(session, list(ids)),
         )
+
+    async def notices_told(self, session: AsyncSession, incident_id: int) -> int:
+        """How many stakeholder notices the incident had before this batch (one
+        query for the batch, not one per incident announced)."""
+        if self.told is None:
+            kind = EventKind.STAKEHOLDERS_TOLD
+            self.told = await count_events_of(session, list(self.ids), kind)
+        return self.told.get(incident_id, 0)

@@ -225,6 +225,20 @@ async def count_events(session: AsyncSession, incident_id: int, kind: EventKind)
     return int(count or 0)
 
 
+async def count_events_of(
+    session: AsyncSession, incident_ids: Sequence[int], kind: EventKind
+) -> dict[int, int]:
+    """`count_events` for many incidents in one query (those with none are left out)."""
+    if not incident_ids:
+        return {}
+    rows = await session.execute(
+        select(Event.incident_id, func.count())
+        .where(Event.incident_id.in_(incident_ids), Event.kind == kind)
+        .group_by(Event.incident_id)
+    )
+    return {int(incident_id): int(n) for incident_id, n in rows.all()}
+
+
 async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
     rows = await session.execute(
         select(Incident.priority, Incident.state, func.count())
