@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.vocabulary import NotificationState
@@ -35,28 +35,37 @@ def _claim(query: Select[_T], skip_locked: bool) -> Select[_T]:
     return query.with_for_update(skip_locked=True, key_share=True) if skip_locked else query
 
 
+# The engine's statements of every page are built once, with bound parameters: a
+# statement built anew costs its cache key again at each execution (about half
+# a millisecond on a busy machine), which is most of what a small query costs.
+_INCIDENTS_DUE = (
+    select(Incident)
+    .where(Incident.next_action_at <= bindparam("now"))
+    .order_by(Incident.next_action_at)
+    .limit(bindparam("limit"))
+)
+_CLAIM_INCIDENTS = {False: _INCIDENTS_DUE, True: _claim(_INCIDENTS_DUE, True)}
+_NOTIFICATIONS_DUE = (
+    select(Notification)
+    .where(Notification.state.in_(SENDABLE), Notification.due_at <= bindparam("now"))
+    .order_by(Notification.due_at, Notification.id)
+    .limit(bindparam("limit"))
+)
+_CLAIM_NOTIFICATIONS = {False: _NOTIFICATIONS_DUE, True: _claim(_NOTIFICATIONS_DUE, True)}
+
+
 async def claim_incidents(
     session: AsyncSession, now: datetime, limit: int, skip_locked: bool
 ) -> Sequence[Incident]:
-    query = (
-        select(Incident)
-        .where(Incident.next_action_at <= now)
-        .order_by(Incident.next_action_at)
-        .limit(limit)
-    )
-    return (await session.execute(_claim(query, skip_locked))).scalars().all()
+    found = await session.execute(_CLAIM_INCIDENTS[skip_locked], {"now": now, "limit": limit})
+    return found.scalars().all()
 
 
 async def claim_notifications(
     session: AsyncSession, now: datetime, limit: int, skip_locked: bool
 ) -> Sequence[Notification]:
-    query = (
-        select(Notification)
-        .where(Notification.state.in_(SENDABLE), Notification.due_at <= now)
-        .order_by(Notification.due_at, Notification.id)
-        .limit(limit)
-    )
-    return (await session.execute(_claim(query, skip_locked))).scalars().all()
+    params = {"now": now, "limit": limit}
+    return (await session.execute(_CLAIM_NOTIFICATIONS[skip_locked], params)).scalars().all()
 
 
 async def claim_deadlines(
@@ -104,16 +113,7 @@ async def next_instants(session: AsyncSession) -> NextInstants:
     known = session.info.get(_INSTANTS)
     if isinstance(known, NextInstants):
         return known
-    row = (
-        await session.execute(
-            select(
-                select(func.min(Incident.next_action_at)).scalar_subquery(),
-                _min(Notification.due_at, SENDABLE),
-                _min(Notification.deadline, RECONCILED),
-                _min(Notification.deadline, LOOKED_UP),
-            )
-        )
-    ).one()
+    row = (await session.execute(_NEXT_INSTANTS)).one()
     found = NextInstants(*row)
     session.info[_INSTANTS] = found
     return found
@@ -121,6 +121,14 @@ async def next_instants(session: AsyncSession) -> NextInstants:
 
 def _min(column: Any, states: Sequence[str]) -> Any:
     return select(func.min(column)).where(Notification.state.in_(states)).scalar_subquery()
+
+
+_NEXT_INSTANTS = select(
+    select(func.min(Incident.next_action_at)).scalar_subquery(),
+    _min(Notification.due_at, SENDABLE),
+    _min(Notification.deadline, RECONCILED),
+    _min(Notification.deadline, LOOKED_UP),
+)
 
 
 async def current_incident(
