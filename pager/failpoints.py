@@ -7,8 +7,9 @@ default, and always in production), every `hit` is a no-op. Like etcd's
 gofail, this lets a test crash the daemon exactly between two steps instead
 of hoping a random kill lands there.
 
-Points: `after_claim` (rows claimed and committed, no request started),
-`before_send` (the request's start committed, the request not made),
+Points: `after_claim` (rows claimed and started, committed, no request made
+yet: the claim is the start), `before_send` (in the send's own task, the
+request not made),
 `after_accept` (the provider accepted, nothing recorded), `before_commit`
 (the result written but not committed).
 """

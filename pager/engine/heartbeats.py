@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.clock import Clock
 from pager.core.delivery import backoff
@@ -91,15 +92,22 @@ class HeartbeatWatcher:
         self._failing.pop(name, None)
         return opened
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, session: AsyncSession) -> datetime | None:
         """When the next heartbeat goes missing (the engine wakes then)."""
         if not self.policies.loaded:
             return None
-        return (await self._decide(self.clock.now())).next_due
+        now = self.clock.now()
+        self.declare(now)  # as `run` does: the runner may not have run it since a load
+        return (await self._decide(now, session)).next_due
 
-    async def _decide(self, now: datetime) -> Decision:
+    async def _decide(self, now: datetime, session: AsyncSession | None = None) -> Decision:
         beats = declared(self.policies.active.policy)
-        async with self.db.read() as session:
+        if not beats:  # nothing to watch, nor to publish: no read at every plan
+            return Decision((), None)
+        if session is None:
+            async with self.db.read() as read:
+                rows = await store.all_heartbeats(read)
+        else:
             rows = await store.all_heartbeats(session)
         self._publish(beats, rows)
         return _decision(beats, rows, self._since, now)

@@ -50,16 +50,22 @@ class Recorder:
         self.db, self.clock, self.policies, self.metrics = db, clock, policies, metrics
         self.failpoints = failpoints
         self.commits = GroupCommit(db)
+        # Set by a result (or a lookup's answer) that may have made work due now: a
+        # retry, a fallback, an incident moved on. The engine then plans again; a
+        # plain accepted send makes none.
+        self.made_work = False
 
     async def record(
         self, notification_id: int, incident_id: int | None, lease: str, result: SendResult
     ) -> None:
-        async def job(session: AsyncSession) -> None:
-            await self._record(session, notification_id, incident_id, lease, result)
+        async def job(session: AsyncSession) -> bool:
+            plain = await self._record(session, notification_id, incident_id, lease, result)
             await session.flush()
             self.failpoints.hit("before_commit")
+            return plain
 
-        await self.commits.run(job)
+        if not await self.commits.run(job):
+            self.made_work = True  # committed: the plan the engine reads now sees it
 
     async def _record(
         self,
@@ -68,7 +74,8 @@ class Recorder:
         incident_id: int | None,
         lease: str,
         result: SendResult,
-    ) -> None:
+    ) -> bool:
+        """True for a plain accepted send, which makes no other work due."""
         now = self.clock.now()
         if result.outcome is Outcome.ACCEPTED:  # the usual case, in one statement
             sent = await mark_sent(
@@ -76,18 +83,19 @@ class Recorder:
             )
             if sent is not None:
                 await self._sent(session, sent, now)
-                return
+                return True
         # Only a failure may fall back, which moves the incident: lock it first then.
         fails = result.outcome in (Outcome.PERMANENT, Outcome.TEMPORARY)
         incident, row = await locked(session, notification_id, incident_id, fails)
         if row is None or row.lease != lease:
-            return
+            return False
         if row.state in (NotificationState.SENDING, NotificationState.UNKNOWN):
             await self._apply(session, row, incident, result, now)
         elif row.state in CALLBACK_STATES and row.sent_at is None:
             self._accepted_late(row, result)
             if result.outcome is Outcome.ACCEPTED:
                 await self.note(session, row, NotificationState.SENT, now, result.provider_id)
+        return False
 
     async def _sent(self, session: AsyncSession, row: Row[Any], now: datetime) -> None:
         """What `note` and `_after_ack` do for an accepted send, from `mark_sent`'s row."""

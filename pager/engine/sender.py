@@ -1,16 +1,18 @@
 """The sender: claims what its free send slots can start now, starts each at once,
 and records each result as it comes.
 
-Three commits per attempt, with the request outside any transaction:
-1. claim: the row is `sending` under this sender's lease (a token and a
-   deadline a send timeout away); the throttle is applied here, where it sees
-   every claim.
-2. start: the incident is checked again, under a lock an ack must wait for
-   (or the ack wins and the page is cancelled), and `started_at` is written.
-3. result: written by the task that made the request, as soon as it ends.
-So after a crash a row without `started_at` never left the process and goes
-back to pending; one with it may have reached the provider and is `unknown`,
-which is settled by asking the provider (engine/unknown.py). A page is never
+Two commits per attempt, with the request outside any transaction:
+1. claim and start: the row is `sending` under this sender's lease (a token
+   and a deadline a send timeout away) with `started_at` written; the
+   throttle is applied here, where it sees every claim, and the incident is
+   checked under the row's lock, which an ack must wait for (or the ack came
+   first and the page is cancelled). Its request starts right after the
+   commit, in a send slot of its own.
+2. result: written by the task that made the request, as soon as it ends.
+So after a crash a row with `started_at` may have reached the provider and
+is `unknown`, which is settled by asking the provider (engine/unknown.py); a
+`sending` row without it (a claim of an older version, which committed its
+start apart) never left the process and goes back to pending. A page is never
 lost, and sent twice only when the provider could not be asked.
 """
 
@@ -34,12 +36,7 @@ from pager.engine.throttle import Throttler
 from pager.failpoints import Failpoints
 from pager.metrics import Metrics
 from pager.notify.base import Kind, Message, Notifier, SendResult
-from pager.store.claims import (
-    claim_notifications,
-    current_incident,
-    lock_notification,
-    start_page,
-)
+from pager.store.claims import claim_notifications
 from pager.store.db import Database
 from pager.store.incidents import load_incidents
 from pager.store.models import Incident, Notification
@@ -57,7 +54,7 @@ class Claimed:
     notification_id: int
     lease: str
     incident_id: int | None
-    page: Message | None  # a page's message as claimed (its text does not change)
+    message: Message  # as claimed and started
 
 
 class Sender:
@@ -80,6 +77,9 @@ class Sender:
         self.throttler = Throttler(policies, postgres=not db.is_sqlite)
         self.recorder = Recorder(db, clock, policies, metrics, self.failpoints)
         self._claiming = asyncio.Lock()  # the tick and a freed slot may both claim
+        # The last claim took as many rows as it could: more may be due, so a freed
+        # slot claims again at once. Otherwise the engine's plan has the next one.
+        self.more_due = False
 
     async def run(self, now: datetime) -> int:
         """Claim as many due rows as there are free slots and start them; returns
@@ -95,10 +95,13 @@ class Sender:
             return handled
 
     async def _claim(self, now: datetime, limit: int) -> tuple[list[Claimed], int]:
+        """Claim and start up to `limit` due rows in one commit; returns those to send
+        and how many rows were handled (sent, held or cancelled)."""
         lease = secrets.token_hex(8)
         claimed: list[Claimed] = []
         async with self.db.write() as session:
             rows = await claim_notifications(session, now, limit, not self.db.is_sqlite)
+            self.more_due = len(rows) >= limit
             await self.throttler.lock(session, rows)
             # One read of their incidents, held here: the session keeps only weak
             # references, so a bare load was collected and each row read its own again.
@@ -108,9 +111,8 @@ class Sender:
                 incident = None if row.incident_id is None else incidents.get(row.incident_id)
                 if await self._ready(session, row, incident, now):
                     row.state, row.attempts = NotificationState.SENDING, row.attempts + 1
-                    row.lease, row.deadline, row.started_at = lease, now + self.lease_time, None
-                    page = message_of(row) if row.kind == Kind.PAGE and row.incident_id else None
-                    claimed.append(Claimed(row.id, lease, row.incident_id, page))
+                    row.lease, row.deadline, row.started_at = lease, now + self.lease_time, now
+                    claimed.append(Claimed(row.id, lease, row.incident_id, message_of(row)))
         return claimed, len(rows)
 
     async def _ready(
@@ -129,7 +131,14 @@ class Sender:
         self, session: AsyncSession, row: Notification, incident: Incident | None
     ) -> bool:
         """A page of an incident no longer triggered, or a bundle or digest with
-        nothing left in it, is cancelled. Bundles and digests get their text here."""
+        nothing left in it, is cancelled. Bundles and digests get their text here.
+
+        `incident` was read after the row was locked (by the claim, on PostgreSQL
+        FOR NO KEY UPDATE): an ack cancels the rows first and writes the incident
+        after (store/incidents.py, LOCK ORDER), so either its cancel got the row
+        first (the claim skipped it, or saw it cancelled), or it waits for this
+        commit and leaves the started row alone (a page already on its way,
+        counted if it is accepted after the ack)."""
         if row.kind == Kind.PAGE and row.incident_id is not None:
             wanted = incident is not None and incident.state == IncidentState.TRIGGERED
         elif row.kind == Kind.BUNDLE:
@@ -144,47 +153,13 @@ class Sender:
         return wanted
 
     async def _attempt(self, claimed: Claimed) -> None:
-        message = await self._start(claimed)
-        if message is None:
-            return
         self.failpoints.hit("before_send")
-        result = await self._send(message)
+        result = await self._send(claimed.message)
         if result.outcome is Outcome.ACCEPTED:
             self.failpoints.hit("after_accept")
         await self.recorder.record(
             claimed.notification_id, claimed.incident_id, claimed.lease, result
         )
-
-    async def _start(self, claimed: Claimed) -> Message | None:
-        """Commit that the request starts now, if the row is still ours and still wanted.
-
-        The row is locked, then its incident read as committed now: an ack
-        cancels the rows first and writes the incident after (store/incidents.py,
-        LOCK ORDER), so either its cancel got the row first and we see it
-        cancelled, or it waits for our commit and leaves the started row alone
-        (a page already in flight, counted if it is accepted after the ack)."""
-        return await self.recorder.commits.run(lambda session: self._started(session, claimed))
-
-    async def _started(self, session: AsyncSession, claimed: Claimed) -> Message | None:
-        now = self.clock.now()
-        if claimed.page is not None and await start_page(
-            session, claimed.notification_id, claimed.lease, now, now + self.lease_time
-        ):
-            return claimed.page  # the usual case, in one statement; otherwise find out why
-        row = await lock_notification(session, claimed.notification_id)
-        ours = (
-            row is not None
-            and row.state == NotificationState.SENDING
-            and row.lease == claimed.lease
-        )
-        if row is None or not ours or row.started_at is not None:
-            return None  # the lease ran out and someone else has it, or an ack cancelled it
-        incident = await current_incident(session, claimed.incident_id)
-        if not await self._wanted(session, row, incident):
-            return None
-        row.started_at = now
-        row.deadline = now + self.lease_time
-        return message_of(row)
 
     async def _send(self, message: Message) -> SendResult:
         # The notifier bounds each request itself; this only guards against a bug.

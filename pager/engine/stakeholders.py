@@ -8,6 +8,7 @@ never acknowledge and are not throttled. Suppressed incidents tell nobody.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,9 +34,22 @@ def _change(before: str | None, incident: Incident) -> str:
     return "paging again"
 
 
+Told = Callable[[AsyncSession, int], Awaitable[int]]  # notices an incident had so far
+
+
+async def _told_so_far(session: AsyncSession, incident_id: int) -> int:
+    return await count_events(session, incident_id, EventKind.STAKEHOLDERS_TOLD)
+
+
 async def announce(
-    session: AsyncSession, policy: Policy, incident: Incident, now: datetime
+    session: AsyncSession,
+    policy: Policy,
+    incident: Incident,
+    now: datetime,
+    notices: Told = _told_so_far,
 ) -> None:
+    """`notices`: how many the incident had (the escalator reads them for a whole
+    batch at once); each notice's key carries its number."""
     told = f"{incident.state}:{incident.priority}"
     if incident.suppressed or incident.stakeholders_told == told:
         return
@@ -47,7 +61,7 @@ async def announce(
     body = page_text.stakeholder_notice(
         incident.id, incident.priority, what, incident.title, drill=incident.drill
     )
-    number = await count_events(session, incident.id, EventKind.STAKEHOLDERS_TOLD)
+    number = await notices(session, incident.id)
     tell_stakeholders(session, policy, incident, now, f"{number + 1}", body)
     add_event(
         session, incident.id, now, EventKind.STAKEHOLDERS_TOLD, None, what=what, people=list(people)

@@ -103,6 +103,7 @@ class UnknownResolver:
             log.exception("lookup failed", extra={"notification_id": q.notification_id})
             found, error = None, f"notifier error: {exc}"
         await self.recorder.commits.run(lambda session: self._answer(session, q, found, error))
+        self.recorder.made_work = True  # sent again, escalated early, fallen back: plan again
 
     async def _answer(
         self, session: AsyncSession, q: _Question, found: Sequence[str] | None, error: str

@@ -8,21 +8,22 @@ of waiting for each other or taking the same row twice.
 
 LOCK ORDER (PostgreSQL, with store/incidents.py): whoever locks both an
 incident and one of its notification rows locks the incident first. The
-sender's start locks only its row (then reads the incident); a result that
-may fall back (which moves the incident) locks the incident, then the row.
+sender's claim (which is also the start) locks only its rows (then reads
+their incidents); a result that may fall back (which moves the incident)
+locks the incident, then the row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pager.core.vocabulary import IncidentState, NotificationState
+from pager.core.vocabulary import NotificationState
 from pager.store.models import Incident, Notification
 
 SENDABLE = (NotificationState.PENDING, NotificationState.FAILED_TEMP)
@@ -34,28 +35,37 @@ def _claim(query: Select[_T], skip_locked: bool) -> Select[_T]:
     return query.with_for_update(skip_locked=True, key_share=True) if skip_locked else query
 
 
+# The engine's statements of every page are built once, with bound parameters: a
+# statement built anew costs its cache key again at each execution (about half
+# a millisecond on a busy machine), which is most of what a small query costs.
+_INCIDENTS_DUE = (
+    select(Incident)
+    .where(Incident.next_action_at <= bindparam("now"))
+    .order_by(Incident.next_action_at)
+    .limit(bindparam("limit"))
+)
+_CLAIM_INCIDENTS = {False: _INCIDENTS_DUE, True: _claim(_INCIDENTS_DUE, True)}
+_NOTIFICATIONS_DUE = (
+    select(Notification)
+    .where(Notification.state.in_(SENDABLE), Notification.due_at <= bindparam("now"))
+    .order_by(Notification.due_at, Notification.id)
+    .limit(bindparam("limit"))
+)
+_CLAIM_NOTIFICATIONS = {False: _NOTIFICATIONS_DUE, True: _claim(_NOTIFICATIONS_DUE, True)}
+
+
 async def claim_incidents(
     session: AsyncSession, now: datetime, limit: int, skip_locked: bool
 ) -> Sequence[Incident]:
-    query = (
-        select(Incident)
-        .where(Incident.next_action_at <= now)
-        .order_by(Incident.next_action_at)
-        .limit(limit)
-    )
-    return (await session.execute(_claim(query, skip_locked))).scalars().all()
+    found = await session.execute(_CLAIM_INCIDENTS[skip_locked], {"now": now, "limit": limit})
+    return found.scalars().all()
 
 
 async def claim_notifications(
     session: AsyncSession, now: datetime, limit: int, skip_locked: bool
 ) -> Sequence[Notification]:
-    query = (
-        select(Notification)
-        .where(Notification.state.in_(SENDABLE), Notification.due_at <= now)
-        .order_by(Notification.due_at, Notification.id)
-        .limit(limit)
-    )
-    return (await session.execute(_claim(query, skip_locked))).scalars().all()
+    params = {"now": now, "limit": limit}
+    return (await session.execute(_CLAIM_NOTIFICATIONS[skip_locked], params)).scalars().all()
 
 
 async def claim_deadlines(
@@ -82,23 +92,43 @@ async def deadline_passed(session: AsyncSession, states: Sequence[str], now: dat
     return found is not None
 
 
-async def next_escalation(session: AsyncSession) -> datetime | None:
-    """When the escalate step next has an incident to move on."""
-    return await session.scalar(select(func.min(Incident.next_action_at)))
+@dataclass(frozen=True)
+class NextInstants:
+    """When each of the engine's table-driven steps next has work (None: nothing)."""
+
+    escalation: datetime | None  # an incident to move on
+    send: datetime | None  # a page or message to claim
+    reconcile: datetime | None  # a claim expired, a cancellation to count
+    lookup: datetime | None  # an unknown send to ask the provider about
 
 
-async def next_send(session: AsyncSession) -> datetime | None:
-    """When the send step next has a page or message to claim."""
-    return await session.scalar(
-        select(func.min(Notification.due_at)).where(Notification.state.in_(SENDABLE))
-    )
+RECONCILED = (NotificationState.SENDING, NotificationState.CANCELLED)
+LOOKED_UP = (NotificationState.UNKNOWN,)
+_INSTANTS = "pager_next_instants"
 
 
-async def next_deadline(session: AsyncSession, states: Sequence[str]) -> datetime | None:
-    """The earliest deadline of a row in `states` (the reconcile and unknown steps)."""
-    return await session.scalar(
-        select(func.min(Notification.deadline)).where(Notification.state.in_(states))
-    )
+async def next_instants(session: AsyncSession) -> NextInstants:
+    """All four in one statement (four index lookups), read once per transaction:
+    each step asks for its own, and the engine asks every step at each wake-up."""
+    known = session.info.get(_INSTANTS)
+    if isinstance(known, NextInstants):
+        return known
+    row = (await session.execute(_NEXT_INSTANTS)).one()
+    found = NextInstants(*row)
+    session.info[_INSTANTS] = found
+    return found
+
+
+def _min(column: Any, states: Sequence[str]) -> Any:
+    return select(func.min(column)).where(Notification.state.in_(states)).scalar_subquery()
+
+
+_NEXT_INSTANTS = select(
+    select(func.min(Incident.next_action_at)).scalar_subquery(),
+    _min(Notification.due_at, SENDABLE),
+    _min(Notification.deadline, RECONCILED),
+    _min(Notification.deadline, LOOKED_UP),
+)
 
 
 async def current_incident(
@@ -113,33 +143,6 @@ async def current_incident(
         query = query.with_for_update(key_share=True)
     query = query.execution_options(populate_existing=True)
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def start_page(
-    session: AsyncSession, notification_id: int, lease: str, now: datetime, deadline: datetime
-) -> bool:
-    """Marks a claimed page started, in one statement, if it is still this lease's,
-    not started, and its incident still triggered; False otherwise (the caller
-    looks closer). The row is locked by the UPDATE; an ack's cancel that got it
-    first has changed its state, which the UPDATE then sees (LOCK ORDER)."""
-    triggered = (
-        select(Incident.id)
-        .where(Incident.id == Notification.incident_id, Incident.state == IncidentState.TRIGGERED)
-        .exists()
-    )
-    done = await session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.state == NotificationState.SENDING,
-            Notification.lease == lease,
-            Notification.started_at.is_(None),
-            triggered,
-        )
-        .values(started_at=now, deadline=deadline)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(cast("CursorResult[Any]", done).rowcount)
 
 
 async def lock_notification(session: AsyncSession, notification_id: int) -> Notification | None:

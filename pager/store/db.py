@@ -8,7 +8,7 @@ engine claims rows with FOR UPDATE SKIP LOCKED, so replicas can share it.
 
 Every wait is bounded by `timeout` (PAGER_DB_TIMEOUT): connecting, getting a
 connection from the pool, each statement (asyncpg's `timeout` and
-`command_timeout`; the pool's pre-ping is a statement too), and on SQLite the
+`command_timeout`; the pool's ping is a statement too), and on SQLite the
 wait for the write lock and for another process's lock. A database that does
 not answer (packets dropped) is then a TimeoutError within about twice
 `timeout`, and a webhook gets its 503 instead of hanging. Migrations, which
@@ -19,12 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from sqlalchemy import Table, event
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    InvalidatePoolError,
+    OperationalError,
+)
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -38,6 +45,7 @@ if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
 
 _IMMEDIATE = "pager_immediate"
+_RETURNED = "pager_returned"  # when a PostgreSQL connection was last given back to the pool
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -107,13 +115,14 @@ class Database:
             kwargs.update(
                 pool_size=pool_size,
                 max_overflow=pool_size,
-                pool_pre_ping=True,
                 pool_timeout=timeout,
                 connect_args={"timeout": timeout, "command_timeout": timeout},
             )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, timeout, _SYNCHRONOUS[sqlite_synchronous])
+        else:
+            _ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
@@ -180,6 +189,37 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+PING_IDLE = 2.0  # seconds: a pooled connection idle longer is pinged as it is checked out
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Pre-ping only connections idle for PING_IDLE: SQLAlchemy's pool_pre_ping
+    costs three round trips (BEGIN, a ping, ROLLBACK) on every checkout, and a busy
+    engine checks out a connection for every transaction. A connection used a
+    moment ago is as good as the database (a restart since is met by the first
+    statement, whose disconnect error invalidates the whole pool, as a failed
+    ping does); one idle longer may have outlived a restart and is pinged, so
+    the first request after a quiet outage gets a new connection, not a 503."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_RETURNED, 0.0) <= PING_IDLE:
+            return
+        try:
+            sync_engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool connects anew (and drops the other old ones)
+            raise InvalidatePoolError(f"ping of an idle connection failed: {exc}") from exc
 
 
 def _configure_sqlite(engine: AsyncEngine, timeout: float, synchronous: str) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -225,6 +225,20 @@ async def count_events(session: AsyncSession, incident_id: int, kind: EventKind)
     return int(count or 0)
 
 
+async def count_events_of(
+    session: AsyncSession, incident_ids: Sequence[int], kind: EventKind
+) -> dict[int, int]:
+    """`count_events` for many incidents in one query (those with none are left out)."""
+    if not incident_ids:
+        return {}
+    rows = await session.execute(
+        select(Event.incident_id, func.count())
+        .where(Event.incident_id.in_(incident_ids), Event.kind == kind)
+        .group_by(Event.incident_id)
+    )
+    return {int(incident_id): int(n) for incident_id, n in rows.all()}
+
+
 async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
     rows = await session.execute(
         select(Incident.priority, Incident.state, func.count())
@@ -234,23 +248,24 @@ async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
     return [(p, s, int(n)) for p, s, n in rows.all()]
 
 
+_FIRING_COUNTS = (
+    select(Alert.incident_id, func.count())
+    .where(Alert.incident_id.in_(bindparam("ids", expanding=True)), Alert.status == "firing")
+    .group_by(Alert.incident_id)
+)  # built once, as the next: the engine asks them for every batch
+_LOAD_INCIDENTS = select(Incident).where(Incident.id.in_(bindparam("ids", expanding=True)))
+
+
 async def firing_counts(session: AsyncSession, incident_ids: Sequence[int]) -> dict[int, int]:
     """Firing alerts per incident (incidents with none are left out)."""
-    rows = await session.execute(
-        select(Alert.incident_id, func.count())
-        .where(Alert.incident_id.in_(incident_ids), Alert.status == "firing")
-        .group_by(Alert.incident_id)
-    )
+    rows = await session.execute(_FIRING_COUNTS, {"ids": list(incident_ids)})
     return {int(i): int(n) for i, n in rows.all()}
 
 
 async def load_incidents(session: AsyncSession, incident_ids: Sequence[int]) -> Sequence[Incident]:
     """These incidents in one query (later session.get() calls find them in the session)."""
-    return (
-        (await session.execute(select(Incident).where(Incident.id.in_(incident_ids))))
-        .scalars()
-        .all()
-    )
+    found = await session.execute(_LOAD_INCIDENTS, {"ids": list(incident_ids)})
+    return found.scalars().all()
 
 
 async def triggered_among(session: AsyncSession, incident_ids: Sequence[int]) -> Sequence[Incident]:

@@ -147,10 +147,11 @@ class Notification(Base):
     pending -> sending -> sent -> delivered | failed_temp (retried) | failed_perm
     | unknown | cancelled | throttled. `key` makes a step's page unique.
 
-    A claim writes `lease` (the claimer's token) and `deadline`; `started_at` is
-    written, in its own commit, just before the provider is called. So after a
-    crash a `sending` row without `started_at` surely never left the process
-    (back to pending), and one with it may have (unknown: ask the provider).
+    A claim writes `lease` (the claimer's token) and `deadline`, and
+    `started_at` in the same commit, just before the provider is called. So
+    after a crash a `sending` row with `started_at` may have left the process
+    (unknown: ask the provider); one without it (claimed by an older version,
+    which committed the start apart) surely never did (back to pending).
     `deadline` is when the engine must look at the row again: a claim's expiry,
     an unknown row's lookup, a cancelled row not yet counted in the metrics.
     """

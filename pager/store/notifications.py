@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.vocabulary import NotificationKind, NotificationState
@@ -84,8 +84,8 @@ async def was_paged(session: AsyncSession, incident_id: int, person_id: str) -> 
 
 
 async def cancel_pending_pages(session: AsyncSession, incident_id: int, now: datetime) -> None:
-    """Pages not sent yet are cancelled: waiting, retrying, or claimed by a sender
-    whose request has not started (it checks the incident again as it starts).
+    """Pages not sent yet are cancelled: waiting, retrying, or claimed without a
+    start (an older version's claim: it checked the incident again as it started).
     `deadline` asks the engine to count them (pager_notifications_total)."""
     await session.execute(
         update(Notification)
@@ -176,6 +176,24 @@ async def waiting_bundle(
     return found.scalars().first()
 
 
+_SENT_TIMES = select(Notification.sent_at, Notification.started_at, Notification.state).where(
+    Notification.person_id == bindparam("person"),
+    Notification.channel == bindparam("channel"),
+    Notification.kind.in_(bindparam("kinds", expanding=True)),
+    # Strictly after: a send exactly one window ago has left the window.
+    # With `>=` the window "frees" at `now` itself, the bundle is put
+    # back to `now` forever and the engine spins without sending it.
+    or_(
+        Notification.sent_at > bindparam("since"),
+        Notification.state == NotificationState.SENDING,
+        and_(
+            Notification.state == NotificationState.UNKNOWN,
+            Notification.started_at > bindparam("since"),
+        ),
+    ),
+)  # built once: the throttle asks it for every claim
+
+
 async def sent_times(
     session: AsyncSession,
     person: str,
@@ -187,23 +205,8 @@ async def sent_times(
     """When the person's messages of `kinds` went out within the window, oldest
     first. One being sent right now (claimed, maybe by another batch or replica)
     counts as now; one of unknown fate as of when its request started."""
-    rows = await session.execute(
-        select(Notification.sent_at, Notification.started_at, Notification.state).where(
-            Notification.person_id == person,
-            Notification.channel == channel,
-            Notification.kind.in_(kinds),
-            # Strictly after: a send exactly one window ago has left the window.
-            # With `>=` the window "frees" at `now` itself, the bundle is put
-            # back to `now` forever and the engine spins without sending it.
-            or_(
-                Notification.sent_at > since,
-                Notification.state == NotificationState.SENDING,
-                and_(
-                    Notification.state == NotificationState.UNKNOWN, Notification.started_at > since
-                ),
-            ),
-        )
-    )
+    params = {"person": person, "channel": channel, "kinds": list(kinds), "since": since}
+    rows = await session.execute(_SENT_TIMES, params)
     return sorted(_counted_at(*row, now) for row in rows.all())
 
 

@@ -62,6 +62,31 @@ async def advisory_lock(session: AsyncSession, key: str) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
+_COLUMNS = Notification.__table__.c
+_MARK_SENT = (
+    update(Notification)
+    .where(
+        Notification.id == bindparam("p_id"),
+        Notification.lease == bindparam("p_lease"),
+        Notification.state.in_((NotificationState.SENDING, NotificationState.UNKNOWN)),
+    )
+    .values(
+        state=NotificationState.SENT,
+        lease=None,
+        deadline=None,
+        error_code=bindparam("p_code", type_=_COLUMNS.error_code.type),
+        error=bindparam("p_error", type_=_COLUMNS.error.type),
+        provider_id=func.coalesce(
+            bindparam("p_provider_id", type_=_COLUMNS.provider_id.type), Notification.provider_id
+        ),
+        # typed as the column, so SQLite stores it as the ORM would (naive UTC)
+        sent_at=func.coalesce(Notification.sent_at, bindparam("p_now", type_=_SENT_AT)),
+    )
+    .returning(*SENT_COLUMNS, _INCIDENT_STATE)
+    .execution_options(synchronize_session=False)
+)  # built once: every accepted send runs it
+
+
 async def mark_sent(
     session: AsyncSession,
     notification_id: int,
@@ -76,24 +101,13 @@ async def mark_sent(
     in SENT_COLUMNS and its incident's `incident_state`; else None (the caller
     looks closer: a callback came first, or the lease ran out). The UPDATE locks
     the row, as `lock_notification` would."""
-    done = await session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.lease == lease,
-            Notification.state.in_((NotificationState.SENDING, NotificationState.UNKNOWN)),
-        )
-        .values(
-            state=NotificationState.SENT,
-            lease=None,
-            deadline=None,
-            error_code=code,
-            error=error,
-            provider_id=func.coalesce(provider_id or None, Notification.provider_id),
-            # typed as the column, so SQLite stores it as the ORM would (naive UTC)
-            sent_at=func.coalesce(Notification.sent_at, bindparam("now", now, type_=_SENT_AT)),
-        )
-        .returning(*SENT_COLUMNS, _INCIDENT_STATE)
-        .execution_options(synchronize_session=False)
-    )
+    params = {  # named apart from the columns: an UPDATE's SET takes those names
+        "p_id": notification_id,
+        "p_lease": lease,
+        "p_code": code,
+        "p_error": error,
+        "p_provider_id": provider_id or None,
+        "p_now": now,
+    }
+    done = await session.execute(_MARK_SENT, params)
     return cast("Row[Any] | None", done.first())

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.policy.model import RotationOverride
@@ -42,6 +42,12 @@ def by_rotation(rows: Sequence[Override]) -> dict[str, list[RotationOverride]]:
     return dict(found)
 
 
+_ACTIVE = (
+    select(Override)
+    .where(Override.start <= bindparam("now"), Override.end > bindparam("now"))
+    .order_by(Override.id)
+)  # built once: the escalator asks it for every batch
+
+
 async def active_overrides(session: AsyncSession, now: datetime) -> Sequence[Override]:
-    query = select(Override).where(Override.start <= now, Override.end > now).order_by(Override.id)
-    return (await session.execute(query)).scalars().all()
+    return (await session.execute(_ACTIVE, {"now": now})).scalars().all()

@@ -8,7 +8,10 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from pager.practice.reminders import run_reminders
+from pager.store.models import Notification
 from tests.api.test_oncall import cli
 from tests.scenario.policies import BASE
 
@@ -469,3 +472,36 @@ async def test_maintenance_bad_input(make_harness):
         "/api/v1/maintenance", {"matchers": ["a=b"], "end": "2026-01-05T08:00:00Z"}, status=400
     )
     assert body["error"] == "end must be after start"
+
+
+async def test_stakeholder_notices_decided_in_one_batch_are_numbered_per_incident(
+    make_harness,
+):
+    """The escalator reads how many notices each incident of a batch had in one
+    query: two incidents with different histories, stepped together, each get
+    their own next number (the notice's unique key carries it)."""
+    h = await make_harness(PRACTICE)
+    first = await h.fire(*CRITICAL)
+    second = await h.fire("alertname=DbDown", "severity=critical", "service=db")
+    await h.settle()
+    await h.post(f"/api/v1/incidents/{second}/ack", {"by": "alice"})
+    await h.settle()
+    await h.post(f"/api/v1/incidents/{first}/ack", {"by": "alice"})
+    await h.post(f"/api/v1/incidents/{second}/resolve", {"by": "alice"})
+    await h.settle()  # both in one batch of the escalator
+    async with h.pager.db.read() as session:
+        keys = set(
+            (
+                await session.execute(
+                    select(Notification.key).where(Notification.person_id == "frank")
+                )
+            ).scalars()
+        )
+    assert keys == {
+        f"{first}:stakeholder:1:frank",
+        f"{first}:stakeholder:2:frank",
+        f"{second}:stakeholder:1:frank",
+        f"{second}:stakeholder:2:frank",
+        f"{second}:stakeholder:3:frank",
+    }
+    h.notifier.allow_more("the pages and notices themselves are other tests' subject")

@@ -9,10 +9,12 @@ FakeClock, no sleeping; every page is expected and nothing else is sent.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from pager.engine.steps import Steps
-from pager.metrics import ENGINE_STEPS
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pager.engine.steps import Plan, Steps
+from pager.metrics import ENGINE_STEPS, Metrics
 from tests.scenario.conftest import MakeHarness
 from tests.scenario.policies import BASE
 from tests.scenario.twilio_harness import ALICE, BOB, TwilioHarness
@@ -32,7 +34,7 @@ class Broken:
         self.runs += 1
         raise RuntimeError(f"broken at {now.isoformat()}")
 
-    async def next_due(self) -> datetime | None:
+    async def next_due(self, session: AsyncSession) -> datetime | None:
         raise RuntimeError("broken, also when asked when")
 
 
@@ -88,3 +90,48 @@ async def test_the_engine_runs_the_steps_the_metrics_list_in_that_order(
         assert errors(h, step) == 0
         assert runs_timed(h, step) == 0
     h.fake.assert_no_more()
+
+
+class Stub:
+    """A step that handles `handles` rows per run and is due at `due`."""
+
+    def __init__(self, name: str, handles: int = 0, due: datetime | None = None) -> None:
+        self.name, self.handles, self.due, self.runs = name, handles, due, 0
+
+    async def run(self, now: datetime) -> int:
+        self.runs += 1
+        return self.handles
+
+    async def next_due(self, session: AsyncSession) -> datetime | None:
+        return self.due
+
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+async def test_a_step_that_handled_work_runs_the_steps_it_feeds_in_the_same_pass() -> None:
+    escalate, send, reconcile = Stub("escalate", handles=1), Stub("send"), Stub("reconcile")
+    steps = Steps((escalate, send, reconcile), Metrics(), {"escalate": ("send",)})
+    assert await steps.run_all(NOW, only=[escalate]) == 1
+    assert (escalate.runs, send.runs, reconcile.runs) == (1, 1, 0)
+    escalate.handles = 0  # nothing escalated: nothing new to send
+    await steps.run_all(NOW, only=[escalate])
+    assert (escalate.runs, send.runs, reconcile.runs) == (2, 1, 0)
+    await steps.run_all(NOW)  # tick(): every step
+    assert (escalate.runs, send.runs, reconcile.runs) == (3, 2, 1)
+
+
+def test_a_plan_says_which_steps_are_due_and_how_long_to_sleep() -> None:
+    soon, later, never = Stub("soon"), Stub("later"), Stub("never")
+    failing = Stub("failing")
+    plan = Plan(
+        ((soon, NOW), (later, NOW + timedelta(seconds=3)), (never, None), (failing, None)),
+        frozenset({"failing"}),
+    )
+    assert plan.ready(NOW) == (soon, failing)  # one that could not say runs every time
+    assert plan.ready(NOW + timedelta(seconds=3)) == (soon, later, failing)
+    assert plan.earliest == NOW
+    assert plan.delay(NOW - timedelta(seconds=2), interval=5) == 2
+    assert plan.delay(NOW + timedelta(seconds=9), interval=5) == 0  # overdue: at once
+    idle = Plan(((never, None), (failing, None)), frozenset({"failing"}))
+    assert idle.delay(NOW, interval=5) == 5  # nothing planned: the interval

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from pager.core.outcome import Outcome
 from pager.notify.base import SendResult
-from pager.store.models import Notification
+from pager.store.models import Incident, Notification
 from tests.harness import Harness
 from tests.polling import eventually
 from tests.scenario.policies import BASE
@@ -115,26 +115,32 @@ async def test_a_slow_send_holds_back_no_other(make_harness):
 # --- cause 5: no page after an ack ----------------------------------------------
 
 
-async def test_an_ack_between_claim_and_start_cancels_the_page(make_harness, clock):
-    """The page was claimed, then alice acknowledged: as the send starts the incident
-    is checked again, and the page is cancelled (and counted). Before, a claimed
-    page went out whatever happened meanwhile."""
+async def test_the_claim_checks_the_incident_and_cancels_a_page_no_longer_wanted(
+    make_harness, clock
+):
+    """The claim, which is also the request's start, reads the incident after
+    locking the row (LOCK ORDER: an ack cancels the rows first, so on PostgreSQL it
+    either got the row first or waits for the claim's commit). An incident no
+    longer triggered whose page is still pending (here written directly, the
+    rows left as they were) gets that page cancelled, and counted, not sent.
+    Before issue 12, a claimed page went out whatever happened meanwhile."""
     h = await make_harness(BASE)
     incident = await h.fire(*CRITICAL)
     await h.pager.engine.escalator.run(clock.now())
-    claimed, _ = await h.pager.engine.sender._claim(clock.now(), 4)
-    await h.post(f"/api/v1/incidents/{incident}/ack", {"by": "alice"})
+    async with h.pager.db.write() as session:
+        await session.execute(
+            update(Incident).where(Incident.id == incident).values(state="acknowledged")
+        )
 
-    await h.pager.engine.sender._attempt(claimed[0])
-    await h.settle()
+    claimed, handled = await h.pager.engine.sender._claim(clock.now(), 4)
 
+    assert (claimed, handled) == ([], 1)  # alice's SMS; her voice call is not due yet
     h.notifier.assert_no_more()
     assert [n["state"] for n in (await h.incident(incident))["notifications"]] == [
         "cancelled",
-        "cancelled",  # her voice rule too, cancelled in bulk by the ack
+        "pending",
     ]
     assert metric(h, "pager_notifications_total", channel="sms", outcome="cancelled") == 1
-    assert metric(h, "pager_notifications_total", channel="voice", outcome="cancelled") == 1
     assert metric(h, "pager_pages_after_ack_total") == 0
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from pager.clock import FakeClock
+from pager.store.models import Notification
 from pager.store.notifications import sent_times
 from tests.harness import Harness
 from tests.scenario.policies import BASE
@@ -57,23 +59,33 @@ async def test_step_due_while_down_fires_once_at_once_and_the_rest_keep_their_ti
     h2.notifier.assert_no_more()
 
 
-async def crashed_after_claim(make_harness, clock: FakeClock, *labels: str) -> tuple[Harness, int]:
-    """Rows claimed (committed), then the process dies before any request starts."""
+async def claimed_by_an_older_version(
+    make_harness, clock: FakeClock, *labels: str
+) -> tuple[Harness, int]:
+    """A row claimed (committed) but not started, as a replica of an older version
+    left it when it died before its start's own commit (this version starts the
+    request in the claim's commit)."""
     h = await make_harness(BASE)
     incident = await h.fire(*labels)
     await h.pager.engine.escalator.run(clock.now())
     claimed, _ = await h.pager.engine.sender._claim(clock.now(), 4)
     assert len(claimed) == 1
+    async with h.pager.db.write() as session:
+        await session.execute(
+            update(Notification)
+            .where(Notification.id == claimed[0].notification_id)
+            .values(started_at=None)
+        )
     await h.client.close()
     return await make_harness(BASE, notifier=h.notifier), incident
 
 
 @pytest.mark.parametrize("labels", [CRITICAL, WARNING], ids=["P1", "P2"])
-async def test_crash_after_claim_sends_once_after_the_lease(make_harness, clock, labels):
+async def test_a_claim_never_started_is_sent_once_after_the_lease(make_harness, clock, labels):
     """Issue 12, cause 1: a claimed row that never left the process was `unknown`
     after a crash, and an unknown P2 was never sent. Now it is pending again once
     its claim's lease runs out, and sent once, for any priority."""
-    h2, incident = await crashed_after_claim(make_harness, clock, *labels)
+    h2, incident = await claimed_by_an_older_version(make_harness, clock, *labels)
     await h2.fast_forward(seconds=14)
     h2.notifier.assert_no_more()  # the lease (15 s) still holds it
     await h2.fast_forward(seconds=1)
@@ -86,15 +98,14 @@ async def test_crash_after_claim_sends_once_after_the_lease(make_harness, clock,
 
 
 async def crashed_in_send(make_harness, clock: FakeClock, *labels: str, crash: str):
-    """The request started (committed); the process dies before the result is."""
+    """The claim, which is the request's start, committed; the process dies before
+    the result is: right after the claim, or once the provider took the message."""
     h = await make_harness(BASE)
     incident = await h.fire(*labels)
     await h.pager.engine.escalator.run(clock.now())
     claimed, _ = await h.pager.engine.sender._claim(clock.now(), 4)
-    message = await h.pager.engine.sender._start(claimed[0])
-    assert message is not None
     if crash == "after_accept":
-        await h.notifier.send(message)  # Twilio took it; the result is never recorded
+        await h.notifier.send(claimed[0].message)  # Twilio took it; the result is never recorded
     await h.client.close()
     return await make_harness(BASE, notifier=h.notifier), incident
 
@@ -116,7 +127,9 @@ async def test_crash_after_the_provider_accepted_is_found_not_repeated(make_harn
 
 @pytest.mark.parametrize("labels", [CRITICAL, WARNING], ids=["P1", "P2"])
 async def test_crash_before_the_request_left_is_not_found_and_sent(make_harness, clock, labels):
-    h2, incident = await crashed_in_send(make_harness, clock, *labels, crash="before_send")
+    """The crash came right after the claim: the row was started, so it may have
+    left; Twilio is asked, has nothing, and the page is sent, once."""
+    h2, incident = await crashed_in_send(make_harness, clock, *labels, crash="after_claim")
     await h2.fast_forward(seconds=30)
     h2.notifier.expect("alice", "sms")  # not found at the provider: sent now, once
     h2.notifier.assert_no_more()
