@@ -39,8 +39,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from pager.store import sqlite_driver
-
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -109,6 +107,8 @@ class Database:
         self.timeout = timeout
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
+            from pager.store import sqlite_driver  # SQLite's dialect: not on PostgreSQL
+
             kwargs["connect_args"] = {"timeout": timeout}
             kwargs["module"] = sqlite_driver.dbapi()  # one trip to its thread a statement
         else:

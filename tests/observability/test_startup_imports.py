@@ -6,8 +6,8 @@ is configured (and then once the engine has ticked); Alembic only when the
 schema is not the newest; the dialect of the other database never.
 
 The real serve path, in a subprocess: the CLI's `serve`, as `python -m pager
-serve` runs it, on a migrated SQLite file; SIGUSR1 makes it write the names in
-sys.modules to a file.
+serve` runs it, on a migrated SQLite file or PostgreSQL database; SIGUSR1
+makes it write the names in sys.modules to a file.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from tests.conftest import PG_ADMIN_URL
 from tests.harness import API_TOKEN
 from tests.observability.daemon import free_port
 from tests.polling import eventually
+from tests.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = """
@@ -56,15 +59,18 @@ NOT_BEFORE_READY = {
     "mako",
     "icalendar",
     "pager.commands",
-    "sqlalchemy.dialects.postgresql",
+}
+OTHER_DIALECT = {
+    "sqlite": {"sqlalchemy.dialects.postgresql", "asyncpg"},
+    "postgresql": {"sqlalchemy.dialects.sqlite", "aiosqlite", "pager.store.sqlite_driver"},
 }
 
 
-def _env(tmp_path: Path, port: int) -> dict[str, str]:
+def _env(tmp_path: Path, port: int, url: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PAGER_", "TWILIO_"))}
     return {
         **clean,
-        "PAGER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}",
+        "PAGER_DATABASE_URL": url,
         "PAGER_POLICIES": str(ROOT / "policies"),
         "PAGER_LISTEN": f"127.0.0.1:{port}",
         "PAGER_API_TOKEN": API_TOKEN,
@@ -115,14 +121,15 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
 
 async def test_ready_without_what_serving_does_not_need_and_loads_it_when_asked(tmp_path):
     port, dump = free_port(), tmp_path / "modules.json"
-    proc = _serve_migrated(tmp_path, _env(tmp_path, port), dump)
+    env = _env(tmp_path, port, f"sqlite+aiosqlite:///{tmp_path / 'pager.db'}")
+    proc = _serve_migrated(tmp_path, env, dump)
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
             await eventually(lambda: _ready(session, url, proc), 30, "/readyz 200")
             at_ready = await _modules(proc, dump)
             assert "pager.app" in at_ready  # the list is the daemon's
-            assert sorted(NOT_BEFORE_READY & at_ready) == []
+            assert sorted((NOT_BEFORE_READY | OTHER_DIALECT["sqlite"]) & at_ready) == []
             async with session.get(url + "/sign-in") as page:  # a console page
                 assert page.status == 200
                 assert (await page.text()).startswith("<!doctype html>")  # rendered by Jinja2
@@ -134,3 +141,20 @@ async def test_ready_without_what_serving_does_not_need_and_loads_it_when_asked(
     finally:
         status = _stop(proc)
     assert status == 0, (tmp_path / "serve.log").read_text()
+
+
+@pytest.mark.postgres
+async def test_ready_on_postgresql_without_sqlite(tmp_path):
+    port, dump = free_port(), tmp_path / "modules.json"
+    url = f"http://127.0.0.1:{port}"
+    async with scratch_database(PG_ADMIN_URL, "pager_imports") as database:
+        proc = _serve_migrated(tmp_path, _env(tmp_path, port, database), dump)
+        try:
+            async with aiohttp.ClientSession() as session:
+                await eventually(lambda: _ready(session, url, proc), 30, "/readyz 200")
+                at_ready = await _modules(proc, dump)
+        finally:
+            status = _stop(proc)
+    assert status == 0, (tmp_path / "serve.log").read_text()
+    assert "sqlalchemy.dialects.postgresql" in at_ready  # the list is the daemon's, on PostgreSQL
+    assert sorted((NOT_BEFORE_READY | OTHER_DIALECT["postgresql"]) & at_ready) == []
