@@ -44,7 +44,7 @@ from pager.clock import Clock, FakeClock, SystemClock
 from pager.core.outcome import Outcome
 from pager.engine.engine import Engine
 from pager.engine.policy_runtime import PolicyRuntime
-from pager.metrics import Metrics
+from pager.metrics import ENGINE_STEPS, Metrics
 from pager.notify.base import Message, SendResult
 from pager.store.db import Database
 
@@ -174,6 +174,7 @@ async def run(url: str, open_: int, due: int, spread: float, profile: Path | Non
             )
         if os.environ.get("ENGINE_CPU_STATEMENTS"):
             counter.print(due)
+            _where(metrics)
         await db.close()
 
 
@@ -183,6 +184,18 @@ async def _as_the_daemon(engine: Engine, notifier: Instant, within: float) -> No
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(notifier.done.wait(), timeout=within)
     await engine.stop(task)
+
+
+def _where(metrics: Metrics) -> None:
+    """Where the wall time went: each step's runs, and how late escalations were."""
+    sample = metrics.registry.get_sample_value
+    for step in ENGINE_STEPS:
+        runs = sample("pager_engine_step_duration_seconds_count", {"step": step}) or 0
+        took = sample("pager_engine_step_duration_seconds_sum", {"step": step}) or 0
+        print(f"  step {step}: {runs:.0f} runs, {took:.2f} s")
+    count = sample("pager_escalation_lateness_seconds_count") or 0
+    late = sample("pager_escalation_lateness_seconds_sum") or 0
+    print(f"  escalation lateness (due -> escalated): mean {late / max(count, 1) * 1000:.1f} ms")
 
 
 def _utc(timestamp: float) -> datetime:

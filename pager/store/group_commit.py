@@ -1,6 +1,6 @@
-"""Group commit for the outbox's small per-row writes (a send's start, its result).
+"""Group commit for the outbox's small writes: a send's result, a lookup's answer.
 
-Each send commits its own start and its own result as soon as they happen. On
+Each send commits its own result as soon as its request ends. On
 SQLite there is one writer, so when several sends finish together their
 writes queue for it; here the ones already waiting share one transaction,
 each in its own savepoint: one that fails is rolled back alone and told so,
