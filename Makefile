@@ -2,6 +2,11 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pager's own bytecode, as pip writes it for an installed package and the image
+# has it: an editable install has none, and with PYTHONDONTWRITEBYTECODE=1 every
+# start compiled pager's ~110 modules again (~0.1 s of start to ready). A .pyc
+# older than its source is ignored, so this is repeated before run and bench.
+COMPILE := $(PY) -m compileall -q pager
 
 .PHONY: run test lint fmt bench chaos clean
 
@@ -10,6 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install --progress-bar off -c constraints.txt -e '.[dev]'
+	$(COMPILE)
 	touch $(STAMP)
 	@echo "installed; $(VENV)/bin/pager is ready"
 
@@ -17,6 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 ## the web console's users are in web.yml (`.venv/bin/pager web-user add alice` makes the first)
 run: export PAGER_WEB_CONFIG ?= web.yml
 run: $(STAMP)
+	$(COMPILE)
 	$(VENV)/bin/pager serve
 
 ## test: install what the tests need (PostgreSQL up, Alertmanager, Prism, promtool, helm-sdkpy), run them all
@@ -38,11 +45,13 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	bash .ci/install-test-tools.sh
+	$(COMPILE)
 	$(PY) -m bench $(BENCH_ARGS)
 
 ## chaos: the fault suite's long form (random kills over 1,000+ pages, 3 replicas); see RELIABILITY.md
 chaos: $(STAMP)
 	bash .ci/install-test-tools.sh
+	$(COMPILE)
 	$(PY) -m bench --only chaos $(BENCH_ARGS)
 
 clean:

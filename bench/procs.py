@@ -40,6 +40,15 @@ TWILIO_ENV = {
 }
 
 
+def compile_pager(tree: Path = ROOT) -> None:
+    """Byte-compile the pager package the daemons import from `tree`, as pip does
+    for an installed pager and the image's build does: a checkout has no .pyc
+    (PYTHONDONTWRITEBYTECODE=1 here), and compiling ~110 modules at every start
+    is ~0.1 s of start to ready that no operator pays. Only stale files are
+    rewritten; a .pyc older than its source is ignored by Python anyway."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "pager")], check=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
