@@ -3,7 +3,8 @@ start to ready ≤ 1 s): not what it does not need to be ready. The console's
 pages (Jinja2), the admin API's and Twilio's webhook handlers, the client
 commands are imported on their first request; Twilio's library only when it
 is configured (and then once the engine has ticked); Alembic only when the
-schema is not the newest; the dialect of the other database never.
+schema is not the newest (a new SQLite file is made without it); the dialect
+of the other database never.
 
 The real serve path, in a subprocess: the CLI's `serve`, as `python -m pager
 serve` runs it, on a migrated SQLite file or PostgreSQL database; SIGUSR1
@@ -101,9 +102,12 @@ async def _modules(proc: subprocess.Popen[bytes], dump: Path) -> set[str]:
     return found
 
 
-def _serve_migrated(tmp_path: Path, env: dict[str, str], dump: Path) -> subprocess.Popen[bytes]:
-    migrate = [sys.executable, "-m", "pager", "migrate"]
-    subprocess.run(migrate, env=env, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+def _serve_migrated(
+    tmp_path: Path, env: dict[str, str], dump: Path, migrated: bool = True
+) -> subprocess.Popen[bytes]:
+    if migrated:
+        migrate = [sys.executable, "-m", "pager", "migrate"]
+        subprocess.run(migrate, env=env, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     with (tmp_path / "serve.log").open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-c", DRIVER, str(dump)],
@@ -141,6 +145,24 @@ async def test_ready_without_what_serving_does_not_need_and_loads_it_when_asked(
     finally:
         status = _stop(proc)
     assert status == 0, (tmp_path / "serve.log").read_text()
+
+
+async def test_ready_on_a_new_sqlite_file_without_alembic(tmp_path):
+    port, dump = free_port(), tmp_path / "modules.json"
+    database = tmp_path / "new.db"
+    env = _env(tmp_path, port, f"sqlite+aiosqlite:///{database}")
+    proc = _serve_migrated(tmp_path, env, dump, migrated=False)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            await eventually(lambda: _ready(session, url, proc), 30, "/readyz 200")
+            at_ready = await _modules(proc, dump)
+    finally:
+        status = _stop(proc)
+    assert status == 0, (tmp_path / "serve.log").read_text()
+    assert database.exists()  # the daemon made the file
+    assert "pager.app" in at_ready  # the list is the daemon's
+    assert sorted((NOT_BEFORE_READY | OTHER_DIALECT["sqlite"]) & at_ready) == []
 
 
 @pytest.mark.postgres
