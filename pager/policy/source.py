@@ -47,12 +47,14 @@ MAX_VALUES = 2_000_000  # nodes once aliases are expanded
 
 
 class _Nesting(Composer):
-    """Composing with a depth limit: PyYAML composes recursively."""
+    """Composing with a depth limit (PyYAML composes recursively), counting the nodes."""
 
     _depth = 0
+    composed = 0  # nodes composed (an alias counts once, however big what it names)
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         self._depth += 1
+        self.composed += 1
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark  # type: ignore[attr-defined]  # the parser's
@@ -162,7 +164,8 @@ def read_source(path: Path, name: str, issues: list[PolicyIssue]) -> SourceFile 
         issues.append(_reader_issue(name, text, err))
         return None
     try:
-        if root is not None and not _check_nodes(name, root, issues):
+        tree = "*" not in text and loader.composed <= MAX_VALUES
+        if root is not None and not _check_nodes(name, root, issues, measure=not tree):
             return None
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as err:
@@ -184,9 +187,15 @@ def _reader_issue(name: str, text: str, err: yaml.YAMLError) -> PolicyIssue:
     return PolicyIssue(name, line, f"invalid YAML: {what} is not allowed in YAML text")
 
 
-def _check_nodes(name: str, root: Node, issues: list[PolicyIssue]) -> bool:
-    """Size, depth, keys and scalars; False if the file is too big to read on (reported)."""
-    size, depth = _measure(root)
+def _check_nodes(name: str, root: Node, issues: list[PolicyIssue], measure: bool = True) -> bool:
+    """Size, depth, keys and scalars; False if the file is too big to read on (reported).
+
+    `measure=False` when the text has no alias (no "*" at all) and at most
+    MAX_VALUES nodes were composed: then no node is shared, so the size is at
+    most that count and the depth at most the composer's, which stopped at
+    MAX_DEPTH; the walk of _measure (a quarter of a policy's read) could not
+    find either over its limit."""
+    size, depth = _measure(root) if measure else (0, 0)
     if size > MAX_VALUES or depth > MAX_DEPTH:
         message = (
             f"aliases expand to {size} values, more than {MAX_VALUES}: write it out"
