@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from pager import tls
 from pager.api import health
 from pager.clock import Clock, SystemClock
 from pager.edge import CONSOLE_SESSION, Handler, errors_middleware, route_on_demand
@@ -239,6 +240,7 @@ async def _twilio(settings: Settings) -> Notifier:
 
 
 def _twilio_notifier() -> type[TwilioNotifier]:
+    tls.wait()  # aiohttp's CA certificates, read in the background since the start
     from pager.notify.twilio import TwilioNotifier
 
     return TwilioNotifier

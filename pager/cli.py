@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from aiohttp import web
 
+from pager import tls
 from pager.logs import setup_logging
 from pager.settings import Settings, SettingsError, load_settings
 from pager.startup import bind, failures_said, preflight
@@ -85,6 +85,9 @@ def serve(
     debug: bool,
 ) -> None:
     """Run the daemon."""
+    with tls.deferred():  # aiohttp's CA certificates: read beside the start (pager.tls)
+        from aiohttp import web
+    tls.load_in_background()
     from pager.app import create_app
     from pager.serving import new_loop, raise_file_limit
 

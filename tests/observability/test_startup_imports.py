@@ -38,6 +38,10 @@ def dump(*_):
         json.dump(sorted(sys.modules), out)
     import os
     os.replace(sys.argv[1] + ".part", sys.argv[1])
+    from aiohttp import connector  # its default client context: CA certificates read yet?
+
+    with open(sys.argv[1] + ".ca", "w") as out:
+        out.write(str(connector._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509_ca"]))
 
 signal.signal(signal.SIGUSR1, dump)
 from pager.cli import main
@@ -102,6 +106,21 @@ async def _modules(proc: subprocess.Popen[bytes], dump: Path) -> set[str]:
     return found
 
 
+async def _certificates_read(proc: subprocess.Popen[bytes], dump: Path) -> bool:
+    await _modules(proc, dump)  # the CA count is written right after the modules
+    return _ca_count(Path(str(dump) + ".ca")) == _cas_of_a_usual_context()
+
+
+def _ca_count(file: Path) -> int | None:
+    return int(file.read_text()) if file.exists() else None
+
+
+def _cas_of_a_usual_context() -> int:
+    import ssl
+
+    return int(ssl.create_default_context().cert_store_stats()["x509_ca"])
+
+
 def _serve_migrated(
     tmp_path: Path, env: dict[str, str], dump: Path, migrated: bool = True
 ) -> subprocess.Popen[bytes]:
@@ -134,6 +153,8 @@ async def test_ready_without_what_serving_does_not_need_and_loads_it_when_asked(
             at_ready = await _modules(proc, dump)
             assert "pager.app" in at_ready  # the list is the daemon's
             assert sorted((NOT_BEFORE_READY | OTHER_DIALECT["sqlite"]) & at_ready) == []
+            # aiohttp's CA certificates: not read at its import, but in a thread beside it
+            await eventually(lambda: _certificates_read(proc, dump), what="aiohttp's CA certs")
             async with session.get(url + "/sign-in") as page:  # a console page
                 assert page.status == 200
                 assert (await page.text()).startswith("<!doctype html>")  # rendered by Jinja2
