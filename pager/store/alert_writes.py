@@ -6,16 +6,17 @@ Guarantees:
   number of statements whatever the batch's size: the open incidents it
   touches in one query, their alerts in one more, then one statement per
   table: the pages of resolved incidents cancelled, those incidents resolved, the new
-  incidents inserted (RETURNING their ids), every alert written by one
-  `INSERT ... ON CONFLICT (incident_id, fingerprint) DO UPDATE`, the timeline
-  events inserted.
+  incidents inserted (RETURNING their ids), the new alerts inserted, the stored
+  alerts it changed updated by id in the columns changed (one executemany per
+  set of columns: a refire, a resolve), the timeline events inserted.
 * On PostgreSQL the open incidents a batch touches are locked as they are read
   (FOR KEY SHARE, in id order): a replica resolving one of them meanwhile
   either waits for our commit or has committed first, and then we see it
   closed and open a new incident; the engine's claims do not conflict. A
   replica that opened the same group's incident first makes our insert fail on
-  the unique `open_key`; the caller's `Database.transact` runs the batch again
-  and then finds it. Pages are cancelled before the incident rows are written
+  the unique `open_key` (or, for an alert it added to an incident we read, on
+  the alert's (incident, fingerprint)); the caller's `Database.transact` runs the
+  batch again and then finds it. Pages are cancelled before the incident rows are written
   (LOCK ORDER in `pager.store.incidents`).
 * Callers own the transaction; nothing here commits.
 """
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, insert, select, tuple_, update
+from sqlalchemy import Connection, Select, Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.alert import AlertIn
@@ -40,16 +41,16 @@ from pager.store.alert_batch import (
     Part,
     Read,
     ReadIncident,
+    Row,
     Working,
 )
 from pager.store.alert_fold import fold
-from pager.store.db import upsert
 from pager.store.models import Alert, Event, Incident, Notification
 
 _INCIDENTS, _ALERTS, _EVENTS = (cast(Table, m.__table__) for m in (Incident, Alert, Event))
 _NOTIFICATIONS = cast(Table, Notification.__table__)
 _CHUNK = 1000  # rows per statement: well under every driver's parameter limit
-_ALERT_UPDATES = ("status", "ends_at", "last_seen", "count", "annotations")
+_ALERT_ID = "alert_id"  # the UPDATE's bound primary key (not a column's name)
 
 
 async def record_batch(
@@ -102,13 +103,44 @@ def _locked(query: Select[Any]) -> Select[Any]:
 
 
 _READ_COLUMNS = (_INCIDENTS.c.id, _INCIDENTS.c.open_key, _INCIDENTS.c.group_key, _INCIDENTS.c.state)
+# Built once with bound parameters (an expanding IN list): building a statement
+# and its cache key at each batch cost more than running it.
+_OPEN = _locked(
+    select(*_READ_COLUMNS)
+    .where(_INCIDENTS.c.open_key.in_(bindparam("keys", expanding=True)))
+    .order_by(_INCIDENTS.c.id)
+)
+# What the fold needs of an alert already stored: it writes only the columns it
+# changes (by id), so labels, annotations and times are not read (nor decoded).
+_ALERTS_OF = select(
+    _ALERTS.c.id, _ALERTS.c.incident_id, _ALERTS.c.fingerprint, _ALERTS.c.status, _ALERTS.c.count
+).where(_ALERTS.c.incident_id.in_(bindparam("ids", expanding=True)))
+_CANCEL_PAGES = (
+    update(_NOTIFICATIONS)
+    .where(
+        _NOTIFICATIONS.c.incident_id.in_(bindparam("ids", expanding=True)),
+        _NOTIFICATIONS.c.state == NotificationState.PENDING,
+        _NOTIFICATIONS.c.kind == NotificationKind.PAGE,
+    )
+    .values(state=NotificationState.CANCELLED)
+)
+_RESOLVE = (
+    update(_INCIDENTS)
+    .where(_INCIDENTS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state=IncidentState.RESOLVED, resolved_by=None, open_key=None)
+    .values(resolved_at=bindparam("now"), next_action_at=bindparam("now"))
+    # next_action_at: the engine sends notify_on_resolve notices
+)
+_INSERT_INCIDENTS = insert(_INCIDENTS).returning(_INCIDENTS.c.id, sort_by_parameter_order=True)
+_INSERT_ALERTS, _INSERT_EVENTS = insert(_ALERTS), insert(_EVENTS)
+# SET takes the columns of the rows given (an executemany of rows alike).
+_UPDATE_ALERT = update(_ALERTS).where(_ALERTS.c.id == bindparam(_ALERT_ID))
 
 
 def _read_open(conn: Connection, read: Read, keys: set[str]) -> None:
     found: list[int] = []
     for chunk in _chunks(sorted(keys)):
-        query = select(*_READ_COLUMNS).where(_INCIDENTS.c.open_key.in_(chunk))
-        found += _remember(read, conn.execute(_locked(query.order_by(_INCIDENTS.c.id))))
+        found += _remember(read, conn.execute(_OPEN, {"keys": chunk}))
     _read_alerts(conn, read, found)
 
 
@@ -142,56 +174,49 @@ def _remember(read: Read, rows: Iterable[Any]) -> list[int]:
 
 def _read_alerts(conn: Connection, read: Read, incident_ids: list[int]) -> None:
     for chunk in _chunks(incident_ids):
-        rows = conn.execute(select(_ALERTS).where(_ALERTS.c.incident_id.in_(chunk)))
-        for row in rows.mappings():
-            values = dict(row)
-            del values["id"]
-            read.alerts.setdefault(values.pop("incident_id"), {})[values["fingerprint"]] = values
+        for alert_id, incident_id, fingerprint, status, count in conn.execute(
+            _ALERTS_OF, {"ids": chunk}
+        ):
+            read.alerts.setdefault(incident_id, {})[fingerprint] = {
+                _ALERT_ID: alert_id,
+                "fingerprint": fingerprint,
+                "status": status,
+                "count": count,
+            }
 
 
 def _write(conn: Connection, folded: Folded, now: datetime) -> None:
     resolved = [w.id for w in folded.resolved if w.id is not None]
     for chunk in _chunks(resolved):
-        conn.execute(  # first: see LOCK ORDER
-            update(_NOTIFICATIONS)
-            .where(
-                _NOTIFICATIONS.c.incident_id.in_(chunk),
-                _NOTIFICATIONS.c.state == NotificationState.PENDING,
-                _NOTIFICATIONS.c.kind == NotificationKind.PAGE,
-            )
-            .values(state=NotificationState.CANCELLED)
-        )
-        conn.execute(
-            update(_INCIDENTS)
-            .where(_INCIDENTS.c.id.in_(chunk))
-            .values(state=IncidentState.RESOLVED, resolved_at=now, resolved_by=None, open_key=None)
-            .values(next_action_at=now)  # the engine sends notify_on_resolve notices
-        )
+        conn.execute(_CANCEL_PAGES, {"ids": chunk})  # first: see LOCK ORDER
+        conn.execute(_RESOLVE, {"ids": chunk, "now": now})
     opened = folded.opened
     for chunk in _chunks(opened):
-        ids = conn.scalars(
-            insert(_INCIDENTS).returning(_INCIDENTS.c.id, sort_by_parameter_order=True),
-            [w.values for w in chunk],
-        )
+        ids = conn.scalars(_INSERT_INCIDENTS, [w.values for w in chunk])
         for incident, new_id in zip(chunk, ids, strict=True):
             incident.id = new_id
     _write_alerts(conn, folded)
     events = [{**row, "incident_id": w.id} for w, row in folded.events]
     for chunk in _chunks(events):
-        conn.execute(insert(_EVENTS), chunk)
+        conn.execute(_INSERT_EVENTS, chunk)
 
 
 def _write_alerts(conn: Connection, folded: Folded) -> None:
-    rows = [{**row, "incident_id": w.id} for w, row in folded.alerts.values()]
-    for chunk in _chunks(rows):
-        statement = upsert(conn.dialect.name, _ALERTS)
-        conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[_ALERTS.c.incident_id, _ALERTS.c.fingerprint],
-                set_={name: statement.excluded[name] for name in _ALERT_UPDATES},
-            ),
-            chunk,
-        )
+    """New alerts inserted whole; stored ones updated by id, only in the columns the
+    fold set (a JSON column re-encoded only when it changed: annotations on a refire)."""
+    new: list[Row] = []
+    changed: dict[frozenset[str], list[Row]] = {}  # rows alike, for one executemany
+    for w, row in folded.alerts.values():
+        if _ALERT_ID in row:
+            values = {k: v for k, v in row.items() if k != "fingerprint"}
+            changed.setdefault(frozenset(values), []).append(values)
+        else:
+            new.append({**row, "incident_id": w.id})
+    for chunk in _chunks(new):
+        conn.execute(_INSERT_ALERTS, chunk)
+    for rows in changed.values():
+        for chunk in _chunks(rows):
+            conn.execute(_UPDATE_ALERT, chunk)
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
