@@ -8,6 +8,7 @@ on SQLite and PostgreSQL alike, even when replicas race.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -33,6 +34,51 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    # SQLite: both layers (the methods above and SQLite DATETIME's own string
+    # conversion) in one function each way. Every instant a statement binds or
+    # reads went through three Python calls and a %-format of a dict; the same
+    # text is stored and read (tests/store/test_utc_datetime.py compares them).
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name == "sqlite" and _default_storage(self.impl_instance.dialect_impl(dialect)):
+            return _sqlite_bind
+        return super().bind_processor(dialect)
+
+    def result_processor(
+        self, dialect: Dialect, coltype: Any
+    ) -> Callable[[Any], datetime | None] | None:
+        if dialect.name == "sqlite" and _default_storage(self.impl_instance.dialect_impl(dialect)):
+            return _sqlite_result
+        return super().result_processor(dialect, coltype)
+
+
+def _default_storage(impl: Any) -> bool:
+    """SQLite DATETIME with its default text form ("2026-12-02 10:53:00.000000")."""
+    from sqlalchemy.dialects.sqlite import DATETIME  # SQLite's dialect: only when it is in use
+
+    return (
+        isinstance(impl, DATETIME)
+        and impl._storage_format == DATETIME._storage_format
+        and impl._reg is None
+    )
+
+
+def _sqlite_bind(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    zone = value.tzinfo
+    if zone is not UTC:
+        if zone is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+
+
+def _sqlite_result(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    found = datetime.fromisoformat(value)
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
