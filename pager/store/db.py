@@ -39,6 +39,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from pager.store import json_codec
+
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 UNAVAILABLE: tuple[type[BaseException], ...] = (DBAPIError, OSError, TimeoutError)
 
 
+JSON_CODEC = {"json_serializer": json_codec.dumps, "json_deserializer": json_codec.loads}
 _SYNCHRONOUS = {"normal": "NORMAL", "full": "FULL"}  # PRAGMA synchronous, by setting
 RACE_STATES = {"40P01", "40001"}  # PostgreSQL deadlock_detected, serialization_failure
 
@@ -105,7 +108,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.timeout = timeout
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, **JSON_CODEC}
         if self.is_sqlite:
             from pager.store import sqlite_driver  # SQLite's dialect: not on PostgreSQL
 
@@ -180,7 +183,7 @@ class Database:
             yield self.engine
             return
         engine = create_async_engine(
-            self.url, connect_args={"timeout": self.timeout, "command_timeout": None}
+            self.url, connect_args={"timeout": self.timeout, "command_timeout": None}, **JSON_CODEC
         )
         try:
             yield engine
