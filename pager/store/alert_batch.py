@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from pager.core.alert import AlertIn
 from pager.core.classify import Classification
+from pager.core.grouping import incident_key
 from pager.core.vocabulary import IncidentState
 from pager.store.models import MaintenanceWindow
 
@@ -111,10 +112,13 @@ class Folded:
 
 
 class Classified:
-    """Classification cached per distinct label set (and classifier) within a batch."""
+    """Classification cached per distinct label set (and classifier) within a batch,
+    and each alert's incident key (the batch's read and its fold both need it)."""
 
     def __init__(self) -> None:
         self._seen: dict[tuple[object, frozenset[tuple[str, str]]], Classification] = {}
+        self._keys: dict[int, tuple[AlertIn, Classification, str]] = {}  # by id(alert)
+        self._digests: dict[tuple[str, int | None], str] = {}  # keys without group_by
 
     def __call__(
         self, classify: Callable[[dict[str, str]], Classification], labels: dict[str, str]
@@ -124,3 +128,21 @@ class Classified:
         if found is None:
             found = self._seen[key] = classify(labels)
         return found
+
+    def key(
+        self, classify: Callable[[dict[str, str]], Classification], alert: AlertIn
+    ) -> tuple[Classification, str]:
+        """The alert's classification and incident key (`pager.core.grouping`)."""
+        known = self._keys.get(id(alert))
+        if known is not None and known[0] is alert:
+            return known[1], known[2]
+        c = self(classify, alert.labels)
+        if c.group_by is None:  # the key is the group's and the rule's: a webhook's alerts share it
+            digest = (alert.group_key, c.rule_index)
+            key = self._digests.get(digest)
+            if key is None:
+                key = self._digests[digest] = incident_key(alert.group_key, c.rule_index, None, {})
+        else:
+            key = incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
+        self._keys[id(alert)] = (alert, c, key)  # the alert held: its id stays its own
+        return c, key

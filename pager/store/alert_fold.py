@@ -22,7 +22,7 @@ from typing import Any
 
 from pager.core.alert import AlertIn
 from pager.core.classify import Classification
-from pager.core.grouping import incident_key, incident_title, runbook_for
+from pager.core.grouping import incident_title, runbook_for
 from pager.core.via import Via
 from pager.core.vocabulary import EventKind, IncidentState
 from pager.store.alert_batch import (
@@ -63,8 +63,7 @@ class _State:
         touched: dict[Working, None] = {}  # in the order first touched
         opened: set[Working] = set()
         for alert in part.alerts:
-            c = classified(part.ctx.classify, alert.labels)
-            key = incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
+            c, key = classified.key(part.ctx.classify, alert)
             if key not in seen:
                 seen[key] = self.by_key.get(key)
             incident = seen[key]

@@ -31,7 +31,6 @@ from sqlalchemy import Connection, Select, Table, bindparam, insert, select, tup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.alert import AlertIn
-from pager.core.grouping import incident_key
 from pager.core.vocabulary import IncidentState, NotificationKind, NotificationState
 from pager.store.alert_batch import (
     Classified,
@@ -90,8 +89,7 @@ def _record(
 
 
 def _key(classified: Classified, part: Part, alert: AlertIn) -> str:
-    c = classified(part.ctx.classify, alert.labels)
-    return incident_key(alert.group_key, c.rule_index, c.group_by, alert.labels)
+    return classified.key(part.ctx.classify, alert)[1]
 
 
 def _locked(query: Select[Any]) -> Select[Any]:

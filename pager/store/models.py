@@ -63,15 +63,27 @@ def _default_storage(impl: Any) -> bool:
     )
 
 
+# The last instant bound and its text: a batch binds the same `now` in most of
+# its rows. One tuple, swapped whole, so threads (aiosqlite's) never see a pair
+# mixed; a datetime is immutable, so the same object always has the same text.
+_last_bound: tuple[datetime, str] | None = None
+
+
 def _sqlite_bind(value: datetime | None) -> str | None:
+    global _last_bound
     if value is None:
         return None
-    zone = value.tzinfo
+    last = _last_bound
+    if last is not None and value is last[0]:
+        return last[1]
+    zone, utc = value.tzinfo, value
     if zone is not UTC:
         if zone is None:
             raise ValueError("naive datetime given to the database")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+        utc = value.astimezone(UTC)
+    text = utc.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+    _last_bound = (value, text)
+    return text
 
 
 def _sqlite_result(value: str | None) -> datetime | None:
