@@ -68,27 +68,35 @@ async def claim_notifications(
     return (await session.execute(_CLAIM_NOTIFICATIONS[skip_locked], params)).scalars().all()
 
 
+_DEADLINES = (
+    select(Notification)
+    .where(Notification.state == bindparam("state"), Notification.deadline <= bindparam("now"))
+    .order_by(Notification.deadline, Notification.id)
+    .limit(bindparam("limit"))
+)
+_CLAIM_DEADLINES = {False: _DEADLINES, True: _claim(_DEADLINES, True)}
+_DEADLINE_PASSED = (
+    select(Notification.id)
+    .where(
+        Notification.state.in_(bindparam("states", expanding=True)),
+        Notification.deadline <= bindparam("now"),
+    )
+    .limit(1)
+)
+
+
 async def claim_deadlines(
     session: AsyncSession, state: str, now: datetime, limit: int, skip_locked: bool
 ) -> Sequence[Notification]:
     """Rows in `state` whose deadline has come, oldest first."""
-    query = (
-        select(Notification)
-        .where(Notification.state == state, Notification.deadline <= now)
-        .order_by(Notification.deadline, Notification.id)
-        .limit(limit)
-    )
-    return (await session.execute(_claim(query, skip_locked))).scalars().all()
+    params = {"state": state, "now": now, "limit": limit}
+    return (await session.execute(_CLAIM_DEADLINES[skip_locked], params)).scalars().all()
 
 
 async def deadline_passed(session: AsyncSession, states: Sequence[str], now: datetime) -> bool:
     """Whether any row in `states` has a deadline that passed (a read: the claim that
     follows takes the write lock only when there is work)."""
-    found = await session.scalar(
-        select(Notification.id)
-        .where(Notification.state.in_(states), Notification.deadline <= now)
-        .limit(1)
-    )
+    found = await session.scalar(_DEADLINE_PASSED, {"states": list(states), "now": now})
     return found is not None
 
 
