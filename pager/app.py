@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -268,17 +268,39 @@ async def _run_jobs(pager: Pager) -> None:
     engine has ticked (the daemon is ready), APScheduler imported in a worker
     thread: the jobs run daily and every minute, so a moment later moves none."""
     await pager.engine.ticked.wait()
-    try:
-        scheduler = (await asyncio.to_thread(_scheduler_class))()
-        schedule_jobs(scheduler, pager)
-        scheduler.start()
-    except Exception:
-        log.exception("the scheduled jobs could not start: no reminders, no handoff notices")
-        return
+    scheduler = await start_scheduler(pager)
     try:
         await asyncio.Event().wait()  # until cancelled
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def start_scheduler(
+    pager: Pager,
+    scheduler_class: Callable[[], type[AsyncIOScheduler]] | None = None,
+    retry_after: float = 1.0,
+) -> AsyncIOScheduler:
+    """The started scheduler, tried again until it starts (1 s, then twice as
+    long, at most a minute apart): a start that fails for a passing reason
+    (no file descriptor left to read APScheduler's entry points) must not leave
+    reminders and handoff notices off for the life of the process. Each failure
+    is one line: the reason, not a traceback."""
+    delay = retry_after
+    while True:
+        try:
+            scheduler = (await asyncio.to_thread(scheduler_class or _scheduler_class))()
+            schedule_jobs(scheduler, pager)
+            scheduler.start()
+            return scheduler
+        except Exception as exc:
+            log.warning(
+                "the scheduled jobs could not start (no reminders, no handoff notices "
+                "meanwhile); trying again in %.0f s: %s",
+                delay,
+                exc,
+            )
+        await asyncio.sleep(delay)
+        delay = min(2 * delay, 60.0)
 
 
 def _scheduler_class() -> type[AsyncIOScheduler]:

@@ -5,9 +5,12 @@ busy machine) and nothing needs it before the first send, so the daemon does
 not wait for it to take alerts. `Deferred(make)`, once `start(after)` is
 called, runs `make()` as a task as soon as `after` is set (the engine's first
 tick: the daemon is ready); `send` and `find_sent` wait for it. Should it
-fail, the failure is logged when it happens and /readyz says so (`failure`),
-each send reports TEMPORARY (nothing left the process: the outbox keeps the
-page and retries) and each lookup raises LookupFailed.
+fail, the failure is logged (one line) and /readyz says so (`failure`), each
+send reports TEMPORARY (nothing left the process: the outbox keeps the page
+and retries) and each lookup raises LookupFailed; and `make()` is tried again,
+1 s later, then twice as long each time (at most a minute apart), because a
+failure may pass (no file descriptor left at start) and a daemon that never
+pages again until someone restarts it is the worst outcome.
 """
 
 from __future__ import annotations
@@ -25,40 +28,52 @@ log = logging.getLogger(__name__)
 
 
 class Deferred:
-    def __init__(self, make: Callable[[], Awaitable[Notifier]]) -> None:
-        self._make = make
+    def __init__(self, make: Callable[[], Awaitable[Notifier]], retry_after: float = 1.0) -> None:
+        self._make, self._retry_after = make, retry_after
         self._task: asyncio.Task[Notifier] | None = None
+        self._error: Exception | None = None  # the last try's, until one succeeds
+        self._tried = asyncio.Event()  # set once make() has been tried, or by close()
 
     def start(self, after: asyncio.Event) -> None:
         self._task = asyncio.create_task(self._start(after), name="pager-notifier-start")
 
     async def _start(self, after: asyncio.Event) -> Notifier:
         await after.wait()
-        try:
-            return await self._make()
-        except Exception:
-            log.exception("the notifier could not start: nobody can be paged")
-            raise
+        delay = self._retry_after
+        while True:
+            try:
+                notifier = await self._make()
+            except Exception as exc:
+                self._error = exc
+                log.warning(
+                    "the notifier could not start: nobody can be paged until it does; "
+                    "trying again in %.0f s: %s",
+                    delay,
+                    exc,
+                )
+            else:
+                self._error = None
+                return notifier
+            finally:
+                self._tried.set()
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, 60.0)
 
     @property
     def failure(self) -> str | None:
         """Why the notifier could not start; None while it starts and once it has."""
-        task = self._task
-        if task is None or not task.done() or task.cancelled() or task.exception() is None:
-            return None
-        return f"notifier did not start: {task.exception()}"
+        return None if self._error is None else f"notifier did not start: {self._error}"
 
     async def _notifier(self) -> Notifier:
         task = self._task
         if task is None:
             raise RuntimeError("used before start()")
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if task.cancelled() and not (current and current.cancelling()):
-                raise RuntimeError("closed") from None  # by close(), not the caller's cancel
-            raise
+        await self._tried.wait()  # a send waits for the first try only, not for retries
+        if task.cancelled():
+            raise RuntimeError("closed")  # by close()
+        if self._error is not None:
+            raise self._error
+        return await asyncio.shield(task)
 
     async def send(self, message: Message) -> SendResult:
         try:
@@ -81,5 +96,6 @@ class Deferred:
         task.cancel()  # a no-op once it is done
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+        self._tried.set()  # closed before its first try: no send waits for one
         if not task.cancelled() and task.exception() is None:
             await task.result().close()

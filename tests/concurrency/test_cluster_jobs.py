@@ -10,6 +10,8 @@ without a claim is run here twice over too.
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
@@ -20,7 +22,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
-from pager.app import create_app, schedule_jobs
+from pager.app import create_app, schedule_jobs, start_scheduler
 from pager.clock import FakeClock
 from pager.services import Pager
 from pager.settings import Settings
@@ -117,3 +119,31 @@ async def test_every_scheduled_job_runs_once_per_due_time_across_two_replicas(
         await h.settle()
     sent = sorted(m.person_id for h in (a, b) for m in h.notifier.sent)
     assert sent == ["bob", "bob", "bob", "carol"]
+
+
+async def test_a_scheduler_that_cannot_start_is_tried_again_and_said_in_one_line(
+    replicas: tuple[Harness, Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    """No file descriptor left while APScheduler reads its entry points (seen
+    under fd exhaustion at start): one line, then the jobs start after all."""
+    a, _ = replicas
+    calls = 0
+
+    def out_of_files_once() -> type[AsyncIOScheduler]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError(errno.EMFILE, "Too many open files", "entry_points.txt")
+        return AsyncIOScheduler
+
+    with caplog.at_level(logging.WARNING, logger="pager.app"):
+        scheduler = await start_scheduler(a.pager, out_of_files_once, retry_after=0)
+    try:
+        assert calls == 2
+        assert scheduler.running
+        assert {job.id for job in scheduler.get_jobs()} == {"daily-reminders", "handoff-notices"}
+        [line] = [r for r in caplog.records if "could not start" in r.getMessage()]
+        assert "Too many open files" in line.getMessage()
+        assert line.exc_info is None
+    finally:
+        scheduler.shutdown(wait=False)

@@ -123,7 +123,7 @@ async def test_accept_errors_are_reported_once_without_a_traceback(
     finally:
         log = d.stop()
     assert log.count("cannot accept connections") == 1, log
-    assert "Traceback" not in log
+    assert "Traceback" not in log, log
     assert "socket.accept() out of system resource" not in log
 
 

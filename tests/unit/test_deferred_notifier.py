@@ -83,3 +83,34 @@ async def test_closed_before_it_was_made_it_never_is():
     assert made == []
     assert deferred.failure is None
     assert (await deferred.send(PAGE)).outcome is Outcome.TEMPORARY  # closed: nothing sent
+
+
+async def test_one_that_failed_is_tried_again_and_then_pages(caplog):
+    """A passing failure (no file descriptor left at start) is not for the
+    process's life: make() is tried again, and the page waiting in the outbox
+    goes out at its next try."""
+    inner, tries = Closing(), []
+
+    async def make() -> Notifier:
+        tries.append(1)
+        if len(tries) == 1:
+            raise OSError(24, "Too many open files")
+        return inner
+
+    ready = asyncio.Event()
+    ready.set()
+    deferred = Deferred(make, retry_after=0)
+    deferred.start(after=ready)
+    first = await deferred.send(PAGE)
+    assert first.outcome is Outcome.TEMPORARY
+    assert deferred.failure == "notifier did not start: [Errno 24] Too many open files"
+    [line] = [r for r in caplog.records if "could not start" in r.getMessage()]
+    assert line.exc_info is None  # one line, not a traceback
+    for _ in range(3):  # the retry's sleep(0) and the second make(): no time passes
+        await asyncio.sleep(0)
+    assert deferred.failure is None
+    assert (await deferred.send(PAGE)).outcome is Outcome.ACCEPTED
+    assert tries == [1, 1]
+    assert inner.sent == [PAGE]
+    await deferred.close()
+    assert inner.closed
