@@ -134,7 +134,7 @@ async def test_a_scheduler_that_cannot_start_is_tried_again_and_said_in_one_line
         calls += 1
         if calls == 1:
             raise OSError(errno.EMFILE, "Too many open files", "entry_points.txt")
-        return AsyncIOScheduler
+        return AsyncIOScheduler  # type: ignore[no-any-return]  # APScheduler has no types
 
     with caplog.at_level(logging.WARNING, logger="pager.app"):
         scheduler = await start_scheduler(a.pager, out_of_files_once, retry_after=0)
