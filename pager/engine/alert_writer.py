@@ -16,6 +16,11 @@ one turn of the loop; senders wait for their answers, so a longer pause
 mostly delays them: in-process on PostgreSQL, 8 senders, 2 ms of linger
 halved the rate).
 
+On SQLite a batch's turn at the write lock comes before the engine's
+transactions waiting for it, but never two in a row while one waits
+(`urgent`, store/write_turns.py): a webhook waits for the holder and at most
+one engine transaction, not for every one queued before it.
+
 On PostgreSQL up to LANES_POSTGRES batches are in flight at once, so a batch
 that waits for a row the engine holds (a resolve waits for the escalator's
 claim on that incident) does not hold up the webhooks behind it; batches in
@@ -151,7 +156,9 @@ class Writer:
         if self.batch_sizes is not None:
             self.batch_sizes.observe(len(jobs))
         try:
-            recorded = await self.db.transact(lambda session: self._record(session, jobs))
+            recorded = await self.db.transact(
+                lambda session: self._record(session, jobs), urgent=True
+            )
         except Exception as exc:
             if len(jobs) == 1 or unavailable(exc):
                 for job in jobs:

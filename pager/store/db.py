@@ -3,7 +3,10 @@
 Writes go through `Database.write()`: one transaction, committed before the
 caller answers anyone. On SQLite (the single-node default) writes are also
 serialised in-process and start with BEGIN IMMEDIATE, so a writer never fails
-half-way on a lock upgrade; WAL keeps readers from blocking. On PostgreSQL the
+half-way on a lock upgrade; WAL keeps readers from blocking. An `urgent`
+write (webhooks waiting for their 2xx) takes its turn at that lock before the
+others, but never two turns in a row while another writer waits
+(store/write_turns.py). On PostgreSQL the
 engine claims rows with FOR UPDATE SKIP LOCKED, so replicas can share it.
 
 Every wait is bounded by `timeout` (PAGER_DB_TIMEOUT): connecting, getting a
@@ -40,6 +43,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from pager.store import json_codec
+from pager.store.write_turns import WriteTurns
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -127,17 +131,18 @@ class Database:
         else:
             _ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock = WriteTurns() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction; commits on success, rolls back on error."""
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction; commits on success, rolls back on error. `urgent`:
+        on SQLite, its turn at the write lock comes before the others waiting."""
         if self._write_lock is None:
             async with self.sessions() as session, session.begin():
                 yield session
             return
         async with asyncio.timeout(self.timeout):  # another writer holds it too long
-            await self._write_lock.acquire()
+            await self._write_lock.acquire(urgent)
         try:
             async with self._locked_write() as session:
                 yield session
@@ -157,13 +162,19 @@ class Database:
             finally:
                 conn.sync_connection.info.pop(_IMMEDIATE, None)  # type: ignore[union-attr]
 
-    async def transact(self, work: Callable[[AsyncSession], Awaitable[T]], attempts: int = 3) -> T:
-        """Run `work` in a write transaction, again (from the start) when it lost a
-        race: a deadlock, a serialization failure or a unique key another replica
-        took first. The last failure is raised."""
+    async def transact(
+        self,
+        work: Callable[[AsyncSession], Awaitable[T]],
+        attempts: int = 3,
+        *,
+        urgent: bool = False,
+    ) -> T:
+        """Run `work` in a write transaction (`urgent`: as in `write`), again (from
+        the start) when it lost a race: a deadlock, a serialization failure or a
+        unique key another replica took first. The last failure is raised."""
         for attempt in range(1, attempts + 1):
             try:
-                async with self.write() as session:
+                async with self.write(urgent=urgent) as session:
                     return await work(session)
             except DBAPIError as exc:
                 if attempt == attempts or not _lost_race(exc):
