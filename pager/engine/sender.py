@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 # started within a send timeout and this grace was lost (a crash, a stall) and
 # goes back to pending.
 RESULT_GRACE = timedelta(seconds=5)
+# Claims in one transaction, on SQLite, while the throttle leaves slots free.
+CLAIM_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -96,24 +99,48 @@ class Sender:
 
     async def _claim(self, now: datetime, limit: int) -> tuple[list[Claimed], int]:
         """Claim and start up to `limit` due rows in one commit; returns those to send
-        and how many rows were handled (sent, held or cancelled)."""
+        and how many rows were handled (sent, held or cancelled).
+
+        On SQLite, rows the throttle held or that were cancelled leave their slots
+        free: the same transaction claims again for those (at most CLAIM_ROUNDS
+        times), instead of a transaction of its own for each freed slot: in a
+        storm most pages are bundled, and every such transaction was a turn at
+        the one write lock the webhooks wait for. On PostgreSQL a second round
+        would take throttle locks out of their sorted order (two replicas could
+        deadlock): there a freed slot claims again, in a transaction of its own."""
         lease = secrets.token_hex(8)
         claimed: list[Claimed] = []
+        handled = 0
+        rounds = CLAIM_ROUNDS if self.db.is_sqlite else 1
         async with self.db.write() as session:
-            rows = await claim_notifications(session, now, limit, not self.db.is_sqlite)
-            self.more_due = len(rows) >= limit
-            await self.throttler.lock(session, rows)
-            # One read of their incidents, held here: the session keeps only weak
-            # references, so a bare load was collected and each row read its own again.
-            ids = list({r.incident_id for r in rows if r.incident_id})
-            incidents = {i.id: i for i in await load_incidents(session, ids)} if ids else {}
-            for row in rows:
-                incident = None if row.incident_id is None else incidents.get(row.incident_id)
-                if await self._ready(session, row, incident, now):
-                    row.state, row.attempts = NotificationState.SENDING, row.attempts + 1
-                    row.lease, row.deadline, row.started_at = lease, now + self.lease_time, now
-                    claimed.append(Claimed(row.id, lease, row.incident_id, message_of(row)))
-        return claimed, len(rows)
+            for _ in range(rounds):
+                room = limit - len(claimed)
+                rows = await self._claim_round(session, now, room, lease, claimed)
+                handled += len(rows)
+                self.more_due = len(rows) >= room
+                if not self.more_due or len(claimed) >= limit:
+                    break
+        return claimed, handled
+
+    async def _claim_round(
+        self, session: AsyncSession, now: datetime, limit: int, lease: str, claimed: list[Claimed]
+    ) -> Sequence[Notification]:
+        """One claim of up to `limit` due rows; those to send are added to `claimed`."""
+        rows = await claim_notifications(session, now, limit, not self.db.is_sqlite)
+        await self.throttler.lock(session, rows)
+        # One read of their incidents, held here: the session keeps only weak
+        # references, so a bare load was collected and each row read its own again.
+        ids = list({r.incident_id for r in rows if r.incident_id})
+        incidents = {i.id: i for i in await load_incidents(session, ids)} if ids else {}
+        for row in rows:
+            incident = None if row.incident_id is None else incidents.get(row.incident_id)
+            if await self._ready(session, row, incident, now):
+                row.state, row.attempts = NotificationState.SENDING, row.attempts + 1
+                row.lease, row.deadline, row.started_at = lease, now + self.lease_time, now
+                claimed.append(Claimed(row.id, lease, row.incident_id, message_of(row)))
+            if row.state in (NotificationState.SENDING, NotificationState.CANCELLED):
+                self.throttler.changed(session, row)
+        return rows
 
     async def _ready(
         self, session: AsyncSession, row: Notification, incident: Incident | None, now: datetime

@@ -20,6 +20,17 @@ limits: it is for reading later, so it has no bundle window.
 Messages being sent count as sent, and on PostgreSQL a person's claims are
 serialised with an advisory lock, so neither one batch nor several replicas
 can slip past the limit together.
+
+Within one claim (one transaction) what a person was sent and their pending
+bundle are read once per person and channel, not once per row: in a storm a
+claim is mostly one person's pages, each of which asked both again. The claim
+forgets them (`changed`) when a row of that person and channel starts or is
+cancelled, the only changes the claim makes to either (a held row is not
+counted as sent; the bundle it joins is the same row object); nobody else
+changes them meanwhile: on SQLite this transaction is the only writer, on
+PostgreSQL the advisory lock keeps other claims out, and a result recorded
+meanwhile only turns a send counted as `now` into its slightly earlier
+`sent_at`.
 """
 
 from __future__ import annotations
@@ -50,6 +61,24 @@ WINDOWS = ((timedelta(minutes=15), "per_15m"), (timedelta(hours=1), "per_1h"))
 
 INFO_KINDS = (NotificationKind.INFO,)
 BUNDLE = (NotificationKind.BUNDLE,)
+_SENT = "pager_throttle_sent"  # session.info: sent times read in this claim
+_BUNDLES = "pager_throttle_bundles"  # session.info: pending bundles found or made
+
+
+async def _sent_times(
+    session: AsyncSession,
+    person: str,
+    channel: str,
+    since: datetime,
+    now: datetime,
+    kinds: tuple[str, ...],
+) -> list[datetime]:
+    """`sent_times`, read once per claim for the same question (see the module)."""
+    known: dict[tuple[object, ...], list[datetime]] = session.info.setdefault(_SENT, {})
+    key = (person, channel, since, now, kinds)
+    if key not in known:
+        known[key] = await sent_times(session, person, channel, since, now, kinds)
+    return known[key]
 
 
 class Throttler:
@@ -76,7 +105,7 @@ class Throttler:
         """None when the person may get one more message of `kinds` on `channel` now."""
         limit, free = self.limit(channel), None
         longest = max(window for window, _ in WINDOWS)
-        recent = await sent_times(session, person, channel, now - longest, now, kinds)
+        recent = await _sent_times(session, person, channel, now - longest, now, kinds)
         for window, name in WINDOWS:
             sent = [t for t in recent if t > now - window]
             allowed = int(getattr(limit, name))
@@ -139,7 +168,7 @@ class Throttler:
         costs beyond the limits is one message per bundle window, and no page
         waits longer than that."""
         since = now - self.window
-        recent = await sent_times(session, bundle.person_id, bundle.channel, since, now, BUNDLE)
+        recent = await _sent_times(session, bundle.person_id, bundle.channel, since, now, BUNDLE)
         allowed = max([bundle.created_at + self.window, *(t + self.window for t in recent)])
         due = min(free, allowed)
         if due <= now:
@@ -157,11 +186,24 @@ class Throttler:
         digest: bool = False,
     ) -> Notification:
         """The person's pending bundle (or digest) on this channel, made if none."""
-        bundle = await waiting_bundle(session, row.person_id, row.channel, kind)
+        known: dict[tuple[str, str, str], Notification] = session.info.setdefault(_BUNDLES, {})
+        key = (row.person_id, row.channel, kind)
+        bundle = known.get(key) or await waiting_bundle(session, *key)
         if bundle is None:
             bundle = notification_rows.bundle(row, NotificationKind(kind), due, now, digest)
             session.add(bundle)
+        known[key] = bundle
         return bundle
+
+    def changed(self, session: AsyncSession, row: Notification) -> None:
+        """`row` starts or is cancelled: what this claim read of its person and
+        channel (sent times, pending bundle) is read again when next asked."""
+        pair = (row.person_id, row.channel)
+        for name in (_SENT, _BUNDLES):
+            known = session.info.get(name)
+            if known:
+                for key in [k for k in known if k[:2] == pair]:
+                    del known[key]
 
     async def fill_digest(self, session: AsyncSession, digest: Notification) -> bool:
         """Write a digest's text from the info messages folded into it."""
