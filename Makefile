@@ -5,7 +5,8 @@ STAMP := $(VENV)/.installed
 # pager's own bytecode, as pip writes it for an installed package and the image
 # has it: an editable install has none, and with PYTHONDONTWRITEBYTECODE=1 every
 # start compiled pager's ~110 modules again (~0.1 s of start to ready). A .pyc
-# older than its source is ignored, so this is repeated before run and bench.
+# older than its source is ignored, so this is repeated before run (bench
+# compiles the trees its daemons run from itself: bench/procs.compile_pager).
 COMPILE := $(PY) -m compileall -q pager
 
 .PHONY: run test lint fmt bench chaos clean
@@ -45,13 +46,11 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	bash .ci/install-test-tools.sh
-	$(COMPILE)
 	$(PY) -m bench $(BENCH_ARGS)
 
 ## chaos: the fault suite's long form (random kills over 1,000+ pages, 3 replicas); see RELIABILITY.md
 chaos: $(STAMP)
 	bash .ci/install-test-tools.sh
-	$(COMPILE)
 	$(PY) -m bench --only chaos $(BENCH_ARGS)
 
 clean:
