@@ -31,6 +31,7 @@ from pager.notify.base import Notifier
 from pager.notify.deferred import Deferred
 from pager.notify.dryrun import DryRunNotifier
 from pager.practice.reminders import daily_reminders
+from pager.retrying import made_in_the_end
 from pager.services import PAGER, Pager
 from pager.settings import Settings, reveal
 from pager.startup import StartupError, policy_failure, web_config_failure
@@ -280,27 +281,17 @@ async def start_scheduler(
     scheduler_class: Callable[[], type[AsyncIOScheduler]] | None = None,
     retry_after: float = 1.0,
 ) -> AsyncIOScheduler:
-    """The started scheduler, tried again until it starts (1 s, then twice as
-    long, at most a minute apart): a start that fails for a passing reason
-    (no file descriptor left to read APScheduler's entry points) must not leave
-    reminders and handoff notices off for the life of the process. Each failure
-    is one line: the reason, not a traceback."""
-    delay = retry_after
-    while True:
-        try:
-            scheduler = (await asyncio.to_thread(scheduler_class or _scheduler_class))()
-            schedule_jobs(scheduler, pager)
-            scheduler.start()
-            return scheduler
-        except Exception as exc:
-            log.warning(
-                "the scheduled jobs could not start (no reminders, no handoff notices "
-                "meanwhile); trying again in %.0f s: %s",
-                delay,
-                exc,
-            )
-        await asyncio.sleep(delay)
-        delay = min(2 * delay, 60.0)
+    """The started scheduler, made again until it starts (pager.retrying)."""
+
+    async def make() -> AsyncIOScheduler:
+        scheduler = (await asyncio.to_thread(scheduler_class or _scheduler_class))()
+        schedule_jobs(scheduler, pager)
+        scheduler.start()
+        return scheduler
+
+    return await made_in_the_end(
+        make, "the scheduled jobs", "no reminders, no handoff notices meanwhile", retry_after
+    )
 
 
 def _scheduler_class() -> type[AsyncIOScheduler]:

@@ -7,24 +7,21 @@ called, runs `make()` as a task as soon as `after` is set (the engine's first
 tick: the daemon is ready); `send` and `find_sent` wait for it. Should it
 fail, the failure is logged (one line) and /readyz says so (`failure`), each
 send reports TEMPORARY (nothing left the process: the outbox keeps the page
-and retries) and each lookup raises LookupFailed; and `make()` is tried again,
-1 s later, then twice as long each time (at most a minute apart), because a
-failure may pass (no file descriptor left at start) and a daemon that never
-pages again until someone restarts it is the worst outcome.
+and retries) and each lookup raises LookupFailed; and `make()` is tried again
+(pager.retrying: a failure may pass, and a daemon that never pages again until
+someone restarts it is the worst outcome).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from pager.core.outcome import Outcome
 from pager.notify.base import LookupFailed, Message, Notifier, SendResult
-
-log = logging.getLogger(__name__)
+from pager.retrying import made_in_the_end
 
 
 class Deferred:
@@ -39,25 +36,20 @@ class Deferred:
 
     async def _start(self, after: asyncio.Event) -> Notifier:
         await after.wait()
-        delay = self._retry_after
-        while True:
-            try:
-                notifier = await self._make()
-            except Exception as exc:
-                self._error = exc
-                log.warning(
-                    "the notifier could not start: nobody can be paged until it does; "
-                    "trying again in %.0f s: %s",
-                    delay,
-                    exc,
-                )
-            else:
-                self._error = None
-                return notifier
-            finally:
-                self._tried.set()
-            await asyncio.sleep(delay)
-            delay = min(2 * delay, 60.0)
+        return await made_in_the_end(
+            self._try, "the notifier", "nobody can be paged until it does", self._retry_after
+        )
+
+    async def _try(self) -> Notifier:
+        try:
+            notifier = await self._make()
+        except Exception as exc:
+            self._error = exc
+            raise
+        finally:
+            self._tried.set()
+        self._error = None
+        return notifier
 
     @property
     def failure(self) -> str | None:
