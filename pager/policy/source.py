@@ -164,8 +164,8 @@ def read_source(path: Path, name: str, issues: list[PolicyIssue]) -> SourceFile 
         issues.append(_reader_issue(name, text, err))
         return None
     try:
-        tree = "*" not in text and loader.composed <= MAX_VALUES
-        if root is not None and not _check_nodes(name, root, issues, measure=not tree):
+        may_share = "*" in text or loader.composed > MAX_VALUES  # an alias: nodes shared
+        if root is not None and not _check_nodes(name, root, issues, measure=may_share):
             return None
         data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as err:
