@@ -10,8 +10,8 @@ the writer alone; see BENCHMARKS.md).
 
 `on_connection_thread(session, work)` runs `work(conn)` (synchronous
 SQLAlchemy Core) on that thread in one trip, on a `Connection` over the very
-sqlite3 connection whose transaction the session holds (BEGIN IMMEDIATE is
-sent first, through the session). The borrowed connection is the session's
+sqlite3 connection whose transaction the session holds (its BEGIN IMMEDIATE,
+still pending, opens the same trip). The borrowed connection is the session's
 transaction and nothing else: it never begins, commits, rolls back or closes
 it (the session does, on the loop, after `work`: the thread runs calls in
 order), and never calls it disconnected (the session's error handling
@@ -22,7 +22,6 @@ listeners (fault seams, statement counts), with the same type processing
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,6 +31,8 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.pool import StaticPool
+
+from pager.store.sqlite_driver import OneTripConnection
 
 T = TypeVar("T")
 _DIALECT = "pager_borrowed"
@@ -63,24 +64,21 @@ async def on_connection_thread(session: AsyncSession, work: Callable[[Connection
     """`work(conn)` inside the session's transaction, run on its aiosqlite thread."""
     conn = await session.connection()  # begins the transaction if it had not yet
     pooled = await conn.get_raw_connection()
-    driver = pooled.driver_connection  # the aiosqlite.Connection
-    if driver is None:  # a connection the pool has already let go of
+    adapted: OneTripConnection = pooled.dbapi_connection  # type: ignore[assignment]
+    if adapted is None or pooled.driver_connection is None:  # the pool let it go already
         raise RuntimeError("the session's SQLite connection is closed")
     owner = conn.sync_engine
     info = pooled.info
 
-    def call() -> T:
+    def call(raw: sqlite3.Connection) -> T:
         engine = info.get(_ENGINE)
         if engine is None:
-            engine = info[_ENGINE] = _borrow(driver._conn, owner)
+            engine = info[_ENGINE] = _borrow(raw, owner)
         with engine.connect() as borrowed:
             return work(borrowed)
 
-    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-    # aiosqlite's own queue of calls for its thread, as SQLAlchemy's adapter uses
-    # it (its isolation_level setter): there is no public way to run a function there.
-    driver._tx.put_nowait((future, call))
-    return await future
+    # After the transaction's pending BEGIN, in the same trip, as any statement.
+    return await adapted.on_thread(call)
 
 
 def _borrow(raw: sqlite3.Connection, owner: Engine) -> Engine:

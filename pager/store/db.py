@@ -255,4 +255,6 @@ def _configure_sqlite(engine: AsyncEngine, timeout: float, synchronous: str) -> 
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_IMMEDIATE) else "BEGIN")
+        # Sent with the transaction's first statement, in its trip (store/sqlite_driver.py).
+        begin = "BEGIN IMMEDIATE" if conn.info.get(_IMMEDIATE) else "BEGIN"
+        conn.connection.dbapi_connection.begin_with_next(begin)

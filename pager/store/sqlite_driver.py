@@ -19,6 +19,16 @@ exception, raised through the same `_handle_exception` (aiosqlite's "no
 active connection" / "Connection closed" become OperationalError there, as
 before). Commit and rollback were one trip each already. Server-side cursors
 (`stream()`) keep the stock cursor: they fetch as they go, a trip each.
+
+A transaction costs two trips less than that. Its BEGIN [IMMEDIATE] (emitted
+by store/db.py's `begin` listener) is not a trip of its own: the connection
+keeps it (`begin_with_next`) and the first statement's trip runs it first, on
+the same thread, so its error (a lock not had in `busy_timeout`) is that
+statement's. A transaction that ran no statement commits or rolls back
+without a trip. And the pool's reset when a connection comes back (a
+ROLLBACK after every COMMIT) goes to the thread only when SQLite is in a
+transaction there, or may be (a call still queued, say one whose waiter was
+cancelled): SQLAlchemy resets every connection it gets back, committed or not.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ from __future__ import annotations
 import collections
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -34,7 +44,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
-from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util import EMPTY_DICT, await_
+
+T = TypeVar("T")
 
 # What a statement leaves on its cursor: description, rowcount, lastrowid, rows.
 _Outcome = tuple[Any, int, int | None, list[Any] | None]
@@ -99,27 +111,80 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         await self._on_thread(run)
 
     async def _on_thread(self, statement: Callable[[sqlite3.Cursor], list[Any] | None]) -> None:
-        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-
-        def call() -> _Outcome:
-            cursor = driver._conn.cursor()  # ValueError "no active connection" when closed
+        def call(raw: sqlite3.Connection) -> _Outcome:
+            cursor = raw.cursor()
             try:
                 rows = statement(cursor)
                 return cursor.description, cursor.rowcount, cursor.lastrowid, rows
             finally:
                 cursor.close()
 
-        async with self._adapt_connection._execute_mutex:
-            # aiosqlite's own way onto its thread (what its cursor's methods use):
-            # it raises "Connection closed" when stopped, and the call's errors here.
-            outcome: _Outcome = await driver._execute(call)  # type: ignore[no-untyped-call]
+        connection: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        outcome = await connection.on_thread(call)
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = collections.deque(rows or ())
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """The stock adapter, with the BEGIN it is given sent in the next trip, and no
+    trip to commit or roll back what is not there."""
+
+    __slots__ = ("_begin", "_done", "_queued")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass of the stock one
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:  # an aiosqlite.Connection
+        super().__init__(dbapi, connection)
+        self._begin: str | None = None
+        # Calls put on the thread and calls it finished: each counter is written on
+        # one side only, so equal means nothing is queued or running there.
+        self._queued = self._done = 0
+
+    def begin_with_next(self, statement: str) -> None:
+        """`statement` (BEGIN or BEGIN IMMEDIATE) opens the next trip to the thread."""
+        self._begin = statement
+
+    async def on_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(raw)` on aiosqlite's thread, in one trip, after the pending BEGIN."""
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+
+        def call() -> T:
+            try:
+                raw = driver._conn  # ValueError "no active connection" when closed
+                if begin is not None:
+                    raw.execute(begin)
+                return work(raw)
+            finally:
+                self._done += 1
+
+        async with self._execute_mutex:
+            begin, self._begin = self._begin, None  # taken here: a cancelled wait keeps it
+            self._queued += 1
+            # aiosqlite's own way onto its thread (what its cursor's methods use):
+            # it raises "Connection closed" when stopped, and the call's errors here.
+            return await driver._execute(call)  # type: ignore[no-untyped-call,no-any-return]
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side and self._begin is not None:  # the stock cursor: BEGIN on its own
+            await_(self.on_thread(lambda _raw: None))
+        return super().cursor(server_side)
+
+    def commit(self) -> None:
+        if self._nothing_begun():
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self._nothing_begun():
+            return
+        super().rollback()
+
+    def _nothing_begun(self) -> bool:
+        """No transaction is open on the thread, nor may one be: nothing to end."""
+        if self._begin is not None:  # begun, but no statement ran: SQLite has none
+            self._begin = None
+            return True
+        raw = self._connection._connection  # None once closed
+        return raw is not None and self._queued == self._done and not raw.in_transaction
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

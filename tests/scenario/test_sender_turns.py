@@ -30,20 +30,23 @@ async def test_held_pages_leave_their_slots_to_a_claim_in_the_same_transaction(m
     engine = h.pager.engine
     assert await engine.escalator.run(h.clock.now()) == 8  # 8 pages for alice, 8 FYIs
     reads: list[str] = []
-    begins: list[str] = []
+    begins: list[Any] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if SENT_TIMES in statement:
             reads.append(statement)
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
+
+    def began(conn: Any) -> None:
+        begins.append(conn)
 
     sync_engine = h.pager.db.engine.sync_engine
     event.listen(sync_engine, "before_cursor_execute", seen)
+    event.listen(sync_engine, "begin", began)
     try:
         handled = await engine.sender.run(h.clock.now())
     finally:
         event.remove(sync_engine, "before_cursor_execute", seen)
+        event.remove(sync_engine, "begin", began)
     # One page and one FYI went; the 14 rows held did not need a transaction
     # (a turn at the write lock) for each slot they left free.
     assert handled == 16

@@ -8,7 +8,9 @@ three or four a statement (cursor, execute, fetch, close).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -122,7 +124,7 @@ async def test_orm_statements_are_one_trip_each_and_listeners_see_every_one(db: 
             AsyncSession(bind=conn, expire_on_commit=False) as session,
         ):
             session.add(PolicyVersion(**version("orm")))
-            await session.flush()  # BEGIN, INSERT
+            await session.flush()  # INSERT, BEGIN first in its trip
             session.expunge_all()
             found = await session.scalar(select(PolicyVersion))
             await session.commit()
@@ -130,7 +132,7 @@ async def test_orm_statements_are_one_trip_each_and_listeners_see_every_one(db: 
         event.remove(db.engine.sync_engine, "before_cursor_execute", listen)
     assert found is not None
     assert (found.id, found.sha256) == (1, "orm")
-    assert seen == ["BEGIN", "INSERT", "SELECT"]
+    assert seen == ["INSERT", "SELECT"]  # BEGIN is no statement of its own
     assert trips.count == len(seen) + 1  # and the commit
 
 
@@ -177,3 +179,98 @@ async def test_a_closed_driver_connection_is_an_operational_error_and_invalidate
     assert unavailable(raised.value)
     async with db.read() as session:  # the pool made a new connection
         assert (await session.execute(select(VERSIONS.c.id))).all() == []
+
+
+class Counted:
+    """A Database whose connections' trips to their threads are counted, from now."""
+
+    def __init__(self, url: str) -> None:
+        self.db, self.queues, self.since = Database(url), list[Trips](), 0
+        event.listen(self.db.engine.sync_engine, "connect", self._wrap)
+
+    def _wrap(self, dbapi_conn: Any, _record: Any) -> None:
+        driver = dbapi_conn.driver_connection
+        driver._tx = Trips(driver._tx)
+        self.queues.append(driver._tx)
+
+    def trips(self) -> int:
+        return sum(q.count for q in self.queues) - self.since
+
+    def from_now(self) -> None:
+        self.since += self.trips()
+
+
+@contextlib.asynccontextmanager
+async def counted(url: str) -> AsyncIterator[Counted]:
+    made = Counted(url)
+    try:
+        yield made
+    finally:
+        await made.db.close()
+
+
+async def test_a_write_is_a_trip_a_statement_and_one_for_its_commit(db: Database) -> None:
+    async with counted(db.url) as writer:
+        await seed(writer.db, "a")  # the pool's first connection: its pragmas are trips too
+        writer.from_now()
+        async with writer.db.write() as session:  # BEGIN IMMEDIATE opens the INSERT's trip
+            await session.execute(insert(VERSIONS).values(version("b")))
+        assert writer.trips() == 2  # INSERT, COMMIT: the pool's reset after it is no trip
+        async with writer.db.read() as session:
+            assert len((await session.execute(select(VERSIONS.c.id))).all()) == 2
+        assert writer.trips() == 4  # SELECT (after its BEGIN), ROLLBACK of the read
+
+
+async def test_a_transaction_that_ran_nothing_makes_no_trip(db: Database) -> None:
+    async with counted(db.url) as writer:
+        await seed(writer.db, "a")
+        writer.from_now()
+        async with writer.db.write():
+            pass
+        async with writer.db.read():
+            pass
+        assert writer.trips() == 0
+        await seed(writer.db, "b")  # and the connection has no transaction left open
+    async with db.read() as session:
+        assert len((await session.execute(select(VERSIONS.c.id))).all()) == 2
+
+
+async def test_a_connection_given_back_in_a_transaction_is_rolled_back(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        await conn.begin()
+        await conn.execute(insert(VERSIONS).values(version("lost")))
+    # Given back with its transaction open: the pool's reset went to the thread.
+    await seed(db, "kept")
+    async with db.read() as session:
+        assert (await session.execute(select(VERSIONS.c.sha256))).scalars().all() == ["kept"]
+
+
+async def test_a_call_still_on_the_thread_is_rolled_back_after_it(db: Database) -> None:
+    """A statement whose waiter was cancelled still runs on the thread: the rollback
+    of its connection must go there after it, even though SQLite is not (yet) in a
+    transaction when it is asked for."""
+    gate = threading.Event()
+
+    def late_insert(raw: Any) -> None:
+        gate.wait(10)
+        raw.execute("BEGIN")
+        raw.execute(
+            "INSERT INTO policy_versions (sha256, body, created_at) VALUES ('late', '{}', '')"
+        )
+
+    conn = await db.engine.connect()
+    adapted: Any = (await conn.get_raw_connection()).dbapi_connection
+    queued = adapted._queued
+    waiter = asyncio.create_task(adapted.on_thread(late_insert))
+    await asyncio.sleep(0)  # one turn of the loop: the call is queued
+    assert adapted._queued == queued + 1  # for the thread, which waits at the gate
+    waiter.cancel()
+    closing = asyncio.create_task(conn.close())  # the pool's reset: a rollback
+    await asyncio.sleep(0)
+    gate.set()
+    await closing
+    # After every call before it: the pooled connection has no transaction left open.
+    assert await adapted.on_thread(lambda raw: raw.in_transaction) is False
+    await seed(db, "next")
+    async with db.read() as session:
+        assert (await session.execute(select(VERSIONS.c.sha256))).scalars().all() == ["next"]
