@@ -28,7 +28,7 @@ from pager.notify.base import Kind, Message, SendResult
 from pager.store.claims import current_incident, lock_notification
 from pager.store.db import Database
 from pager.store.group_commit import GroupCommit
-from pager.store.incidents import add_event
+from pager.store.incidents import insert_event
 from pager.store.models import Incident, Notification
 from pager.store.notifications import page_sent_before
 from pager.store.outbox import mark_sent, row_event
@@ -60,7 +60,8 @@ class Recorder:
     ) -> None:
         async def job(session: AsyncSession) -> bool:
             plain = await self._record(session, notification_id, incident_id, lease, result)
-            await session.flush()
+            if not plain:  # a plain accepted send changed no ORM object: its writes
+                await session.flush()  # are Core statements, already sent (`_sent`)
             self.failpoints.hit("before_commit")
             return plain
 
@@ -102,8 +103,13 @@ class Recorder:
         await self._observe(session, row)
         self.metrics.notifications.labels(row.channel, NotificationState.SENT).inc()
         if row.incident_id is not None:
+            # In Core, sent at once where `add_event` waited for the flush. The order
+            # of the timeline is the same: a job starts with nothing pending (each
+            # one of a group commit is flushed before the next: store/group_commit.py),
+            # `insert_event` flushes what would be pending first, as the ORM's flush
+            # would have written it before this event, and nothing follows it here.
             detail = {"notification_id": row.id, "person": row.person_id, "channel": row.channel}
-            add_event(
+            await insert_event(
                 session,
                 row.incident_id,
                 now,

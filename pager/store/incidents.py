@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +25,7 @@ from pager.store.alert_fold import suppressed_event
 from pager.store.alert_writes import record_batch
 from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
 from pager.store.notifications import cancel_pending_pages, notifications_of
+from pager.store.prebuilt import nothing, run
 
 
 class IncidentNotFound(LookupError):
@@ -49,6 +50,26 @@ def add_event(
     **detail: Any,
 ) -> None:
     session.add(Event(incident_id=incident_id, at=at, kind=kind, actor=actor, detail=detail))
+
+
+_INSERT_EVENT = insert(cast(Table, Event.__table__))  # built once: every accepted send runs it
+
+
+async def insert_event(
+    session: AsyncSession,
+    incident_id: int,
+    at: datetime,
+    kind: EventKind,
+    actor: str | None = None,
+    **detail: Any,
+) -> None:
+    """`add_event` as one Core INSERT, sent now (not at the next flush): the same row,
+    each value bound with its column's type (the id is the database's, as for the
+    ORM's; Event has no default filled in Python). What the session held pending
+    is flushed first (store/prebuilt.py), so timeline events keep the order in
+    which they were made."""
+    values = {"incident_id": incident_id, "at": at, "kind": kind, "actor": actor, "detail": detail}
+    await run(session, _INSERT_EVENT, values, nothing)
 
 
 async def record_alerts(

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.vocabulary import NotificationKind, NotificationState
 from pager.store.models import Notification
+from pager.store.prebuilt import run
 
 DELIVERED_STATES = (
     NotificationState.SENDING,
@@ -177,22 +178,35 @@ _WAITING_BUNDLE = select(Notification).where(
 )  # built once: the throttle asks it for every page it holds back
 
 
-_SENT_TIMES = select(Notification.sent_at, Notification.started_at, Notification.state).where(
-    Notification.person_id == bindparam("person"),
-    Notification.channel == bindparam("channel"),
-    Notification.kind.in_(bindparam("kinds", expanding=True)),
+# Core, on the table (store/prebuilt.py): both are run for every page.
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+_C = _NOTIFICATIONS.c
+_SENT_TIMES = select(_C.sent_at, _C.started_at, _C.state).where(
+    _C.person_id == bindparam("person"),
+    _C.channel == bindparam("channel"),
+    _C.kind.in_(bindparam("kinds", expanding=True)),
     # Strictly after: a send exactly one window ago has left the window.
     # With `>=` the window "frees" at `now` itself, the bundle is put
     # back to `now` forever and the engine spins without sending it.
     or_(
-        Notification.sent_at > bindparam("since"),
-        Notification.state == NotificationState.SENDING,
+        _C.sent_at > bindparam("since"),
+        _C.state == NotificationState.SENDING,
         and_(
-            Notification.state == NotificationState.UNKNOWN,
-            Notification.started_at > bindparam("since"),
+            _C.state == NotificationState.UNKNOWN,
+            _C.started_at > bindparam("since"),
         ),
     ),
 )  # built once: the throttle asks it for every claim
+_PAGE_SENT_BEFORE = (
+    select(_C.id)
+    .where(
+        _C.incident_id == bindparam("incident_id"),
+        _C.kind == NotificationKind.PAGE,
+        _C.sent_at.is_not(None),
+        _C.id != bindparam("but"),
+    )
+    .limit(1)
+)  # built once: every accepted page of an alert asks it
 
 
 async def sent_times(
@@ -207,8 +221,13 @@ async def sent_times(
     first. One being sent right now (claimed, maybe by another batch or replica)
     counts as now; one of unknown fate as of when its request started."""
     params = {"person": person, "channel": channel, "kinds": list(kinds), "since": since}
-    rows = await session.execute(_SENT_TIMES, params)
-    return sorted(_counted_at(*row, now) for row in rows.all())
+    # The ORM's autoflush kept: rows this claim started count (store/prebuilt.py).
+    rows = await run(session, _SENT_TIMES, params, _all)
+    return sorted(_counted_at(sent, started, state, now) for sent, started, state in rows)
+
+
+def _all(result: CursorResult[Any]) -> Sequence[Any]:
+    return result.all()
 
 
 def _counted_at(
@@ -256,14 +275,9 @@ async def recorded_ids(session: AsyncSession, provider_ids: Sequence[str], but: 
 
 async def page_sent_before(session: AsyncSession, incident_id: int, but: int) -> bool:
     """Whether another page of the incident was already handed to the provider."""
-    found = await session.scalar(
-        select(Notification.id)
-        .where(
-            Notification.incident_id == incident_id,
-            Notification.kind == NotificationKind.PAGE,
-            Notification.sent_at.is_not(None),
-            Notification.id != but,
-        )
-        .limit(1)
-    )
-    return found is not None
+    params = {"incident_id": incident_id, "but": but}
+    return await run(session, _PAGE_SENT_BEFORE, params, _found)
+
+
+def _found(result: CursorResult[Any]) -> bool:
+    return result.first() is not None
