@@ -89,6 +89,17 @@ class Harness:
         await self.pager.engine.tick()
         await self.pager.engine.drain()
 
+    async def escalate_only(self) -> int:
+        """The escalation step alone, its pages left pending for the sender: on
+        SQLite the step claims them in its own transaction (Sender.claim_within),
+        which tests of the sender's own claim do without."""
+        escalator = self.pager.engine.escalator
+        ahead, escalator.claim_ahead = escalator.claim_ahead, None
+        try:
+            return await escalator.run(self.clock.now())
+        finally:
+            escalator.claim_ahead = ahead
+
     async def settle(self) -> None:
         await self.fast_forward(timedelta(0))
 

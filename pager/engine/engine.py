@@ -67,7 +67,6 @@ class Engine:
         self.slots = Slots(SEND_SLOTS, on_free=self._slot_freed)
         self._refill: asyncio.Task[None] | None = None
         self._freed = False
-        self.escalator = Escalator(db, policies, metrics)
         self.sender = Sender(
             db,
             clock,
@@ -78,6 +77,12 @@ class Engine:
             send_timeout=send_timeout,
             failpoints=failpoints,
         )
+        # On SQLite the escalator's transaction claims the pages it wrote due now; on
+        # PostgreSQL the claim's row and throttle locks stay in a transaction of
+        # their own, taken in their one sorted order (no deadlock between replicas),
+        # and not held while a batch of incidents is decided.
+        ahead = self.sender.claim_within if db.is_sqlite else None
+        self.escalator = Escalator(db, policies, metrics, ahead)
         self.reconciler = Reconciler(db, metrics)
         self.unknown = UnknownResolver(
             db,

@@ -21,9 +21,10 @@ only for what was committed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,13 +51,34 @@ BATCH = 50  # short transactions: webhooks touching these incidents wait less
 Counts = list[Callable[[], None]]  # metric updates, made once their writes are flushed
 
 
+class Ahead(Protocol):
+    """Sends claimed in the batch's transaction, to start once it has committed."""
+
+    def start(self) -> None: ...
+
+    def abandon(self) -> None: ...
+
+
+# The sender's claim made in the batch's own transaction, after its pages are
+# written (engine/sender.py `claim_within`; SQLite only): None when it did not claim.
+ClaimAhead = Callable[[AsyncSession, datetime], Awaitable[Ahead | None]]
+
+
 class Escalator:
-    def __init__(self, db: Database, policies: PolicyRuntime, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policies: PolicyRuntime,
+        metrics: Metrics,
+        claim_ahead: ClaimAhead | None = None,
+    ) -> None:
         self.db, self.policies, self.metrics = db, policies, metrics
+        self.claim_ahead = claim_ahead
 
     async def run(self, now: datetime) -> int:
         """Handle every due incident; returns how many were handled."""
         counts: Counts = []
+        ahead: Ahead | None = None
         try:
             async with self.db.write() as session:
                 incidents = await self._claim(session, now)
@@ -65,11 +87,32 @@ class Escalator:
                 overrides = by_rotation(await active_overrides(session, now))
                 facts = await _Facts.load(session, incidents)
                 await self._together(session, incidents, now, overrides, facts, counts)
+                ahead = await self._ahead(session, now)
         except _BatchFailed:
             return await self._one_by_one(now)  # rolled back: each in its own savepoint
+        except BaseException:
+            if ahead is not None:
+                ahead.abandon()  # rolled back (the commit failed): nothing was claimed
+            raise
+        if ahead is not None:
+            ahead.start()
         for count in counts:
             count()
         return len(incidents)
+
+    async def _ahead(self, session: AsyncSession, now: datetime) -> Ahead | None:
+        """The pages due now claimed in this transaction (see `ClaimAhead`). A claim
+        that fails is no reason to lose the batch's decisions: it is rolled back
+        and decided again, one by one, without the claim (the send step claims)."""
+        if self.claim_ahead is None:
+            return None
+        try:
+            return await self.claim_ahead(session, now)
+        except Exception as exc:
+            if unavailable(exc):
+                raise
+            log.exception("claiming the batch's pages in its transaction failed")
+            raise _BatchFailed from exc
 
     async def _claim(self, session: AsyncSession, now: datetime) -> Sequence[Incident]:
         return await claim_incidents(session, now, BATCH, not self.db.is_sqlite)

@@ -7,7 +7,9 @@ Two commits per attempt, with the request outside any transaction:
    throttle is applied here, where it sees every claim, and the incident is
    checked under the row's lock, which an ack must wait for (or the ack came
    first and the page is cancelled). Its request starts right after the
-   commit, in a send slot of its own.
+   commit, in a send slot of its own. On SQLite a page the escalator writes due
+   now is claimed in the escalator's transaction instead (`claim_within`):
+   the same claim, committed with the decision that made the page.
 2. result: written by the task that made the request, as soon as it ends.
 So after a crash a row with `started_at` may have reached the provider and
 is `unknown`, which is settled by asking the provider (engine/unknown.py); a
@@ -22,7 +24,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,6 +62,29 @@ class Claimed:
     message: Message  # as claimed and started
 
 
+@dataclass
+class Ahead:
+    """Rows claimed in another step's transaction (`Sender.claim_within`), holding
+    the sender's claim until that transaction has ended."""
+
+    sender: Sender
+    now: datetime
+    more_due_before: bool
+    claimed: list[Claimed] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Committed: start the sends, and let the fed send step know."""
+        sender = self.sender
+        sender._ahead_at = self.now
+        sender._claiming.release()
+        sender._start(self.claimed)
+
+    def abandon(self) -> None:
+        """Rolled back: nothing was claimed."""
+        self.sender.more_due = self.more_due_before
+        self.sender._claiming.release()
+
+
 class Sender:
     def __init__(
         self,
@@ -83,23 +108,60 @@ class Sender:
         # The last claim took as many rows as it could: more may be due, so a freed
         # slot claims again at once. Otherwise the engine's plan has the next one.
         self.more_due = False
+        # The instant whose due rows a claim in the escalator's transaction took: the
+        # send step fed by that escalation, at the same instant, need not claim again.
+        self._ahead_at: datetime | None = None
 
     async def run(self, now: datetime) -> int:
         """Claim as many due rows as there are free slots and start them; returns
         how many rows it handled (sent, held or cancelled), without waiting."""
+        if self._ahead_at == now:  # the escalator's transaction claimed what was due
+            self._ahead_at = None
+            if not self.more_due:
+                return 0  # a transaction of its own would find nothing more
         async with self._claiming:
             if self.slots.free <= 0:
                 return 0
             claimed, handled = await self._claim(now, self.slots.free)
-            if claimed:
-                self.failpoints.hit("after_claim")
-            for c in claimed:
-                self.slots.start(self._attempt(c), name=f"send-{c.notification_id}")
+            self._start(claimed)
             return handled
 
+    async def claim_within(self, session: AsyncSession, now: datetime) -> Ahead | None:
+        """On SQLite, the claim of `run` made in the caller's write transaction (the
+        escalator's, which has just written pages due now): a turn at the write
+        lock, a BEGIN and a COMMIT fewer for every page. The caller starts the
+        sends once it committed (`Ahead.start`), or gives them up (`abandon`),
+        when its transaction was rolled back. None when no slot is free or a
+        claim is under way (its own transaction may be waiting for the lock the
+        caller holds: this one does not wait for it, and `run` claims later)."""
+        if self._claiming.locked() or self.slots.free <= 0:
+            return None
+        await self._claiming.acquire()  # free: taken without a turn of the loop
+        ahead = Ahead(self, now, self.more_due)
+        try:
+            ahead.claimed, _ = await self._claim_in(session, now, self.slots.free)
+        except BaseException:
+            ahead.abandon()
+            raise
+        return ahead
+
+    def _start(self, claimed: Sequence[Claimed]) -> None:
+        """Committed: each claimed row's request starts in a send slot of its own."""
+        if claimed:
+            self.failpoints.hit("after_claim")
+        for c in claimed:
+            self.slots.start(self._attempt(c), name=f"send-{c.notification_id}")
+
     async def _claim(self, now: datetime, limit: int) -> tuple[list[Claimed], int]:
-        """Claim and start up to `limit` due rows in one commit; returns those to send
-        and how many rows were handled (sent, held or cancelled).
+        """`_claim_in` a write transaction of its own, committed."""
+        async with self.db.write() as session:
+            return await self._claim_in(session, now, limit)
+
+    async def _claim_in(
+        self, session: AsyncSession, now: datetime, limit: int
+    ) -> tuple[list[Claimed], int]:
+        """Claim and start up to `limit` due rows in `session`'s transaction; returns
+        those to send and how many rows were handled (sent, held or cancelled).
 
         On SQLite, rows the throttle held or that were cancelled leave their slots
         free: the same transaction claims again for those (at most CLAIM_ROUNDS
@@ -112,14 +174,13 @@ class Sender:
         claimed: list[Claimed] = []
         handled = 0
         rounds = CLAIM_ROUNDS if self.db.is_sqlite else 1
-        async with self.db.write() as session:
-            for _ in range(rounds):
-                room = limit - len(claimed)
-                rows = await self._claim_round(session, now, room, lease, claimed)
-                handled += len(rows)
-                self.more_due = len(rows) >= room
-                if not self.more_due or len(claimed) >= limit:
-                    break
+        for _ in range(rounds):
+            room = limit - len(claimed)
+            rows = await self._claim_round(session, now, room, lease, claimed)
+            handled += len(rows)
+            self.more_due = len(rows) >= room
+            if not self.more_due or len(claimed) >= limit:
+                break
         return claimed, handled
 
     async def _claim_round(

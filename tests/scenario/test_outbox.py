@@ -126,7 +126,7 @@ async def test_the_claim_checks_the_incident_and_cancels_a_page_no_longer_wanted
     Before issue 12, a claimed page went out whatever happened meanwhile."""
     h = await make_harness(BASE)
     incident = await h.fire(*CRITICAL)
-    await h.pager.engine.escalator.run(clock.now())
+    await h.escalate_only()
     async with h.pager.db.write() as session:
         await session.execute(
             update(Incident).where(Incident.id == incident).values(state="acknowledged")

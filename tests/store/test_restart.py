@@ -67,7 +67,7 @@ async def claimed_by_an_older_version(
     request in the claim's commit)."""
     h = await make_harness(BASE)
     incident = await h.fire(*labels)
-    await h.pager.engine.escalator.run(clock.now())
+    await h.escalate_only()
     claimed, _ = await h.pager.engine.sender._claim(clock.now(), 4)
     assert len(claimed) == 1
     async with h.pager.db.write() as session:
@@ -102,7 +102,7 @@ async def crashed_in_send(make_harness, clock: FakeClock, *labels: str, crash: s
     the result is: right after the claim, or once the provider took the message."""
     h = await make_harness(BASE)
     incident = await h.fire(*labels)
-    await h.pager.engine.escalator.run(clock.now())
+    await h.escalate_only()
     claimed, _ = await h.pager.engine.sender._claim(clock.now(), 4)
     if crash == "after_accept":
         await h.notifier.send(claimed[0].message)  # Twilio took it; the result is never recorded
