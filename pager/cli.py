@@ -4,18 +4,22 @@ __main__.py, the only places that read argv and the environment."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from pager import tls
-from pager.logs import setup_logging
-from pager.settings import Settings, SettingsError, load_settings
-from pager.startup import bind, failures_said, preflight
+from pager import gcpause
+
+if TYPE_CHECKING:
+    from pager.settings import Settings
+
+# What the commands need (settings, SQLAlchemy, pydantic, aiohttp: most of a
+# start) is imported inside them: `serve` imports it with the collector paused
+# (pager.gcpause), and `pager --help` or a client command does not load it.
 
 CONFIG = click.option(
     "--config",
@@ -26,6 +30,8 @@ CONFIG = click.option(
 
 
 def _settings(config_file: Path | None, **overrides: Any) -> Settings:
+    from pager.settings import SettingsError, load_settings
+
     try:
         return load_settings(config_file, **overrides)
     except SettingsError as exc:
@@ -85,11 +91,28 @@ def serve(
     debug: bool,
 ) -> None:
     """Run the daemon."""
+    with gcpause.paused() as resume_gc:  # until the daemon serves (pager.gcpause)
+        _serve(config_file, listen, policies, no_migrate, insecure, debug, resume_gc)
+
+
+def _serve(
+    config_file: Path | None,
+    listen: str | None,
+    policies: Path | None,
+    no_migrate: bool,
+    insecure: bool,
+    debug: bool,
+    resume_gc: Callable[[], None],
+) -> None:
+    from pager import tls
+
     with tls.deferred():  # aiohttp's CA certificates: read beside the start (pager.tls)
         from aiohttp import web
     tls.load_in_background()
     from pager.app import create_app
+    from pager.logs import setup_logging
     from pager.serving import new_loop, raise_file_limit
+    from pager.startup import bind, failures_said, preflight
 
     settings = _settings(config_file, listen=listen, policies=policies)
     setup_logging(settings.log_format)
@@ -98,6 +121,11 @@ def serve(
         policy = preflight(settings)
         sock = bind(settings.listen)
         app = create_app(settings, run_migrations=not no_migrate, policy=policy)
+
+        async def started(_app: web.Application) -> None:
+            resume_gc()  # the state is read, the engine runs: what was made stays
+
+        app.on_startup.append(started)
         raise_file_limit()
         web.run_app(
             app,
@@ -128,6 +156,9 @@ def _refuse_open_address(settings: Settings, insecure: bool) -> None:
 @DEBUG
 def migrate(config_file: Path | None, debug: bool) -> None:
     """Upgrade the database schema to the newest version."""
+    import asyncio
+
+    from pager.startup import failures_said
     from pager.store.db import Database
     from pager.store.migrate import migrate as run_migrate
 

@@ -4,7 +4,8 @@ pages (Jinja2), the admin API's and Twilio's webhook handlers, the client
 commands are imported on their first request; Twilio's library only when it
 is configured (and then once the engine has ticked); Alembic only when the
 schema is not the newest (a new SQLite file is made without it); the dialect
-of the other database never.
+of the other database never. And the garbage collector, paused for the start
+(pager.gcpause), collects again once ready.
 
 The real serve path, in a subprocess: the CLI's `serve`, as `python -m pager
 serve` runs it, on a migrated SQLite file or PostgreSQL database; SIGUSR1
@@ -31,9 +32,11 @@ from tests.scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = """
-import json, signal, sys
+import gc, json, signal, sys
 
 def dump(*_):
+    with open(sys.argv[1] + ".gc", "w") as out:  # before the modules: read once they are
+        json.dump({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}, out)
     with open(sys.argv[1] + ".part", "w") as out:
         json.dump(sorted(sys.modules), out)
     import os
@@ -111,6 +114,11 @@ async def _certificates_read(proc: subprocess.Popen[bytes], dump: Path) -> bool:
     return _ca_count(Path(str(dump) + ".ca")) == _cas_of_a_usual_context()
 
 
+def _collector(file: Path) -> dict[str, int]:
+    found: dict[str, int] = json.loads(file.read_text())
+    return found
+
+
 def _ca_count(file: Path) -> int | None:
     return int(file.read_text()) if file.exists() else None
 
@@ -153,6 +161,10 @@ async def test_ready_without_what_serving_does_not_need_and_loads_it_when_asked(
             at_ready = await _modules(proc, dump)
             assert "pager.app" in at_ready  # the list is the daemon's
             assert sorted((NOT_BEFORE_READY | OTHER_DIALECT["sqlite"]) & at_ready) == []
+            # the collector, paused for the start, collects again; what the start made is frozen
+            collector = _collector(Path(str(dump) + ".gc"))
+            assert collector["enabled"], "the garbage collector is still off once ready"
+            assert collector["frozen"] > 50_000
             # aiohttp's CA certificates: not read at its import, but in a thread beside it
             await eventually(lambda: _certificates_read(proc, dump), what="aiohttp's CA certs")
             async with session.get(url + "/sign-in") as page:  # a console page

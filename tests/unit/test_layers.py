@@ -22,7 +22,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pager"
 # Bottom first. Each tuple is a layer of units that do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # leaves: import nothing of pager
-    ("labels", "clock", "logs", "failpoints", "serving", "settings_file", "tls", "retrying"),
+    (
+        *("labels", "clock", "logs", "failpoints", "serving", "settings_file", "tls"),
+        *("retrying", "gcpause"),
+    ),
     ("settings",),  # the environment and the YAML config (settings_file), read once
     ("policy",),  # YAML -> validated models, checks; pure
     ("core",),  # the pure domain: no await, no now()
