@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from pager import gcpause
+from pager.engine.policy_runtime import prepare
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "policies"
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +66,16 @@ def test_a_collector_that_was_off_stays_off() -> None:
         resume()
         assert not gc.isenabled()
     assert not gc.isenabled()
+
+
+def test_a_policy_read_at_the_start_holds_no_cycle_so_a_reload_frees_it() -> None:
+    """What gcpause's freeze relies on: a frozen object is never collected, so
+    the start's policy, once a reload drops it, must be freed by its reference
+    counts alone."""
+    gc.collect()
+    with gcpause.paused() as resume:
+        prepared = prepare(EXAMPLE)
+        resume()
+    del prepared  # a reload's replacement
+    gc.unfreeze()  # whatever a cycle left unreachable is collectable again
+    assert gc.collect() == 0
