@@ -60,8 +60,9 @@ class Ahead(Protocol):
 
 
 # The sender's claim made in the batch's own transaction, after its pages are
-# written (engine/sender.py `claim_within`; SQLite only): None when it did not claim.
-ClaimAhead = Callable[[AsyncSession, datetime], Awaitable[Ahead | None]]
+# written (engine/sender.py `claim_within`; SQLite only), given the batch's incidents
+# (current in that transaction: not read again): None when it did not claim.
+ClaimAhead = Callable[[AsyncSession, datetime, Mapping[int, Incident]], Awaitable[Ahead | None]]
 
 
 class Escalator:
@@ -87,7 +88,7 @@ class Escalator:
                 overrides = by_rotation(await active_overrides(session, now))
                 facts = await _Facts.load(session, incidents)
                 await self._together(session, incidents, now, overrides, facts, counts)
-                ahead = await self._ahead(session, now)
+                ahead = await self._ahead(session, now, incidents)
         except _BatchFailed:
             return await self._one_by_one(now)  # rolled back: each in its own savepoint
         except BaseException:
@@ -100,14 +101,16 @@ class Escalator:
             count()
         return len(incidents)
 
-    async def _ahead(self, session: AsyncSession, now: datetime) -> Ahead | None:
+    async def _ahead(
+        self, session: AsyncSession, now: datetime, incidents: Sequence[Incident]
+    ) -> Ahead | None:
         """The pages due now claimed in this transaction (see `ClaimAhead`). A claim
         that fails is no reason to lose the batch's decisions: it is rolled back
         and decided again, one by one, without the claim (the send step claims)."""
         if self.claim_ahead is None:
             return None
         try:
-            return await self.claim_ahead(session, now)
+            return await self.claim_ahead(session, now, {i.id: i for i in incidents})
         except Exception as exc:
             if unavailable(exc):
                 raise

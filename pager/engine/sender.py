@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 RESULT_GRACE = timedelta(seconds=5)
 # Claims in one transaction, on SQLite, while the throttle leaves slots free.
 CLAIM_ROUNDS = 8
+EMPTY: Mapping[int, Incident] = {}
 
 
 @dataclass(frozen=True)
@@ -126,20 +127,23 @@ class Sender:
             self._start(claimed)
             return handled
 
-    async def claim_within(self, session: AsyncSession, now: datetime) -> Ahead | None:
+    async def claim_within(
+        self, session: AsyncSession, now: datetime, known: Mapping[int, Incident]
+    ) -> Ahead | None:
         """On SQLite, the claim of `run` made in the caller's write transaction (the
         escalator's, which has just written pages due now): a turn at the write
         lock, a BEGIN and a COMMIT fewer for every page. The caller starts the
         sends once it committed (`Ahead.start`), or gives them up (`abandon`),
         when its transaction was rolled back. None when no slot is free or a
         claim is under way (its own transaction may be waiting for the lock the
-        caller holds: this one does not wait for it, and `run` claims later)."""
+        caller holds: this one does not wait for it, and `run` claims later).
+        `known`: incidents the caller's transaction holds, current: not read again."""
         if self._claiming.locked() or self.slots.free <= 0:
             return None
         await self._claiming.acquire()  # free: taken without a turn of the loop
         ahead = Ahead(self, now, self.more_due)
         try:
-            ahead.claimed, _ = await self._claim_in(session, now, self.slots.free)
+            ahead.claimed, _ = await self._claim_in(session, now, self.slots.free, known)
         except BaseException:
             ahead.abandon()
             raise
@@ -158,7 +162,11 @@ class Sender:
             return await self._claim_in(session, now, limit)
 
     async def _claim_in(
-        self, session: AsyncSession, now: datetime, limit: int
+        self,
+        session: AsyncSession,
+        now: datetime,
+        limit: int,
+        known: Mapping[int, Incident] = EMPTY,
     ) -> tuple[list[Claimed], int]:
         """Claim and start up to `limit` due rows in `session`'s transaction; returns
         those to send and how many rows were handled (sent, held or cancelled).
@@ -176,7 +184,7 @@ class Sender:
         rounds = CLAIM_ROUNDS if self.db.is_sqlite else 1
         for _ in range(rounds):
             room = limit - len(claimed)
-            rows = await self._claim_round(session, now, room, lease, claimed)
+            rows = await self._claim_round(session, now, room, lease, claimed, known)
             handled += len(rows)
             self.more_due = len(rows) >= room
             if not self.more_due or len(claimed) >= limit:
@@ -184,15 +192,24 @@ class Sender:
         return claimed, handled
 
     async def _claim_round(
-        self, session: AsyncSession, now: datetime, limit: int, lease: str, claimed: list[Claimed]
+        self,
+        session: AsyncSession,
+        now: datetime,
+        limit: int,
+        lease: str,
+        claimed: list[Claimed],
+        known: Mapping[int, Incident],
     ) -> Sequence[Notification]:
         """One claim of up to `limit` due rows; those to send are added to `claimed`."""
         rows = await claim_notifications(session, now, limit, not self.db.is_sqlite)
         await self.throttler.lock(session, rows)
         # One read of their incidents, held here: the session keeps only weak
         # references, so a bare load was collected and each row read its own again.
-        ids = list({r.incident_id for r in rows if r.incident_id})
-        incidents = {i.id: i for i in await load_incidents(session, ids)} if ids else {}
+        # Those the transaction already holds (the escalator's batch) are current.
+        ids = {r.incident_id for r in rows if r.incident_id}
+        incidents = {i: known[i] for i in ids if i in known}
+        if missing := [i for i in ids if i not in incidents]:
+            incidents.update({i.id: i for i in await load_incidents(session, missing)})
         for row in rows:
             incident = None if row.incident_id is None else incidents.get(row.incident_id)
             if await self._ready(session, row, incident, now):

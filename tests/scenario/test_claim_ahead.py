@@ -110,7 +110,7 @@ async def test_a_failing_claim_loses_none_of_the_batchs_decisions(make_harness):
     incident = await h.fire(*CRITICAL)
     engine = h.pager.engine
 
-    async def broken(_session: AsyncSession, _now: datetime) -> Any:
+    async def broken(_session: AsyncSession, _now: datetime, _known: Any) -> Any:
         raise RuntimeError("a bug in the claim")
 
     engine.escalator.claim_ahead = broken
@@ -120,5 +120,30 @@ async def test_a_failing_claim_loses_none_of_the_batchs_decisions(make_harness):
     assert metric(h, "pager_incident_step_errors_total") == 0
     assert "level" in await h.events(incident)
     await h.tick()
+    h.notifier.expect("alice", "sms", "[P1]")
+    h.notifier.assert_no_more()
+
+
+@SQLITE_ONLY
+async def test_the_claim_in_the_escalation_does_not_read_its_incidents_again(make_harness):
+    h = await make_harness(ROOMY)
+    gate = h.notifier.hold("alice")
+    await h.fire(*CRITICAL)
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT incidents."):
+            reads.append(statement)
+
+    sync_engine = h.pager.db.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+        await h.pager.engine.tick(only=[_escalate(h)])
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
+    assert len(reads) == 1  # the escalator's claim: the page's claim found it held
+    assert await states(h) == Counter(sending=1)
+    gate.set()
+    await h.pager.engine.drain()
     h.notifier.expect("alice", "sms", "[P1]")
     h.notifier.assert_no_more()
