@@ -24,21 +24,36 @@ from tests.scenario.test_outbox import CRITICAL, ROOMY, metric, states
 SQLITE_ONLY = pytest.mark.parametrize("db_kind", ["sqlite"])  # PostgreSQL claims apart
 
 
-async def _writes_during(h: Harness, work: Awaitable[Any]) -> int:
-    """Write transactions (BEGIN IMMEDIATE) begun while `work` ran."""
-    begun: list[Any] = []
+async def _counted(h: Harness, work: Awaitable[Any]) -> tuple[int, int]:
+    """Write transactions (BEGIN IMMEDIATE) begun, and reads of incident rows made,
+    while `work` ran."""
+    writes: list[Any] = []
+    reads: list[str] = []
 
     def began(conn: Any) -> None:
         if conn.info.get(_IMMEDIATE):
-            begun.append(conn)
+            writes.append(conn)
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT incidents."):
+            reads.append(statement)
 
     sync_engine = h.pager.db.engine.sync_engine
     event.listen(sync_engine, "begin", began)
+    event.listen(sync_engine, "before_cursor_execute", seen)
     try:
         await work
     finally:
         event.remove(sync_engine, "begin", began)
-    return len(begun)
+        event.remove(sync_engine, "before_cursor_execute", seen)
+    return len(writes), len(reads)
+
+
+async def _paged_once(h: Harness) -> None:
+    """Every send in flight ended: alice had her one SMS page, and nothing else went."""
+    await h.pager.engine.drain()
+    h.notifier.expect("alice", "sms", "[P1]")
+    h.notifier.assert_no_more()
 
 
 def _escalate(h: Harness) -> Any:
@@ -53,13 +68,12 @@ async def test_the_pages_an_escalation_writes_are_claimed_in_its_transaction(mak
     await h.fire(*CRITICAL)
     engine = h.pager.engine
     # The escalate step, and the send step it feeds, in one pass.
-    writes = await _writes_during(h, engine.tick(only=[_escalate(h)]))
+    writes, incident_reads = await _counted(h, engine.tick(only=[_escalate(h)]))
     assert writes == 1  # before: one for the escalation, one for the send's claim
+    assert incident_reads == 1  # the escalator's claim: the page's claim found it held
     assert await states(h) == Counter(sending=1)
     gate.set()
-    await engine.drain()
-    h.notifier.expect("alice", "sms", "[P1]")
-    h.notifier.assert_no_more()
+    await _paged_once(h)
 
 
 @SQLITE_ONLY
@@ -83,8 +97,7 @@ async def test_an_escalation_that_does_not_commit_starts_none_of_its_claims(make
     assert await states(h) == Counter()
     assert not engine.sender._claiming.locked()
     await h.tick()  # decided again, claimed again: sent once
-    h.notifier.expect("alice", "sms", "[P1]")
-    h.notifier.assert_no_more()
+    await _paged_once(h)
 
 
 @SQLITE_ONLY
@@ -99,9 +112,7 @@ async def test_a_claim_under_way_is_not_waited_for(make_harness):
         engine.sender._claiming.release()
     assert await states(h) == Counter(pending=1)  # left to the sender's own claim
     assert await engine.sender.run(h.clock.now()) == 1
-    await engine.drain()
-    h.notifier.expect("alice", "sms", "[P1]")
-    h.notifier.assert_no_more()
+    await _paged_once(h)
 
 
 @SQLITE_ONLY
@@ -120,30 +131,4 @@ async def test_a_failing_claim_loses_none_of_the_batchs_decisions(make_harness):
     assert metric(h, "pager_incident_step_errors_total") == 0
     assert "level" in await h.events(incident)
     await h.tick()
-    h.notifier.expect("alice", "sms", "[P1]")
-    h.notifier.assert_no_more()
-
-
-@SQLITE_ONLY
-async def test_the_claim_in_the_escalation_does_not_read_its_incidents_again(make_harness):
-    h = await make_harness(ROOMY)
-    gate = h.notifier.hold("alice")
-    await h.fire(*CRITICAL)
-    reads: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.startswith("SELECT incidents."):
-            reads.append(statement)
-
-    sync_engine = h.pager.db.engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", seen)
-    try:
-        await h.pager.engine.tick(only=[_escalate(h)])
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", seen)
-    assert len(reads) == 1  # the escalator's claim: the page's claim found it held
-    assert await states(h) == Counter(sending=1)
-    gate.set()
-    await h.pager.engine.drain()
-    h.notifier.expect("alice", "sms", "[P1]")
-    h.notifier.assert_no_more()
+    await _paged_once(h)
