@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,51 +90,41 @@ def serve(
     debug: bool,
 ) -> None:
     """Run the daemon."""
-    with gcpause.paused() as resume_gc:  # until the daemon serves (pager.gcpause)
-        _serve(config_file, listen, policies, no_migrate, insecure, debug, resume_gc)
+    # Until the daemon serves, the collector is paused (pager.gcpause): the imports
+    # below are most of a start.
+    with gcpause.paused() as resume_gc:
+        from pager import tls
 
+        with tls.deferred():  # aiohttp's CA certificates: read beside the start (pager.tls)
+            from aiohttp import web
+        tls.load_in_background()
+        from pager.app import create_app
+        from pager.logs import setup_logging
+        from pager.serving import new_loop, raise_file_limit
+        from pager.startup import bind, failures_said, preflight
 
-def _serve(
-    config_file: Path | None,
-    listen: str | None,
-    policies: Path | None,
-    no_migrate: bool,
-    insecure: bool,
-    debug: bool,
-    resume_gc: Callable[[], None],
-) -> None:
-    from pager import tls
+        settings = _settings(config_file, listen=listen, policies=policies)
+        setup_logging(settings.log_format)
+        _refuse_open_address(settings, insecure)
+        with failures_said(settings, debug):  # each start-up failure: one line, not a traceback
+            policy = preflight(settings)
+            sock = bind(settings.listen)
+            app = create_app(settings, run_migrations=not no_migrate, policy=policy)
 
-    with tls.deferred():  # aiohttp's CA certificates: read beside the start (pager.tls)
-        from aiohttp import web
-    tls.load_in_background()
-    from pager.app import create_app
-    from pager.logs import setup_logging
-    from pager.serving import new_loop, raise_file_limit
-    from pager.startup import bind, failures_said, preflight
+            async def started(_app: web.Application) -> None:
+                resume_gc()  # the state is read, the engine runs: what was made stays
 
-    settings = _settings(config_file, listen=listen, policies=policies)
-    setup_logging(settings.log_format)
-    _refuse_open_address(settings, insecure)
-    with failures_said(settings, debug):  # each start-up failure: one line, not a traceback
-        policy = preflight(settings)
-        sock = bind(settings.listen)
-        app = create_app(settings, run_migrations=not no_migrate, policy=policy)
-
-        async def started(_app: web.Application) -> None:
-            resume_gc()  # the state is read, the engine runs: what was made stays
-
-        app.on_startup.append(started)
-        raise_file_limit()
-        web.run_app(
-            app,
-            sock=sock,
-            print=lambda _msg: None,
-            shutdown_timeout=20,
-            access_log=None,
-            keepalive_timeout=settings.client_timeout,  # also the time to send the headers
-            loop=new_loop(),
-        )
+            app.on_startup.append(started)
+            raise_file_limit()
+            web.run_app(
+                app,
+                sock=sock,
+                print=lambda _msg: None,
+                shutdown_timeout=20,
+                access_log=None,
+                keepalive_timeout=settings.client_timeout,  # also the time to send the headers
+                loop=new_loop(),
+            )
 
 
 def _refuse_open_address(settings: Settings, insecure: bool) -> None:

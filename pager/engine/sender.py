@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 RESULT_GRACE = timedelta(seconds=5)
 # Claims in one transaction, on SQLite, while the throttle leaves slots free.
 CLAIM_ROUNDS = 8
-EMPTY: Mapping[int, Incident] = {}
 
 
 @dataclass(frozen=True)
@@ -159,17 +158,18 @@ class Sender:
     async def _claim(self, now: datetime, limit: int) -> tuple[list[Claimed], int]:
         """`_claim_in` a write transaction of its own, committed."""
         async with self.db.write() as session:
-            return await self._claim_in(session, now, limit)
+            return await self._claim_in(session, now, limit, {})
 
     async def _claim_in(
         self,
         session: AsyncSession,
         now: datetime,
         limit: int,
-        known: Mapping[int, Incident] = EMPTY,
+        known: Mapping[int, Incident],
     ) -> tuple[list[Claimed], int]:
         """Claim and start up to `limit` due rows in `session`'s transaction; returns
         those to send and how many rows were handled (sent, held or cancelled).
+        `known`: incidents the transaction holds already, current (not read again).
 
         On SQLite, rows the throttle held or that were cancelled leave their slots
         free: the same transaction claims again for those (at most CLAIM_ROUNDS
