@@ -341,5 +341,8 @@ class _Facts:
         query for the batch, not one per incident announced)."""
         if self.told is None:
             kind = EventKind.STAKEHOLDERS_TOLD
-            self.told = await count_events_of(session, list(self.ids), kind)
+            # Before this batch, so what it has added is not flushed for it (a flush
+            # mid-batch, of every page and event so far: it is flushed once, at the end).
+            with session.no_autoflush:
+                self.told = await count_events_of(session, list(self.ids), kind)
         return self.told.get(incident_id, 0)

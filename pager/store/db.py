@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from pager.store import json_codec
+from pager.store.checkpoints import WAL_BACKSTOP, Checkpoints
 from pager.store.write_turns import WriteTurns
 
 if TYPE_CHECKING:
@@ -126,8 +127,14 @@ class Database:
                 connect_args={"timeout": timeout, "command_timeout": timeout},
             )
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # With synchronous=NORMAL a commit waits for no disk: it runs on the loop's
+        # thread (store/sqlite_driver.py) and the checkpoints, which do, on another.
+        self._checkpoints: Checkpoints | None = None
         if self.is_sqlite:
-            _configure_sqlite(self.engine, timeout, _SYNCHRONOUS[sqlite_synchronous])
+            synchronous = _SYNCHRONOUS[sqlite_synchronous]
+            _configure_sqlite(self.engine, timeout, synchronous)
+            if synchronous == "NORMAL":
+                self._checkpoints = Checkpoints(self.engine)
         else:
             _ping_when_idle(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -148,6 +155,8 @@ class Database:
                 yield session
         finally:
             self._write_lock.release()
+            if self._checkpoints is not None:
+                self._checkpoints.wrote()
 
     @asynccontextmanager
     async def _locked_write(self) -> AsyncIterator[AsyncSession]:
@@ -202,6 +211,8 @@ class Database:
             await engine.dispose()
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         await self.engine.dispose()
 
 
@@ -251,7 +262,11 @@ def _configure_sqlite(engine: AsyncEngine, timeout: float, synchronous: str) -> 
         cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        commit_inline = synchronous == "NORMAL"
+        if commit_inline:  # store/checkpoints.py checkpoints; SQLite's own is the backstop
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP}")
         cursor.close()
+        dbapi_conn.configure(int(timeout * 1000), commit_inline)
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

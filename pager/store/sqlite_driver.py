@@ -29,6 +29,22 @@ without a trip. And the pool's reset when a connection comes back (a
 ROLLBACK after every COMMIT) goes to the thread only when SQLite is in a
 transaction there, or may be (a call still queued, say one whose waiter was
 cancelled): SQLAlchemy resets every connection it gets back, committed or not.
+
+Inside a write transaction no statement makes a trip at all. Its writer holds
+SQLite's write lock, so nothing it runs can wait for a lock, and its
+statements are small (a batch's): the trip cost more than the statement. Each
+trip was a turn of the event loop while the lock was held, spent on whatever
+else was ready (webhooks being parsed): at half of pager's rate the engine's
+transactions held the lock for four times their own CPU, and the webhooks
+waited for that. So `BEGIN IMMEDIATE` is tried on the loop's thread first,
+without waiting (busy_timeout 0 for that statement): if another process holds
+the lock it goes to the thread, which waits as before. Once it has the lock
+every statement runs at once, where it is called (`_inline`), and so does the
+COMMIT when it cannot wait for a disk (`commit_inline`: synchronous=NORMAL,
+whose commits write the WAL to the OS, and whose checkpoints, which do sync,
+the caller moves off the loop: store/db.py). Calls still queued on the thread
+(a cancelled waiter's) keep the connection on the thread until they are done:
+one connection is never used by two threads at once.
 """
 
 from __future__ import annotations
@@ -48,6 +64,7 @@ from sqlalchemy.util import EMPTY_DICT, await_
 
 T = TypeVar("T")
 
+IMMEDIATE = "BEGIN IMMEDIATE"  # a write transaction: SQLite's write lock, taken at once
 # What a statement leaves on its cursor: description, rowcount, lastrowid, rows.
 _Outcome = tuple[Any, int, int | None, list[Any] | None]
 
@@ -129,7 +146,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     """The stock adapter, with the BEGIN it is given sent in the next trip, and no
     trip to commit or roll back what is not there."""
 
-    __slots__ = ("_begin", "_done", "_queued")
+    __slots__ = ("_begin", "_busy_ms", "_done", "_inline", "_queued", "commit_inline")
     _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass of the stock one
 
     def __init__(self, dbapi: Any, connection: Any) -> None:  # an aiosqlite.Connection
@@ -138,6 +155,13 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         # Calls put on the thread and calls it finished: each counter is written on
         # one side only, so equal means nothing is queued or running there.
         self._queued = self._done = 0
+        self._inline = False  # in a write transaction holding SQLite's write lock
+        self._busy_ms = 0  # PRAGMA busy_timeout, restored after an attempt without it
+        self.commit_inline = False  # a COMMIT waits for no disk: run it at once too
+
+    def configure(self, busy_ms: int, commit_inline: bool) -> None:
+        """What the connection was given (store/db.py, when it connects)."""
+        self._busy_ms, self.commit_inline = busy_ms, commit_inline
 
     def begin_with_next(self, statement: str) -> None:
         """`statement` (BEGIN or BEGIN IMMEDIATE) opens the next trip to the thread."""
@@ -152,16 +176,35 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
                 raw = driver._conn  # ValueError "no active connection" when closed
                 if begin is not None:
                     raw.execute(begin)
+                    self._inline = begin == IMMEDIATE
                 return work(raw)
             finally:
                 self._done += 1
 
         async with self._execute_mutex:
+            if self._queued == self._done and (self._inline or self._lock_at_once()):
+                return work(driver._conn)  # held: nothing to wait for, no trip
             begin, self._begin = self._begin, None  # taken here: a cancelled wait keeps it
             self._queued += 1
             # aiosqlite's own way onto its thread (what its cursor's methods use):
             # it raises "Connection closed" when stopped, and the call's errors here.
             return await driver._execute(call)  # type: ignore[no-untyped-call,no-any-return]
+
+    def _lock_at_once(self) -> bool:
+        """The pending BEGIN IMMEDIATE run here, if the write lock is free now;
+        False when it is not (the thread waits for it) or nothing is pending."""
+        if self._begin != IMMEDIATE:
+            return False
+        raw: sqlite3.Connection = self._connection._conn  # type: ignore[attr-defined]
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            raw.execute(IMMEDIATE)
+        except sqlite3.OperationalError:  # busy (another process writes): wait on the thread
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        self._begin, self._inline = None, True
+        return True
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side and self._begin is not None:  # the stock cursor: BEGIN on its own
@@ -169,14 +212,29 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         return super().cursor(server_side)
 
     def commit(self) -> None:
+        inline, self._inline = self._inline, False
+        if inline and self.commit_inline and self._queued == self._done:
+            self._raw_call(sqlite3.Connection.commit)
+            return
         if self._nothing_begun():
             return
         super().commit()
 
     def rollback(self) -> None:
+        inline, self._inline = self._inline, False
+        if inline and self._queued == self._done:
+            self._raw_call(sqlite3.Connection.rollback)  # writes nothing: no disk to wait for
+            return
         if self._nothing_begun():
             return
         super().rollback()
+
+    def _raw_call(self, end: Callable[[sqlite3.Connection], None]) -> None:
+        """`end` on this thread, its errors mapped as the stock adapter's are."""
+        try:
+            end(self._connection._conn)  # type: ignore[attr-defined]
+        except Exception as error:
+            self._handle_exception(error)
 
     def _nothing_begun(self) -> bool:
         """No transaction is open on the thread, nor may one be: nothing to end."""

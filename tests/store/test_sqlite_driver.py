@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -184,8 +185,8 @@ async def test_a_closed_driver_connection_is_an_operational_error_and_invalidate
 class Counted:
     """A Database whose connections' trips to their threads are counted, from now."""
 
-    def __init__(self, url: str) -> None:
-        self.db, self.queues, self.since = Database(url), list[Trips](), 0
+    def __init__(self, url: str, **settings: Any) -> None:
+        self.db, self.queues, self.since = Database(url, **settings), list[Trips](), 0
         event.listen(self.db.engine.sync_engine, "connect", self._wrap)
 
     def _wrap(self, dbapi_conn: Any, _record: Any) -> None:
@@ -201,24 +202,86 @@ class Counted:
 
 
 @contextlib.asynccontextmanager
-async def counted(url: str) -> AsyncIterator[Counted]:
-    made = Counted(url)
+async def counted(url: str, **settings: Any) -> AsyncIterator[Counted]:
+    made = Counted(url, **settings)
     try:
         yield made
     finally:
         await made.db.close()
 
 
-async def test_a_write_is_a_trip_a_statement_and_one_for_its_commit(db: Database) -> None:
+async def test_a_write_makes_no_trip_and_a_read_a_trip_a_statement(db: Database) -> None:
     async with counted(db.url) as writer:
         await seed(writer.db, "a")  # the pool's first connection: its pragmas are trips too
         writer.from_now()
-        async with writer.db.write() as session:  # BEGIN IMMEDIATE opens the INSERT's trip
+        async with writer.db.write() as session:  # the lock was free: taken on this thread
             await session.execute(insert(VERSIONS).values(version("b")))
-        assert writer.trips() == 2  # INSERT, COMMIT: the pool's reset after it is no trip
+            await session.execute(update(VERSIONS).values(body={"sha": "b2"}))
+        assert writer.trips() == 0  # BEGIN IMMEDIATE, INSERT, UPDATE, COMMIT: all at once
         async with writer.db.read() as session:
             assert len((await session.execute(select(VERSIONS.c.id))).all()) == 2
-        assert writer.trips() == 4  # SELECT (after its BEGIN), ROLLBACK of the read
+        assert writer.trips() == 2  # SELECT (after its BEGIN), ROLLBACK of the read
+    async with db.read() as session:  # committed, as seen by another connection
+        bodies = (await session.execute(select(VERSIONS.c.body))).scalars().all()
+    assert bodies == [{"sha": "b2"}, {"sha": "b2"}]
+
+
+async def test_with_synchronous_full_the_commit_goes_to_the_thread(db: Database) -> None:
+    async with counted(db.url, sqlite_synchronous="full") as writer:
+        await seed(writer.db, "a")
+        writer.from_now()
+        async with writer.db.write() as session:
+            await session.execute(insert(VERSIONS).values(version("b")))
+        assert writer.trips() == 1  # the COMMIT, which syncs the WAL: not on the loop
+
+
+async def test_a_failed_write_rolls_back_at_once_and_leaves_nothing(db: Database) -> None:
+    async with counted(db.url) as writer:
+        await seed(writer.db, "a")
+        writer.from_now()
+
+        async def write_b_then_a() -> None:
+            async with writer.db.write() as session:
+                await session.execute(insert(VERSIONS).values(version("b")))
+                await session.execute(insert(VERSIONS).values(version("a")))  # taken
+
+        with pytest.raises(IntegrityError):
+            await write_b_then_a()
+        assert writer.trips() == 0
+        await seed(writer.db, "c")  # the connection is usable, with no transaction left
+    async with db.read() as session:
+        shas = (await session.execute(select(VERSIONS.c.sha256))).scalars().all()
+    assert sorted(shas) == ["a", "c"]
+
+
+async def test_a_write_lock_held_elsewhere_is_waited_for_on_the_thread(db: Database) -> None:
+    """Another process's writer (here a plain sqlite3 connection) holds the lock: the
+    BEGIN IMMEDIATE goes to the thread, which waits for it (busy_timeout), not
+    the loop, which goes on; once the lock is free the write commits."""
+    await seed(db, "a")
+    other = sqlite3.connect(db.url.split("///", 1)[1], isolation_level=None)
+    async with counted(db.url) as writer:
+        await seed(writer.db, "b0")  # the pool's connection, made before the lock is taken
+        other.execute("BEGIN IMMEDIATE")
+        writer.from_now()
+
+        async def write() -> None:
+            async with writer.db.write() as session:
+                await session.execute(insert(VERSIONS).values(version("b")))
+
+        waiting = asyncio.create_task(write())
+        for _ in range(100):  # turns of the loop, which is free while the thread waits
+            if writer.trips():
+                break
+            await asyncio.sleep(0)
+        assert not waiting.done()
+        other.execute("COMMIT")
+        await waiting
+        assert writer.trips() == 1  # BEGIN IMMEDIATE with the INSERT; the rest at once
+    other.close()
+    async with db.read() as session:
+        shas = (await session.execute(select(VERSIONS.c.sha256))).scalars().all()
+    assert sorted(shas) == ["a", "b", "b0"]
 
 
 async def test_a_transaction_that_ran_nothing_makes_no_trip(db: Database) -> None:
