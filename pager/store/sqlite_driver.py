@@ -195,7 +195,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         False when it is not (the thread waits for it) or nothing is pending."""
         if self._begin != IMMEDIATE:
             return False
-        raw: sqlite3.Connection = self._connection._conn  # type: ignore[attr-defined]
+        raw: sqlite3.Connection = self._connection._conn
         raw.execute("PRAGMA busy_timeout=0")
         try:
             raw.execute(IMMEDIATE)
@@ -232,7 +232,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def _raw_call(self, end: Callable[[sqlite3.Connection], None]) -> None:
         """`end` on this thread, its errors mapped as the stock adapter's are."""
         try:
-            end(self._connection._conn)  # type: ignore[attr-defined]
+            end(self._connection._conn)
         except Exception as error:
             self._handle_exception(error)
 
