@@ -24,19 +24,22 @@ can slip past the limit together.
 Within one claim (one transaction) what a person was sent and their pending
 bundle are read once per person and channel, not once per row: in a storm a
 claim is mostly one person's pages, each of which asked both again. The claim
-forgets them (`changed`) when a row of that person and channel starts or is
-cancelled, the only changes the claim makes to either (a held row is not
-counted as sent; the bundle it joins is the same row object); nobody else
-changes them meanwhile: on SQLite this transaction is the only writer, on
-PostgreSQL the advisory lock keeps other claims out, and a result recorded
-meanwhile only turns a send counted as `now` into its slightly earlier
-`sent_at`.
+keeps them current itself (`changed`) when a row of that person and channel
+starts or is cancelled, the only changes the claim makes to either (a held
+row is not counted as sent; the bundle it joins is the same row object): a
+start is added to the sent times read, a bundle that starts or is cancelled
+is forgotten. Nobody else changes them meanwhile: on SQLite this transaction
+is the only writer, on PostgreSQL the advisory lock keeps other claims out,
+and a result recorded meanwhile only turns a send counted as `now` into its
+slightly earlier `sent_at`.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,7 +77,7 @@ async def _sent_times(
     kinds: tuple[str, ...],
 ) -> list[datetime]:
     """`sent_times`, read once per claim for the same question (see the module)."""
-    known: dict[tuple[object, ...], list[datetime]] = session.info.setdefault(_SENT, {})
+    known: dict[tuple[Any, ...], list[datetime]] = session.info.setdefault(_SENT, {})
     key = (person, channel, since, now, kinds)
     if key not in known:
         known[key] = await sent_times(session, person, channel, since, now, kinds)
@@ -197,13 +200,22 @@ class Throttler:
 
     def changed(self, session: AsyncSession, row: Notification) -> None:
         """`row` starts or is cancelled: what this claim read of its person and
-        channel (sent times, pending bundle) is read again when next asked."""
+        channel follows. A start counts as sent at the claim's `now` (what the
+        query would say of it, as `sending`): it is added to the sent times read,
+        not read again; a bundle or digest that starts or is cancelled is no
+        longer the one pending. A row sent before (an earlier attempt's `sent_at`)
+        was counted then, at that time: for it the sent times are read again."""
         pair = (row.person_id, row.channel)
-        for name in (_SENT, _BUNDLES):
-            known = session.info.get(name)
-            if known:
-                for key in [k for k in known if k[:2] == pair]:
-                    del known[key]
+        bundles: dict[tuple[str, str, str], Notification] = session.info.get(_BUNDLES, {})
+        for gone in [k for k, bundle in bundles.items() if bundle is row]:
+            del bundles[gone]
+        sent: dict[tuple[Any, ...], list[datetime]] = session.info.get(_SENT, {})
+        for key in [k for k in sent if k[:2] == pair]:
+            _, _, _, now, kinds = key
+            if row.sent_at is not None:
+                del sent[key]
+            elif row.state == NotificationState.SENDING and row.kind in kinds:
+                bisect.insort(sent[key], now)
 
     async def fill_digest(self, session: AsyncSession, digest: Notification) -> bool:
         """Write a digest's text from the info messages folded into it."""
