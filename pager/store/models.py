@@ -14,7 +14,13 @@ from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    mapped_column,
+    orm_insert_sentinel,
+    relationship,
+)
 from sqlalchemy.types import TypeDecorator
 
 
@@ -164,6 +170,11 @@ class Incident(Base):
     review_reminded_at: Mapped[datetime | None]
 
     alerts: Mapped[list[Alert]] = relationship(back_populates="incident", order_by="Alert.id")
+    # SQLite numbers new rows in no order its RETURNING promises, so without a
+    # column that tells the rows of a many-row INSERT apart, SQLAlchemy inserts
+    # them one statement each (to learn each row's id). SQLAlchemy fills this
+    # one with a counter of its own in such an INSERT; nothing else reads it.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
 
 
 class Alert(Base):
@@ -197,6 +208,7 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]]
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # see Incident._sentinel
 
 
 class Notification(Base):
@@ -220,7 +232,9 @@ class Notification(Base):
         Index("ix_notifications_deadline", "state", "deadline"),  # the engine's deadline reads
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), unique=True)
+    # Unique and always given: the sentinel by which SQLite's RETURNING rows of a
+    # many-row INSERT are matched to their rows (see `Incident._sentinel`).
+    key: Mapped[str] = mapped_column(String(255), unique=True, insert_sentinel=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     person_id: Mapped[str] = mapped_column(String(128), index=True)
     phone: Mapped[str] = mapped_column(String(32))
