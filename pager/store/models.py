@@ -230,13 +230,17 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_due", "state", "due_at"),
         Index("ix_notifications_deadline", "state", "deadline"),  # the engine's deadline reads
+        # The throttle's window of one person and channel (store/notifications.py
+        # `sent_times`): what was sent within it, and what is being sent.
+        Index("ix_notifications_person_sent", "person_id", "channel", "sent_at"),
+        Index("ix_notifications_person_state", "person_id", "channel", "state"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # Unique and always given: the sentinel by which SQLite's RETURNING rows of a
     # many-row INSERT are matched to their rows (see `Incident._sentinel`).
     key: Mapped[str] = mapped_column(String(255), unique=True, insert_sentinel=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
-    person_id: Mapped[str] = mapped_column(String(128), index=True)
+    person_id: Mapped[str] = mapped_column(String(128))
     phone: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))  # page|bundle|info

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, func, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.vocabulary import NotificationKind, NotificationState
@@ -181,20 +181,24 @@ _WAITING_BUNDLE = select(Notification).where(
 # Core, on the table (store/prebuilt.py): both are run for every page.
 _NOTIFICATIONS = cast(Table, Notification.__table__)
 _C = _NOTIFICATIONS.c
-_SENT_TIMES = select(_C.sent_at, _C.started_at, _C.state).where(
+_SENT_COLUMNS = (_C.sent_at, _C.started_at, _C.state)
+_OF_PERSON = (
     _C.person_id == bindparam("person"),
     _C.channel == bindparam("channel"),
     _C.kind.in_(bindparam("kinds", expanding=True)),
-    # Strictly after: a send exactly one window ago has left the window.
-    # With `>=` the window "frees" at `now` itself, the bundle is put
-    # back to `now` forever and the engine spins without sending it.
-    or_(
-        _C.sent_at > bindparam("since"),
-        _C.state == NotificationState.SENDING,
-        and_(
-            _C.state == NotificationState.UNKNOWN,
-            _C.started_at > bindparam("since"),
-        ),
+)
+# Two parts, each a range of one index of the person and channel (a part of an
+# OR is no index range in SQLite: as one query it read every row the person was
+# ever sent), and no row in both. Strictly after: a send exactly one window ago
+# has left the window. With `>=` the window "frees" at `now` itself, the bundle
+# is put back to `now` forever and the engine spins without sending it.
+_SENT_TIMES = union_all(
+    select(*_SENT_COLUMNS).where(*_OF_PERSON, _C.sent_at > bindparam("since")),
+    select(*_SENT_COLUMNS).where(
+        *_OF_PERSON,
+        _C.state.in_((NotificationState.SENDING, NotificationState.UNKNOWN)),
+        or_(_C.sent_at.is_(None), _C.sent_at <= bindparam("since")),
+        or_(_C.state == NotificationState.SENDING, _C.started_at > bindparam("since")),
     ),
 )  # built once: the throttle asks it for every claim
 _PAGE_SENT_BEFORE = (

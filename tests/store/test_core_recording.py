@@ -29,7 +29,7 @@ from pager.store import notification_rows
 from pager.store.db import Database
 from pager.store.incidents import add_event, insert_event, timeline
 from pager.store.models import Event, Incident, Notification, PolicyVersion
-from pager.store.notifications import page_sent_before, sent_times
+from pager.store.notifications import _SENT_TIMES, page_sent_before, sent_times
 from pager.store.outbox import mark_sent
 from tests.harness import Harness
 from tests.scenario.policies import BASE
@@ -355,6 +355,14 @@ async def test_sent_times_counts_what_the_orm_select_counted(db: Database) -> No
             "exactly a window ago": {"state": sent, "sent_at": since},
             "before the window": {"state": sent, "sent_at": since - timedelta(seconds=1)},
             "being sent": {},
+            "being sent again, sent in the window": {
+                "state": NotificationState.SENDING,
+                "sent_at": NOW - timedelta(minutes=3),
+            },
+            "being sent again, sent before it": {
+                "state": NotificationState.SENDING,
+                "sent_at": since - timedelta(minutes=3),
+            },
             "unknown, started in it": {
                 "state": NotificationState.UNKNOWN,
                 "started_at": NOW - timedelta(minutes=20),
@@ -377,9 +385,27 @@ async def test_sent_times_counts_what_the_orm_select_counted(db: Database) -> No
         NOW - timedelta(minutes=20),
         NOW - timedelta(minutes=10),
         NOW - timedelta(minutes=5),
-        NOW,  # being sent: counted as now
+        NOW,  # being sent: counted as now, each once
+        NOW,
+        NOW,
     ]
     assert all(t.tzinfo is UTC for t in times)
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"])  # PostgreSQL plans by its statistics
+async def test_sent_times_reads_a_range_of_the_persons_index(db: Database) -> None:
+    """Not every row the person was ever sent: in a storm that is thousands, read
+    again at every claim, with the write lock held."""
+    bound = _SENT_TIMES.params(person="alice", channel="sms", kinds=["page"], since=NOW)
+    async with db.read() as session:
+        sql = bound.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+        steps = [row[-1] for row in await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+    ranges = (
+        "ix_notifications_person_sent (person_id=? AND channel=? AND sent_at>?)",
+        "ix_notifications_person_state (person_id=? AND channel=? AND state=?)",
+    )
+    for index_range in ranges:
+        assert any(index_range in step for step in steps), steps
 
 
 async def test_sent_times_sees_what_this_transaction_has_not_flushed(db: Database) -> None:
