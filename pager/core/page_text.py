@@ -208,13 +208,17 @@ def sms_digest(bodies: Sequence[str]) -> str:
 
 
 def _bundle_list(incidents: Sequence[Bundled], room: int) -> str:
-    titled = [f"#{b.number} {shorten(clean(b.title), 30)}".rstrip() for b in incidents]
-    for shown in range(len(titled), 0, -1):
-        rest = len(titled) - shown
+    # Each title shown takes at least 4 septets ("#7" and ", "): no more than
+    # room // 4 + 1 can fit, and only those are tried, from the most down. A
+    # storm's bundle names tens of thousands: trying each count was quadratic.
+    most = min(len(incidents), room // 4 + 1)
+    titled = [f"#{b.number} {shorten(clean(b.title), 30)}".rstrip() for b in incidents[:most]]
+    for shown in range(most, 0, -1):
+        rest = len(incidents) - shown
         listed = ", ".join(titled[:shown]) + (f" and {rest} more" if rest else "")
         if gsm7_length(listed) <= room:
             return listed
-    more = f" and {len(titled) - 1} more" if len(titled) > 1 else ""
+    more = f" and {len(incidents) - 1} more" if len(incidents) > 1 else ""
     return shorten(titled[0], max(room - gsm7_length(more), 0)) + more
 
 

@@ -44,11 +44,11 @@ from pager.store.alert_batch import (
     Working,
 )
 from pager.store.alert_fold import fold
+from pager.store.chunks import chunks
 from pager.store.models import Alert, Event, Incident, Notification
 
 _INCIDENTS, _ALERTS, _EVENTS = (cast(Table, m.__table__) for m in (Incident, Alert, Event))
 _NOTIFICATIONS = cast(Table, Notification.__table__)
-_CHUNK = 1000  # rows per statement: well under every driver's parameter limit
 _ALERT_ID = "alert_id"  # the UPDATE's bound primary key (not a column's name)
 
 
@@ -137,7 +137,7 @@ _UPDATE_ALERT = update(_ALERTS).where(_ALERTS.c.id == bindparam(_ALERT_ID))
 
 def _read_open(conn: Connection, read: Read, keys: set[str]) -> None:
     found: list[int] = []
-    for chunk in _chunks(sorted(keys)):
+    for chunk in chunks(sorted(keys)):
         found += _remember(read, conn.execute(_OPEN, {"keys": chunk}))
     _read_alerts(conn, read, found)
 
@@ -145,7 +145,7 @@ def _read_open(conn: Connection, read: Read, keys: set[str]) -> None:
 def _read_holders(conn: Connection, read: Read, pairs: set[Pair]) -> None:
     """Open incidents holding these (group key, fingerprint) alerts firing."""
     found: list[int] = []
-    for chunk in _chunks(sorted(pairs)):
+    for chunk in chunks(sorted(pairs)):
         query = (
             select(*_READ_COLUMNS)
             .join(_ALERTS, _ALERTS.c.incident_id == _INCIDENTS.c.id)
@@ -171,7 +171,7 @@ def _remember(read: Read, rows: Iterable[Any]) -> list[int]:
 
 
 def _read_alerts(conn: Connection, read: Read, incident_ids: list[int]) -> None:
-    for chunk in _chunks(incident_ids):
+    for chunk in chunks(incident_ids):
         for alert_id, incident_id, fingerprint, status, count in conn.execute(
             _ALERTS_OF, {"ids": chunk}
         ):
@@ -185,18 +185,18 @@ def _read_alerts(conn: Connection, read: Read, incident_ids: list[int]) -> None:
 
 def _write(conn: Connection, folded: Folded, now: datetime) -> None:
     resolved = [w.id for w in folded.resolved if w.id is not None]
-    for chunk in _chunks(resolved):
-        conn.execute(_CANCEL_PAGES, {"ids": chunk})  # first: see LOCK ORDER
-        conn.execute(_RESOLVE, {"ids": chunk, "now": now})
-    opened = folded.opened
-    for chunk in _chunks(opened):
-        ids = conn.scalars(_INSERT_INCIDENTS, [w.values for w in chunk])
-        for incident, new_id in zip(chunk, ids, strict=True):
+    for ids in chunks(resolved):
+        conn.execute(_CANCEL_PAGES, {"ids": ids})  # first: see LOCK ORDER
+        conn.execute(_RESOLVE, {"ids": ids, "now": now})
+    for opened in chunks(folded.opened):
+        rows = [w.values for w in opened if w.values is not None]  # all: they are opened
+        new_ids = conn.scalars(_INSERT_INCIDENTS, rows)
+        for incident, new_id in zip(opened, new_ids, strict=True):
             incident.id = new_id
     _write_alerts(conn, folded)
     events = [{**row, "incident_id": w.id} for w, row in folded.events]
-    for chunk in _chunks(events):
-        conn.execute(_INSERT_EVENTS, chunk)
+    for piece in chunks(events):
+        conn.execute(_INSERT_EVENTS, piece)
 
 
 def _write_alerts(conn: Connection, folded: Folded) -> None:
@@ -210,12 +210,8 @@ def _write_alerts(conn: Connection, folded: Folded) -> None:
             changed.setdefault(frozenset(values), []).append(values)
         else:
             new.append({**row, "incident_id": w.id})
-    for chunk in _chunks(new):
+    for chunk in chunks(new):
         conn.execute(_INSERT_ALERTS, chunk)
     for rows in changed.values():
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             conn.execute(_UPDATE_ALERT, chunk)
-
-
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    return (items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK))

@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, Table, and_, bindparam, func, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.vocabulary import NotificationKind, NotificationState
+from pager.store.chunks import chunks
 from pager.store.models import Notification
 from pager.store.prebuilt import run
 
@@ -243,12 +244,19 @@ def _counted_at(
 
 
 async def bodies_of(session: AsyncSession, notification_ids: Sequence[Any]) -> list[str]:
-    rows = await session.execute(
-        select(Notification.body)
-        .where(Notification.id.in_(notification_ids))
-        .order_by(Notification.id)
-    )
-    return list(rows.scalars())
+    """The texts of these messages, by id (a digest's; asked in pieces: a storm's
+    digest may hold more than one statement binds)."""
+    bodies: list[str] = []
+    for piece in chunks(sorted(set(notification_ids))):
+        bodies += (await session.execute(_BODIES, {"ids": list(piece)})).scalars()
+    return bodies
+
+
+_BODIES = (
+    select(Notification.body)
+    .where(Notification.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Notification.id)
+)
 
 
 async def step_pages(

@@ -174,6 +174,42 @@ def test_a_big_bundle_lists_the_titles_that_fit_then_how_many_more() -> None:
     assert shown >= 2
 
 
+def test_a_storm_s_bundle_lists_what_fits_of_tens_of_thousands() -> None:
+    incidents = [Bundled(n, "P1", "Storm") for n in range(1, 50_001)]
+
+    text = sms_bundle(incidents)
+
+    shown = text.count("#")
+    assert text.startswith("[P1] 50000 more incidents: #50000 Storm, #49999 Storm, ")
+    assert text.endswith(f" and {50_000 - shown} more. Reply A to ack all")
+    assert gsm7_length(text) <= SEGMENT < gsm7_length(text) + len(", #40000 Storm")
+
+
+def _most_that_fit(titled: list[str], room: int) -> int:
+    """As many titles as fit in `room`, each count tried (the reference)."""
+    for shown in range(len(titled), 0, -1):
+        rest = len(titled) - shown
+        if gsm7_length(", ".join(titled[:shown]) + (f" and {rest} more" if rest else "")) <= room:
+            return shown
+    return 1
+
+
+@given(
+    incidents=st.lists(
+        st.builds(Bundled, st.integers(1, 99), st.just("P1"), st.sampled_from(["", "a", "Db"])),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_a_bundle_shows_as_many_titles_as_fit(incidents: list[Bundled]) -> None:
+    listed = bundle_order(incidents)
+    head = f"[P1] {len(listed)} more {'incident' if len(listed) == 1 else 'incidents'}: "
+    room = SEGMENT - gsm7_length(head + ". Reply A to ack all")
+    titled = [f"#{b.number} {b.title}".rstrip() for b in listed]
+
+    assert sms_bundle(incidents).count("#") == _most_that_fit(titled, room)
+
+
 def test_voice_bundle_names_the_first_five_highest_priority_first() -> None:
     incidents = [Bundled(n, "P2" if n % 2 else "P1", f"Alert {n}") for n in range(1, 9)]
 

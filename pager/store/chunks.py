@@ -1,0 +1,19 @@
+"""Long lists in pieces one statement can take.
+
+SQLite (as built by some distributions) and asyncpg both refuse a statement of
+more than 32,767 bound parameters, and a storm makes lists longer than that:
+the incidents of one bundle, the rows of one batch. A piece of 1,000 rows is
+well under the limit, also for an INSERT of a dozen columns each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+CHUNK = 1000
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
