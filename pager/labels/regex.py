@@ -66,6 +66,12 @@ def _options() -> re2.Options:
 _OPTIONS = _options()
 
 
+def unanchored(pattern: str) -> Any:
+    """RE2's compiled `pattern` as written, for a search anywhere in a text (pager's
+    own patterns, not a matcher's: those are `compile_anchored`)."""
+    return re2.compile(pattern, _OPTIONS)
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_anchored(pattern: str) -> Regex:
     """Compile ``pattern`` as Alertmanager does, or raise RegexError."""

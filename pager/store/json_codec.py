@@ -20,10 +20,11 @@ are strings, and pager's own values (details, policy bodies) hold no such float.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
+
+from pager.labels.regex import unanchored
 
 
 def dumps(value: Any) -> str:
@@ -33,11 +34,15 @@ def dumps(value: Any) -> str:
         return json.dumps(value)
 
 
-_LONG_NUMBER = re.compile(r"\d{19}")
+# RE2 (linear, a DFA): Python's `re` tried a match at every digit, 3 ms for the
+# 10,000 ids of a storm's bundle, read at every claim. JSON's digits are ASCII.
+_LONG_NUMBER = unanchored(r"[0-9]{19}")
 
 
 def loads(text: str) -> Any:
-    if _LONG_NUMBER.search(text) is None:
+    # Bytes, as the matchers search (pager/labels/regex.py): a lone surrogate is
+    # no encoding error.
+    if _LONG_NUMBER.search(text.encode("utf-8", "surrogatepass")) is None:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:  # what json.loads takes and orjson does not

@@ -62,3 +62,11 @@ def test_nan_written_by_json_reads_as_nan() -> None:
     read = json_codec.loads(json.dumps({"x": math.nan, "y": math.inf}))
     assert math.isnan(read["x"])
     assert read["y"] == math.inf
+
+
+def test_a_long_run_of_digits_is_read_by_json_also_inside_a_string() -> None:
+    """The run of 19 digits is looked for in the whole text, strings included (a
+    string reads the same either way), and a lone surrogate is no error there."""
+    text = '{"n": 12345678901234567890, "s": "1234567890123456789\\ud800", "u": "\ud800"}'
+    assert json_codec.loads(text) == json.loads(text)
+    assert json_codec.loads("[1, 2]") == [1, 2]
