@@ -244,7 +244,7 @@ class Escalator:
                 counts.append(self.metrics.escalations.labels(decision.state.priority).inc)
             elif note.kind == "exhausted":
                 counts.append(self.metrics.exhausted.labels(decision.state.priority).inc)
-        await announce(session, policy, incident, now, facts.notices_told)
+        await announce(session, policy, incident, now, overrides, facts.notices_told)
         late = max(0.0, (now - due).total_seconds())
         counts.append(lambda: self.metrics.escalation_lateness.observe(late))
         log.debug("incident stepped", extra={"incident_id": incident.id, "step": incident.step})

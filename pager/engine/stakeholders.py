@@ -8,7 +8,7 @@ never acknowledge and are not throttled. Suppressed incidents tell nobody.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pager.core import page_text
 from pager.core.oncall import resolve_targets
 from pager.core.vocabulary import EventKind, IncidentState
-from pager.policy.model import Policy, PriorityDef
+from pager.policy.model import Policy, PriorityDef, RotationOverride
 from pager.store import notification_rows
 from pager.store.incidents import add_event, count_events
 from pager.store.models import Incident
@@ -41,42 +41,56 @@ async def _told_so_far(session: AsyncSession, incident_id: int) -> int:
     return await count_events(session, incident_id, EventKind.STAKEHOLDERS_TOLD)
 
 
+Overrides = Mapping[str, Sequence[RotationOverride]]  # by rotation: store/overrides.py
+
+
 async def announce(
     session: AsyncSession,
     policy: Policy,
     incident: Incident,
     now: datetime,
+    overrides: Overrides,
     notices: Told = _told_so_far,
 ) -> None:
     """`notices`: how many the incident had (the escalator reads them for a whole
-    batch at once); each notice's key carries its number."""
+    batch at once); each notice's key carries its number. A stakeholder rotation
+    is whoever is on call in it now, its overrides as they page."""
     told = f"{incident.state}:{incident.priority}"
     if incident.suppressed or incident.stakeholders_told == told:
         return
     what = _change(incident.stakeholders_told, incident)
     incident.stakeholders_told = told
-    people = stakeholders(policy, incident.priority, now)
+    people = stakeholders(policy, incident.priority, now, overrides)
     if not people:
         return
     body = page_text.stakeholder_notice(
         incident.id, incident.priority, what, incident.title, drill=incident.drill
     )
     number = await notices(session, incident.id)
-    tell_stakeholders(session, policy, incident, now, f"{number + 1}", body)
+    tell_stakeholders(session, policy, incident, now, f"{number + 1}", body, people)
     add_event(
         session, incident.id, now, EventKind.STAKEHOLDERS_TOLD, None, what=what, people=list(people)
     )
 
 
-def stakeholders(policy: Policy, priority: str, at: datetime) -> tuple[str, ...]:
+def stakeholders(
+    policy: Policy, priority: str, at: datetime, overrides: Overrides
+) -> tuple[str, ...]:
     targets = (policy.priorities.get(priority) or PriorityDef()).stakeholders
-    return tuple(resolve_targets(policy, targets, at).people) if targets else ()
+    return tuple(resolve_targets(policy, targets, at, overrides).people) if targets else ()
 
 
 def tell_stakeholders(
-    session: AsyncSession, policy: Policy, incident: Incident, now: datetime, what: str, body: str
+    session: AsyncSession,
+    policy: Policy,
+    incident: Incident,
+    now: datetime,
+    what: str,
+    body: str,
+    people: Sequence[str],
 ) -> None:
-    for person_id in stakeholders(policy, incident.priority, now):
+    """One info message to each of `people` (the priority's `stakeholders`)."""
+    for person_id in people:
         person = policy.person(person_id)
         key = f"{incident.id}:stakeholder:{what}:{person_id}"
         session.add(

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pager.core import page_text
 from pager.core.via import Via
 from pager.core.vocabulary import EventKind
-from pager.engine.stakeholders import tell_stakeholders
+from pager.engine.stakeholders import stakeholders, tell_stakeholders
 from pager.services import Pager
 from pager.store import incidents as store
+from pager.store.overrides import active_overrides, by_rotation
 
 
 async def post_update(pager: Pager, incident_id: int, by: str | None, text: str, via: Via) -> None:
@@ -22,5 +23,7 @@ async def post_update(pager: Pager, incident_id: int, by: str | None, text: str,
         count = await store.count_events(session, incident_id, EventKind.STATUS_UPDATE)
         store.add_event(session, incident_id, now, EventKind.STATUS_UPDATE, by, text=text, via=via)
         body = page_text.status_update(incident.id, incident.priority, text)
-        tell_stakeholders(session, policy, incident, now, f"update{count + 1}", body)
+        overrides = by_rotation(await active_overrides(session, now))
+        people = stakeholders(policy, incident.priority, now, overrides)
+        tell_stakeholders(session, policy, incident, now, f"update{count + 1}", body, people)
     pager.engine.wake()

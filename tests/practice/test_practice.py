@@ -107,6 +107,26 @@ async def test_stakeholders_told_at_open_ack_resolve_and_never_paged(make_harnes
     assert "status_update" in [e["kind"] for e in detail["timeline"]]
 
 
+async def test_stakeholders_on_a_rotation_follow_its_override(make_harness):
+    """A stakeholder rotation's override (carol covering for bob, say) is who is
+    told, as it is who is paged: the notices and the status updates go to carol."""
+    policy = PRACTICE.replace("stakeholders: [person:frank]", "stakeholders: [rotation:secondary]")
+    h = await make_harness(policy)
+    cover = {"rotation": "secondary", "person": "carol", "note": "bob is away"}
+    cover |= {"start": "2026-01-05T08:00:00Z", "end": "2026-01-05T20:00:00Z"}
+    await h.post("/api/v1/overrides", cover, status=201)
+    incident = await h.fire(*CRITICAL)
+    await h.settle()
+    h.notifier.expect("alice", "sms", "[P1]")
+    h.notifier.expect("carol", "sms", "OPENED", "FYI")
+    await h.post(
+        f"/api/v1/incidents/{incident}/updates", {"text": "rolled back", "by": "alice"}, status=201
+    )
+    await h.settle()
+    h.notifier.expect("carol", "sms", "update: rolled back")
+    h.notifier.assert_no_more()
+
+
 async def test_drill_pages_marked_and_kept_out_of_real_metrics(make_harness):
     h = await make_harness(PRACTICE)
     started = await h.post("/api/v1/drills", {"priority": "P1", "by": "erin"}, status=201)
