@@ -374,13 +374,24 @@ def update_posted(incident_number: int) -> str:
     return f"Update posted to #{incident_number}."
 
 
+_ACTED_LISTED = 10  # a reply to a storm's bundle acts on thousands: one short SMS says so
+
+
 def acted(action: str, done: Sequence[int], skipped: Sequence[int]) -> str:
     """What an ack, resolve or escalate did: `Acknowledged #41, #42.`, or, when it
-    changed nothing, `#41 cannot be acknowledged now (already done?).`"""
+    changed nothing, `#41 cannot be acknowledged now (already done?).` Beyond ten
+    incidents, the first ten and how many more (Twilio refuses a reply of more
+    than 1,600 characters: a bundle's "A" went unanswered)."""
     past = _PAST[action]
     if done:
-        return f"{past.capitalize()} {', '.join(f'#{n}' for n in done)}."
-    return f"{', '.join(f'#{n}' for n in skipped)} cannot be {past} now (already done?)."
+        return f"{past.capitalize()} {_numbers(done)}."
+    return f"{_numbers(skipped)} cannot be {past} now (already done?)."
+
+
+def _numbers(incidents: Sequence[int]) -> str:
+    listed = ", ".join(f"#{n}" for n in incidents[:_ACTED_LISTED])
+    rest = len(incidents) - _ACTED_LISTED
+    return f"{listed} and {rest} more" if rest > 0 else listed
 
 
 def already_settled(incident_number: int, state: str, by: str | None) -> str:

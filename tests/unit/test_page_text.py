@@ -317,6 +317,13 @@ def test_the_text_guard_sees_text_made_elsewhere() -> None:
 def test_replies_say_what_was_done_or_why_not() -> None:
     assert page_text.acted("ack", [41, 42], []) == "Acknowledged #41, #42."
     assert page_text.acted("resolve", [], [41]) == "#41 cannot be resolved now (already done?)."
+    storm = list(range(1, 5001))
+    acked = page_text.acted("ack", storm, [])
+    assert acked == "Acknowledged #1, #2, #3, #4, #5, #6, #7, #8, #9, #10 and 4990 more."
+    assert gsm7_length(acked) <= SEGMENT
+    assert page_text.acted("ack", [], storm).endswith(
+        " and 4990 more cannot be acknowledged now (already done?)."
+    )
     assert page_text.already_settled(42, "acknowledged", "alice") == (
         "Incident 42 was already acknowledged by alice. Nothing to do. Goodbye."
     )
