@@ -30,13 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import drills, escalation
 from pager.core.delivery import backoff
-from pager.core.oncall import resolve_targets
+from pager.core.oncall import Overrides, resolve_targets
 from pager.core.vocabulary import EventKind, IncidentState
 from pager.engine.policy_runtime import PolicyRuntime
 from pager.engine.render import render
 from pager.engine.stakeholders import announce
 from pager.metrics import Metrics
-from pager.policy.model import Policy, RotationOverride
+from pager.policy.model import Policy
 from pager.store import notification_rows
 from pager.store.claims import claim_incidents
 from pager.store.db import Database, unavailable
@@ -44,7 +44,7 @@ from pager.store.drills import end_unanswered_drill
 from pager.store.incidents import add_event, count_events_of, firing_counts
 from pager.store.models import Incident, Notification
 from pager.store.notifications import reached_people
-from pager.store.overrides import active_overrides, by_rotation
+from pager.store.overrides import in_force
 
 log = logging.getLogger(__name__)
 BATCH = 50  # short transactions: webhooks touching these incidents wait less
@@ -85,7 +85,7 @@ class Escalator:
                 incidents = await self._claim(session, now)
                 if not incidents:
                     return 0
-                overrides = by_rotation(await active_overrides(session, now))
+                overrides = await in_force(session, now)
                 facts = await _Facts.load(session, incidents)
                 await self._together(session, incidents, now, overrides, facts, counts)
                 ahead = await self._ahead(session, now, incidents)
@@ -125,7 +125,7 @@ class Escalator:
         session: AsyncSession,
         incidents: Sequence[Incident],
         now: datetime,
-        overrides: Mapping[str, Sequence[RotationOverride]],
+        overrides: Overrides,
         facts: _Facts,
         counts: Counts,
     ) -> None:
@@ -144,7 +144,7 @@ class Escalator:
     async def _one_by_one(self, now: datetime) -> int:
         async with self.db.write() as session:
             incidents = await self._claim(session, now)
-            overrides = by_rotation(await active_overrides(session, now))
+            overrides = await in_force(session, now)
             facts = await _Facts.load(session, incidents)
             for incident in incidents:
                 await self._isolated(session, incident, now, overrides, facts)
@@ -155,7 +155,7 @@ class Escalator:
         session: AsyncSession,
         incident: Incident,
         now: datetime,
-        overrides: Mapping[str, Sequence[RotationOverride]],
+        overrides: Overrides,
         facts: _Facts,
     ) -> None:
         incident_id = incident.id
@@ -206,7 +206,7 @@ class Escalator:
         session: AsyncSession,
         incident: Incident,
         now: datetime,
-        overrides: Mapping[str, Sequence[RotationOverride]],
+        overrides: Overrides,
         facts: _Facts,
         counts: Counts,
     ) -> None:

@@ -8,15 +8,15 @@ never acknowledge and are not throttled. Suppressed incidents tell nobody.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core import page_text
-from pager.core.oncall import resolve_targets
+from pager.core.oncall import Overrides, resolve_targets
 from pager.core.vocabulary import EventKind, IncidentState
-from pager.policy.model import Policy, PriorityDef, RotationOverride
+from pager.policy.model import Policy, PriorityDef
 from pager.store import notification_rows
 from pager.store.incidents import add_event, count_events
 from pager.store.models import Incident
@@ -39,9 +39,6 @@ Told = Callable[[AsyncSession, int], Awaitable[int]]  # notices an incident had 
 
 async def _told_so_far(session: AsyncSession, incident_id: int) -> int:
     return await count_events(session, incident_id, EventKind.STAKEHOLDERS_TOLD)
-
-
-Overrides = Mapping[str, Sequence[RotationOverride]]  # by rotation: store/overrides.py
 
 
 async def announce(

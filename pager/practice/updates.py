@@ -12,7 +12,7 @@ from pager.core.vocabulary import EventKind
 from pager.engine.stakeholders import stakeholders, tell_stakeholders
 from pager.services import Pager
 from pager.store import incidents as store
-from pager.store.overrides import active_overrides, by_rotation
+from pager.store.overrides import in_force
 
 
 async def post_update(pager: Pager, incident_id: int, by: str | None, text: str, via: Via) -> None:
@@ -23,7 +23,6 @@ async def post_update(pager: Pager, incident_id: int, by: str | None, text: str,
         count = await store.count_events(session, incident_id, EventKind.STATUS_UPDATE)
         store.add_event(session, incident_id, now, EventKind.STATUS_UPDATE, by, text=text, via=via)
         body = page_text.status_update(incident.id, incident.priority, text)
-        overrides = by_rotation(await active_overrides(session, now))
-        people = stakeholders(policy, incident.priority, now, overrides)
+        people = stakeholders(policy, incident.priority, now, await in_force(session, now))
         tell_stakeholders(session, policy, incident, now, f"update{count + 1}", body, people)
     pager.engine.wake()

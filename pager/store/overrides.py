@@ -51,3 +51,9 @@ _ACTIVE = (
 
 async def active_overrides(session: AsyncSession, now: datetime) -> Sequence[Override]:
     return (await session.execute(_ACTIVE, {"now": now})).scalars().all()
+
+
+async def in_force(session: AsyncSession, now: datetime) -> dict[str, list[RotationOverride]]:
+    """The overrides active at `now`, by rotation: whom a rotation stands for now
+    (`pager.core.oncall.resolve_targets`), for a page as for a stakeholder notice."""
+    return by_rotation(await active_overrides(session, now))
