@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Row, Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +23,7 @@ from pager.store.alert_batch import IngestContext as IngestContext  # re-exporte
 from pager.store.alert_batch import Outcome, Part, Working
 from pager.store.alert_fold import suppressed_event
 from pager.store.alert_writes import record_batch
-from pager.store.chunks import chunks
+from pager.store.chunks import rows_for_ids
 from pager.store.models import Alert, Event, Incident, MaintenanceWindow, Notification
 from pager.store.notifications import cancel_pending_pages, notifications_of
 from pager.store.prebuilt import nothing, run
@@ -290,15 +290,11 @@ async def load_incidents(session: AsyncSession, incident_ids: Sequence[int]) -> 
     return found.scalars().all()
 
 
-async def triggered_among(session: AsyncSession, incident_ids: Sequence[int]) -> list[OpenIncident]:
-    """Those of these incidents still unacknowledged, by id: what a bundle lists.
-    A storm's bundle may name more incidents than one statement binds: asked in
-    pieces, and only the columns its text needs (not an ORM object each)."""
-    found: list[OpenIncident] = []
-    for piece in chunks(sorted(set(incident_ids))):
-        rows = await session.execute(_TRIGGERED_AMONG, {"ids": list(piece)})
-        found += (OpenIncident(*row) for row in rows)
-    return found
+async def triggered_among(session: AsyncSession, incident_ids: Sequence[int]) -> list[Row[Any]]:
+    """Those of these incidents still unacknowledged, by id: what a bundle lists
+    (id, priority, title, drill). A storm's bundle may name more incidents than
+    one statement binds; only the columns its text needs, not an ORM object each."""
+    return await rows_for_ids(session, _TRIGGERED_AMONG, incident_ids)
 
 
 _TRIGGERED_AMONG = (
@@ -309,13 +305,6 @@ _TRIGGERED_AMONG = (
     )
     .order_by(Incident.id)
 )
-
-
-class OpenIncident(NamedTuple):
-    id: int
-    priority: str
-    title: str
-    drill: bool
 
 
 async def unreviewed_p1(session: AsyncSession, resolved_before: datetime) -> Sequence[Incident]:

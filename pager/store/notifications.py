@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, Table, and_, bindparam, func, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.vocabulary import NotificationKind, NotificationState
-from pager.store.chunks import chunks
+from pager.store.chunks import rows_for_ids
 from pager.store.models import Notification
 from pager.store.prebuilt import run
 
@@ -246,10 +246,7 @@ def _counted_at(
 async def bodies_of(session: AsyncSession, notification_ids: Sequence[Any]) -> list[str]:
     """The texts of these messages, by id (a digest's; asked in pieces: a storm's
     digest may hold more than one statement binds)."""
-    bodies: list[str] = []
-    for piece in chunks(sorted(set(notification_ids))):
-        bodies += (await session.execute(_BODIES, {"ids": list(piece)})).scalars()
-    return bodies
+    return [row.body for row in await rows_for_ids(session, _BODIES, notification_ids)]
 
 
 _BODIES = (
