@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pager.core.vocabulary import (
@@ -29,7 +29,7 @@ from pager.store import notification_rows
 from pager.store.db import Database
 from pager.store.incidents import add_event, insert_event, timeline
 from pager.store.models import Event, Incident, Notification, PolicyVersion
-from pager.store.notifications import _SENT_TIMES, page_sent_before, sent_times
+from pager.store.notifications import page_sent_before, sent_times
 from pager.store.outbox import mark_sent
 from tests.harness import Harness
 from tests.scenario.policies import BASE
@@ -396,10 +396,23 @@ async def test_sent_times_counts_what_the_orm_select_counted(db: Database) -> No
 async def test_sent_times_reads_a_range_of_the_persons_index(db: Database) -> None:
     """Not every row the person was ever sent: in a storm that is thousands, read
     again at every claim, with the write lock held."""
-    bound = _SENT_TIMES.params(person="alice", channel="sms", kinds=["page"], since=NOW)
+    ran: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        ran.append((statement, parameters))
+
+    pages = (NotificationKind.PAGE,)
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with db.read() as session:
+            await sent_times(session, "alice", Channel.SMS, EARLIER, NOW, pages)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    statement, parameters = ran[-1]  # what the throttle's read ran, as it ran it
     async with db.read() as session:
-        sql = bound.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
-        steps = [row[-1] for row in await session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+        conn = await session.connection()
+        plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        steps = [row[-1] for row in plan]
     ranges = (
         "ix_notifications_person_sent (person_id=? AND channel=? AND sent_at>?)",
         "ix_notifications_person_state (person_id=? AND channel=? AND state=?)",
